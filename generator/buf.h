@@ -1,0 +1,40 @@
+/*
+ * buf: a growable byte buffer with the cmark/git invariants.
+ *
+ * `ptr` is never NULL and always NUL-terminated; the buffer grows by 1.5x;
+ * buf_detach() is the only way to take ownership of the bytes.
+ */
+#ifndef BUF_H
+#define BUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+struct buf {
+	char	*ptr;	/* never NULL, NUL-terminated */
+	size_t	 len;	/* bytes used, not counting the NUL */
+	size_t	 cap;	/* bytes allocated; 0 while ptr is the static "" */
+};
+
+#define BUF_INIT { buf_empty, 0, 0 }
+
+extern char buf_empty[];
+
+void	 buf_init(struct buf *);
+void	 buf_release(struct buf *);
+void	 buf_reset(struct buf *);
+void	 buf_grow(struct buf *, size_t extra);
+void	 buf_put(struct buf *, const void *, size_t);
+void	 buf_puts(struct buf *, const char *);
+void	 buf_putc(struct buf *, int);
+void	 buf_printf(struct buf *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	 buf_vprintf(struct buf *, const char *, va_list)
+	    __attribute__((format(printf, 2, 0)));
+void	 buf_truncate(struct buf *, size_t);
+/* Append `s` escaped for HTML text and attribute values (& < > " '). */
+void	 buf_put_html(struct buf *, const char *, size_t);
+/* Returns the bytes (caller frees) and leaves the buffer empty. */
+char	*buf_detach(struct buf *);
+
+#endif

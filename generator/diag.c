@@ -1,0 +1,221 @@
+/*
+ * diag: collected, sorted, compiler-style diagnostics.
+ */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "diag.h"
+#include "util.h"
+
+void
+diag_init(struct diag *d)
+{
+	memset(d, 0, sizeof(*d));
+	pthread_mutex_init(&d->lock, NULL);
+}
+
+static void
+msg_free(struct diag_msg *m)
+{
+	free(m->file);
+	free(m->code);
+	free(m->text);
+}
+
+void
+diag_release(struct diag *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++)
+		msg_free(&d->msgs[i]);
+	free(d->msgs);
+	pthread_mutex_destroy(&d->lock);
+}
+
+static void
+vemit(struct diag *d, enum diag_sev sev, const char *code, const char *file,
+    int line, int col, const char *fmt, va_list ap)
+{
+	struct diag_msg m;
+	struct buf b = BUF_INIT;
+
+	buf_vprintf(&b, fmt, ap);
+	m.file = file ? xstrdup(file) : NULL;
+	m.line = line < 0 ? 0 : line;
+	m.col = col < 0 ? 0 : col;
+	m.sev = sev;
+	m.code = code ? xstrdup(code) : NULL;
+	m.text = buf_detach(&b);
+	pthread_mutex_lock(&d->lock);
+	if (sev == DIAG_ERROR)
+		d->errors++;
+	else if (sev == DIAG_WARNING)
+		d->warnings++;
+	if (d->quiet && sev != DIAG_ERROR) {
+		pthread_mutex_unlock(&d->lock);
+		msg_free(&m);
+		return;
+	}
+	if (d->n == d->cap) {
+		d->cap = d->cap ? d->cap * 2 : 16;
+		d->msgs = xreallocarray(d->msgs, d->cap, sizeof(*d->msgs));
+	}
+	m.seq = d->n;
+	d->msgs[d->n++] = m;
+	pthread_mutex_unlock(&d->lock);
+}
+
+int
+diag_err(struct diag *d, const char *file, int line, int col,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vemit(d, DIAG_ERROR, NULL, file, line, col, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int
+diag_warn(struct diag *d, const char *file, int line, int col,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vemit(d, DIAG_WARNING, NULL, file, line, col, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+void
+diag_note(struct diag *d, const char *file, int line, int col,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vemit(d, DIAG_NOTE, NULL, file, line, col, fmt, ap);
+	va_end(ap);
+}
+
+int
+diag_emit(struct diag *d, enum diag_sev sev, const char *code,
+    const char *file, int line, int col, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vemit(d, sev, code, file, line, col, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+size_t
+diag_errors(struct diag *d)
+{
+	size_t n;
+
+	pthread_mutex_lock(&d->lock);
+	n = d->errors + (d->strict ? d->warnings : 0);
+	pthread_mutex_unlock(&d->lock);
+	return n;
+}
+
+static int
+msgcmp(const void *pa, const void *pb)
+{
+	const struct diag_msg *a = pa, *b = pb;
+	int c;
+
+	/* Messages without a file come last, in arrival order. */
+	if ((a->file == NULL) != (b->file == NULL))
+		return a->file == NULL ? 1 : -1;
+	if (a->file && (c = strcmp(a->file, b->file)) != 0)
+		return c;
+	if (a->line != b->line)
+		return a->line < b->line ? -1 : 1;
+	if (a->col != b->col)
+		return a->col < b->col ? -1 : 1;
+	if ((c = strcmp(a->text, b->text)) != 0)
+		return c;
+	return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+static const char *
+sevname(enum diag_sev s)
+{
+	return s == DIAG_ERROR ? "error" : s == DIAG_WARNING ? "warning" :
+	    "note";
+}
+
+static void
+json_str(FILE *f, const char *s)
+{
+	const unsigned char *p;
+
+	fputc('"', f);
+	for (p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p);
+		else if (*p < 0x20 || *p == 0x7f)
+			fprintf(f, "\\u%04x", *p);
+		else
+			fputc(*p, f);
+	}
+	fputc('"', f);
+}
+
+void
+diag_flush(struct diag *d, FILE *f, enum diag_format fmt)
+{
+	struct diag_msg *m;
+	size_t i;
+
+	pthread_mutex_lock(&d->lock);
+	qsort(d->msgs, d->n, sizeof(*d->msgs), msgcmp);
+	for (i = 0; i < d->n; i++) {
+		m = &d->msgs[i];
+		if (fmt == DIAG_JSON) {
+			fputs("{\"file\":", f);
+			if (m->file)
+				json_str(f, m->file);
+			else
+				fputs("null", f);
+			fprintf(f, ",\"line\":%d,\"column\":%d,\"severity\":",
+			    m->line, m->col);
+			json_str(f, m->sev == DIAG_WARNING && d->strict ?
+			    "error" : sevname(m->sev));
+			fputs(",\"code\":", f);
+			if (m->code)
+				json_str(f, m->code);
+			else
+				fputs("null", f);
+			fputs(",\"message\":", f);
+			json_str(f, m->text);
+			fputs("}\n", f);
+		} else {
+			if (m->file && m->line && m->col)
+				fprintf(f, "%s:%d:%d: ", m->file, m->line,
+				    m->col);
+			else if (m->file && m->line)
+				fprintf(f, "%s:%d: ", m->file, m->line);
+			else if (m->file)
+				fprintf(f, "%s: ", m->file);
+			else
+				fputs("tebiki: ", f);
+			fprintf(f, "%s: %s", sevname(m->sev), m->text);
+			if (m->code)
+				fprintf(f, " [%s]", m->code);
+			fputc('\n', f);
+		}
+		msg_free(m);
+	}
+	d->n = 0;
+	fflush(f);
+	pthread_mutex_unlock(&d->lock);
+}

@@ -1,0 +1,364 @@
+/*
+ * util: allocation wrappers, file and path helpers.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "util.h"
+
+void
+fatal(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("tebiki: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(2);
+}
+
+void *
+xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (p == NULL)
+		fatal("out of memory");
+	return p;
+}
+
+void *
+xcalloc(size_t n, size_t sz)
+{
+	void *p = calloc(n ? n : 1, sz ? sz : 1);
+
+	if (p == NULL)
+		fatal("out of memory");
+	return p;
+}
+
+void *
+xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n ? n : 1);
+	if (p == NULL)
+		fatal("out of memory");
+	return p;
+}
+
+void *
+xreallocarray(void *p, size_t n, size_t sz)
+{
+	if (sz && n > SIZE_MAX / sz)
+		fatal("out of memory");
+	return xrealloc(p, n * sz);
+}
+
+char *
+xstrdup(const char *s)
+{
+	return xstrndup(s, strlen(s));
+}
+
+char *
+xstrndup(const char *s, size_t n)
+{
+	char *p = xmalloc(n + 1);
+
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+char *
+xasprintf(const char *fmt, ...)
+{
+	struct buf b = BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	return buf_detach(&b);
+}
+
+int
+util_read_file(const char *path, struct buf *out)
+{
+	char tmp[65536];
+	ssize_t n;
+	int fd, saved;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	for (;;) {
+		n = read(fd, tmp, sizeof(tmp));
+		if (n == 0)
+			break;
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			saved = errno;
+			close(fd);
+			errno = saved;
+			return -1;
+		}
+		buf_put(out, tmp, (size_t)n);
+	}
+	close(fd);
+	return 0;
+}
+
+/* Creates the parent directories of `path`. */
+static int
+mkparent(const char *path)
+{
+	char *dir, *slash;
+	int rc = 0;
+
+	dir = xstrdup(path);
+	slash = strrchr(dir, '/');
+	if (slash != NULL && slash != dir) {
+		*slash = '\0';
+		rc = util_mkdir_p(dir);
+	}
+	free(dir);
+	return rc;
+}
+
+int
+util_write_file(const char *path, const void *p, size_t len)
+{
+	const char *c = p;
+	ssize_t n;
+	int fd, saved;
+
+	if (mkparent(path) == -1)
+		return -1;
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+	    0644);
+	if (fd == -1)
+		return -1;
+	while (len > 0) {
+		n = write(fd, c, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			saved = errno;
+			close(fd);
+			errno = saved;
+			return -1;
+		}
+		c += n;
+		len -= (size_t)n;
+	}
+	return close(fd);
+}
+
+int
+util_mkdir_p(const char *path)
+{
+	char *p, *s;
+	int rc = 0;
+
+	p = xstrdup(path);
+	for (s = p + 1; ; s++) {
+		if (*s == '/' || *s == '\0') {
+			char c = *s;
+
+			*s = '\0';
+			if (mkdir(p, 0755) == -1 && errno != EEXIST) {
+				rc = -1;
+				break;
+			}
+			*s = c;
+			if (c == '\0')
+				break;
+		}
+	}
+	if (rc == 0 && !util_is_dir(p)) {
+		errno = ENOTDIR;
+		rc = -1;
+	}
+	free(p);
+	return rc;
+}
+
+static int
+rm_one(const char *path, const struct stat *st, int flag, struct FTW *f)
+{
+	(void)st;
+	(void)f;
+	if (flag == FTW_DP)
+		return rmdir(path);
+	return unlink(path);
+}
+
+int
+util_rmtree(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) == -1)
+		return errno == ENOENT ? 0 : -1;
+	if (!S_ISDIR(st.st_mode))
+		return unlink(path);
+	return nftw(path, rm_one, 32, FTW_DEPTH | FTW_PHYS);
+}
+
+int
+util_copy_file(const char *from, const char *to)
+{
+	struct buf b = BUF_INIT;
+	int rc;
+
+	if (util_read_file(from, &b) == -1) {
+		buf_release(&b);
+		return -1;
+	}
+	rc = util_write_file(to, b.ptr, b.len);
+	buf_release(&b);
+	return rc;
+}
+
+int
+util_is_dir(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+int
+util_is_file(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+char *
+util_path_join(const char *a, const char *b)
+{
+	size_t n;
+
+	if (a == NULL || *a == '\0' || strcmp(a, ".") == 0)
+		return xstrdup(b);
+	n = strlen(a);
+	if (a[n - 1] == '/')
+		return xasprintf("%s%s", a, b);
+	return xasprintf("%s/%s", a, b);
+}
+
+char *
+util_abspath(const char *path)
+{
+	char resolved[PATH_MAX], *head, *tail, *slash, *r;
+	struct buf b = BUF_INIT;
+
+	if (realpath(path, resolved) != NULL)
+		return xstrdup(resolved);
+	/* Resolve the longest existing prefix, append the rest. */
+	head = xstrdup(path);
+	tail = NULL;
+	for (;;) {
+		slash = strrchr(head, '/');
+		if (slash == NULL) {
+			if (getcwd(resolved, sizeof(resolved)) == NULL) {
+				free(head);
+				free(tail);
+				return NULL;
+			}
+			buf_puts(&b, resolved);
+			buf_putc(&b, '/');
+			buf_puts(&b, head);
+			break;
+		}
+		if (slash == head) {
+			buf_puts(&b, head);
+			break;
+		}
+		*slash = '\0';
+		if (realpath(head, resolved) != NULL) {
+			buf_puts(&b, resolved);
+			buf_putc(&b, '/');
+			buf_puts(&b, slash + 1);
+			break;
+		}
+		r = tail ? xasprintf("%s/%s", slash + 1, tail)
+		    : xstrdup(slash + 1);
+		free(tail);
+		tail = r;
+	}
+	if (tail) {
+		buf_putc(&b, '/');
+		buf_puts(&b, tail);
+	}
+	free(head);
+	free(tail);
+	return buf_detach(&b);
+}
+
+int
+util_path_within(const char *inner, const char *outer)
+{
+	size_t n = strlen(outer);
+
+	if (strcmp(outer, "/") == 0)
+		return 1;
+	return strncmp(inner, outer, n) == 0 &&
+	    (inner[n] == '\0' || inner[n] == '/');
+}
+
+char *
+util_root_prefix(const char *rel)
+{
+	struct buf b = BUF_INIT;
+	const char *s;
+
+	for (s = rel; *s; s++)
+		if (*s == '/')
+			buf_puts(&b, "../");
+	return buf_detach(&b);
+}
+
+int
+util_ncpu(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1 ? 1 : (int)n;
+}
+
+static int
+cmpstr(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void
+util_sort_strings(char **v, size_t n)
+{
+	if (n > 1)
+		qsort(v, n, sizeof(*v), cmpstr);
+}
+
+int
+util_has_suffix(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+
+	return a >= b && strcmp(s + a - b, suffix) == 0;
+}

@@ -1,0 +1,52 @@
+/*
+ * util: allocation wrappers (OOM is fatal here and nowhere else), files,
+ * paths and directories.
+ */
+#ifndef UTIL_H
+#define UTIL_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+struct buf;
+
+void	*xmalloc(size_t);
+void	*xcalloc(size_t, size_t);
+void	*xrealloc(void *, size_t);
+void	*xreallocarray(void *, size_t, size_t);
+char	*xstrdup(const char *);
+char	*xstrndup(const char *, size_t);
+char	*xasprintf(const char *, ...) __attribute__((format(printf, 1, 2)));
+/* Prints "tebiki: msg" and exits 2: for impossible environment failures. */
+void	 fatal(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+/* Reads a whole file into `out` (appended).  Returns 0, or -1 with errno. */
+int	 util_read_file(const char *path, struct buf *out);
+/* Writes `len` bytes to `path` (creating parents).  0 or -1 with errno. */
+int	 util_write_file(const char *path, const void *, size_t len);
+/* mkdir -p; 0 or -1 with errno. */
+int	 util_mkdir_p(const char *path);
+/* rm -rf; 0 or -1 with errno.  Does not follow symlinks. */
+int	 util_rmtree(const char *path);
+/* Copies a regular file (creating parents); 0 or -1 with errno. */
+int	 util_copy_file(const char *from, const char *to);
+int	 util_is_dir(const char *path);
+int	 util_is_file(const char *path);
+/* Returns "a/b" (caller frees); a NULL or empty `a` gives a copy of b. */
+char	*util_path_join(const char *a, const char *b);
+/* Canonical absolute path of an existing or not yet existing path
+ * (the longest existing prefix is resolved); caller frees, NULL on error. */
+char	*util_abspath(const char *path);
+/* 1 when `inner` equals `outer` or lies beneath it (both absolute). */
+int	 util_path_within(const char *inner, const char *outer);
+/* Relative URL prefix from a file at `rel` (e.g. "a/b.html") to the root:
+ * "" or "../" repeated; caller frees. */
+char	*util_root_prefix(const char *rel);
+/* Number of online CPUs, at least 1. */
+int	 util_ncpu(void);
+/* Sorts an array of C strings bytewise. */
+void	 util_sort_strings(char **, size_t);
+/* 1 when s ends with suffix. */
+int	 util_has_suffix(const char *s, const char *suffix);
+
+#endif

@@ -1,0 +1,403 @@
+/*
+ * value: reference-counted, position-carrying value tree.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "util.h"
+#include "value.h"
+
+struct value *
+val_new(enum val_kind k)
+{
+	struct value *v = xcalloc(1, sizeof(*v));
+
+	v->kind = k;
+	v->refs = 1;
+	return v;
+}
+
+struct value *
+val_null(void)
+{
+	return val_new(VAL_NULL);
+}
+
+struct value *
+val_bool(int b)
+{
+	struct value *v = val_new(VAL_BOOL);
+
+	v->b = b != 0;
+	return v;
+}
+
+struct value *
+val_num(double d)
+{
+	struct value *v = val_new(VAL_NUM);
+	char tmp[64];
+
+	v->num = d;
+	if (d == floor(d) && fabs(d) < 1e15)
+		snprintf(tmp, sizeof(tmp), "%.0f", d);
+	else
+		snprintf(tmp, sizeof(tmp), "%.17g", d);
+	v->str = xstrdup(tmp);
+	v->len = strlen(tmp);
+	return v;
+}
+
+struct value *
+val_strn(const char *s, size_t n)
+{
+	struct value *v = val_new(VAL_STR);
+
+	v->str = xstrndup(s, n);
+	v->len = n;
+	return v;
+}
+
+struct value *
+val_str(const char *s)
+{
+	return val_strn(s ? s : "", s ? strlen(s) : 0);
+}
+
+struct value *
+val_str_own(char *s)
+{
+	struct value *v = val_new(VAL_STR);
+
+	v->str = s;
+	v->len = strlen(s);
+	return v;
+}
+
+struct value *
+val_list(void)
+{
+	return val_new(VAL_LIST);
+}
+
+struct value *
+val_map(void)
+{
+	return val_new(VAL_MAP);
+}
+
+struct value *
+val_at(struct value *v, int line, int col)
+{
+	v->line = line;
+	v->col = col;
+	return v;
+}
+
+struct value *
+val_ref(struct value *v)
+{
+	if (v)
+		__atomic_add_fetch(&v->refs, 1, __ATOMIC_RELAXED);
+	return v;
+}
+
+void
+val_unref(struct value *v)
+{
+	size_t i;
+
+	if (v == NULL || __atomic_sub_fetch(&v->refs, 1, __ATOMIC_ACQ_REL) > 0)
+		return;
+	for (i = 0; i < v->n; i++) {
+		val_unref(v->items[i]);
+		if (v->keys)
+			val_unref(v->keys[i]);
+	}
+	free(v->items);
+	free(v->keys);
+	free(v->str);
+	free(v);
+}
+
+static void
+reserve(struct value *c)
+{
+	if (c->n < c->cap)
+		return;
+	c->cap = c->cap ? c->cap * 2 : 4;
+	c->items = xreallocarray(c->items, c->cap, sizeof(*c->items));
+	if (c->kind == VAL_MAP)
+		c->keys = xreallocarray(c->keys, c->cap, sizeof(*c->keys));
+}
+
+void
+val_push(struct value *list, struct value *item)
+{
+	reserve(list);
+	list->items[list->n++] = item;
+}
+
+static long
+find_key(const struct value *map, const char *key)
+{
+	size_t i;
+
+	if (map == NULL || map->kind != VAL_MAP)
+		return -1;
+	for (i = 0; i < map->n; i++)
+		if (strcmp(map->keys[i]->str, key) == 0)
+			return (long)i;
+	return -1;
+}
+
+void
+val_set(struct value *map, const char *key, struct value *v)
+{
+	long i = find_key(map, key);
+
+	if (i >= 0) {
+		val_unref(map->items[i]);
+		map->items[i] = v;
+		return;
+	}
+	reserve(map);
+	map->keys[map->n] = val_str(key);
+	map->items[map->n++] = v;
+}
+
+struct value *
+val_get(const struct value *map, const char *key)
+{
+	long i = find_key(map, key);
+
+	return i < 0 ? NULL : map->items[i];
+}
+
+struct value *
+val_get_key(const struct value *map, const char *key)
+{
+	long i = find_key(map, key);
+
+	return i < 0 ? NULL : map->keys[i];
+}
+
+struct value *
+val_path(const struct value *v, const char *path)
+{
+	const char *dot;
+	char *part;
+
+	while (v && *path) {
+		dot = strchr(path, '.');
+		part = dot ? xstrndup(path, (size_t)(dot - path)) :
+		    xstrdup(path);
+		v = val_get(v, part);
+		free(part);
+		if (dot == NULL)
+			break;
+		path = dot + 1;
+	}
+	return (struct value *)v;
+}
+
+const char *
+val_cstr(const struct value *v)
+{
+	if (v == NULL)
+		return NULL;
+	switch (v->kind) {
+	case VAL_STR:
+	case VAL_DATE:
+	case VAL_NUM:
+		return v->str;
+	case VAL_BOOL:
+		return v->b ? "true" : "false";
+	default:
+		return NULL;
+	}
+}
+
+int
+val_truthy(const struct value *v)
+{
+	if (v == NULL)
+		return 0;
+	switch (v->kind) {
+	case VAL_NULL:
+		return 0;
+	case VAL_BOOL:
+		return v->b;
+	case VAL_STR:
+		return v->len > 0;
+	case VAL_LIST:
+		return v->n > 0;
+	default:
+		return 1;
+	}
+}
+
+void
+val_to_text(const struct value *v, struct buf *out)
+{
+	const char *s = val_cstr(v);
+
+	if (s)
+		buf_put(out, s, v->kind == VAL_BOOL ? strlen(s) : v->len);
+}
+
+struct value *
+val_copy(const struct value *v)
+{
+	struct value *c;
+	size_t i;
+
+	if (v == NULL)
+		return NULL;
+	c = val_new(v->kind);
+	c->line = v->line;
+	c->col = v->col;
+	c->b = v->b;
+	c->num = v->num;
+	c->y = v->y;
+	c->m = v->m;
+	c->d = v->d;
+	if (v->str) {
+		c->str = xstrndup(v->str, v->len);
+		c->len = v->len;
+	}
+	for (i = 0; i < v->n; i++) {
+		if (v->kind == VAL_MAP) {
+			reserve(c);
+			c->keys[c->n] = val_copy(v->keys[i]);
+			c->items[c->n++] = val_copy(v->items[i]);
+		} else {
+			val_push(c, val_copy(v->items[i]));
+		}
+	}
+	return c;
+}
+
+void
+val_json_string(struct buf *b, const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i;
+
+	buf_putc(b, '"');
+	for (i = 0; i < n; i++) {
+		unsigned char c = p[i];
+
+		if (c == '"' || c == '\\') {
+			buf_putc(b, '\\');
+			buf_putc(b, c);
+		} else if (c == '\n') {
+			buf_puts(b, "\\n");
+		} else if (c == '\t') {
+			buf_puts(b, "\\t");
+		} else if (c < 0x20 || c == 0x7f) {
+			buf_printf(b, "\\u%04x", c);
+		} else if (c == '<' || c == '>' || c == '&') {
+			/* never lets "</script>" or "<!--" through */
+			buf_printf(b, "\\u%04x", c);
+		} else if (c == 0xe2 && i + 2 < n && p[i + 1] == 0x80 &&
+		    (p[i + 2] == 0xa8 || p[i + 2] == 0xa9)) {
+			buf_printf(b, "\\u%04x", p[i + 2] == 0xa8 ? 0x2028 :
+			    0x2029);
+			i += 2;
+		} else {
+			buf_putc(b, c);
+		}
+	}
+	buf_putc(b, '"');
+}
+
+void
+val_to_json(const struct value *v, struct buf *b)
+{
+	size_t i;
+
+	if (v == NULL) {
+		buf_puts(b, "null");
+		return;
+	}
+	switch (v->kind) {
+	case VAL_NULL:
+		buf_puts(b, "null");
+		break;
+	case VAL_BOOL:
+		buf_puts(b, v->b ? "true" : "false");
+		break;
+	case VAL_NUM:
+		if (isfinite(v->num))
+			buf_puts(b, v->str);
+		else
+			buf_puts(b, "null");
+		break;
+	case VAL_STR:
+	case VAL_DATE:
+		val_json_string(b, v->str, v->len);
+		break;
+	case VAL_LIST:
+		buf_putc(b, '[');
+		for (i = 0; i < v->n; i++) {
+			if (i)
+				buf_putc(b, ',');
+			val_to_json(v->items[i], b);
+		}
+		buf_putc(b, ']');
+		break;
+	case VAL_MAP:
+		buf_putc(b, '{');
+		for (i = 0; i < v->n; i++) {
+			if (i)
+				buf_putc(b, ',');
+			val_json_string(b, v->keys[i]->str, v->keys[i]->len);
+			buf_putc(b, ':');
+			val_to_json(v->items[i], b);
+		}
+		buf_putc(b, '}');
+		break;
+	}
+}
+
+const char *
+val_kind_name(enum val_kind k)
+{
+	static const char *names[] = {
+		"null", "boolean", "number", "string", "date", "list", "map"
+	};
+
+	return names[k];
+}
+
+int
+val_parse_date(const char *s, size_t n, int *y, int *m, int *d)
+{
+	static const int mdays[] = {
+		31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31
+	};
+	int yy, mm, dd, leap;
+	size_t i;
+
+	if (n != 10 || s[4] != '-' || s[7] != '-')
+		return -1;
+	for (i = 0; i < 10; i++)
+		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+			return -1;
+	yy = atoi(s);
+	mm = (s[5] - '0') * 10 + (s[6] - '0');
+	dd = (s[8] - '0') * 10 + (s[9] - '0');
+	if (mm < 1 || mm > 12 || dd < 1 || dd > mdays[mm - 1])
+		return -1;
+	leap = (yy % 4 == 0 && yy % 100 != 0) || yy % 400 == 0;
+	if (mm == 2 && dd == 29 && !leap)
+		return -1;
+	*y = yy;
+	*m = mm;
+	*d = dd;
+	return 0;
+}
