@@ -1,17 +1,161 @@
-/* cmd_build: placeholder until the pipeline lands. */
+/*
+ * cmd_build: `tebiki build` and `tebiki check`.
+ */
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "build.h"
 #include "cmd.h"
+#include "diag.h"
+#include "value.h"
+
+static const char build_usage[] =
+    "usage: tebiki build [-s DIR] [-o DIR] [-j N] [--today YYYY-MM-DD]\n"
+    "\n"
+    "Builds the site in DIR (the directory holding site.yaml) into the\n"
+    "output directory.  The new output replaces the old one only when the\n"
+    "whole build succeeded; on errors the previous output is left as it was.\n"
+    "\n"
+    "  -s, --source DIR     site directory (default .)\n"
+    "  -o, --output DIR     output directory (default: 'output' in site.yaml,\n"
+    "                       else public)\n"
+    "  -j, --jobs N         worker threads (default: number of CPUs)\n"
+    "      --today DATE     the date the build treats as today (YYYY-MM-DD)\n"
+    "  -q, --quiet          no summary line\n"
+    "  -h, --help           this help\n"
+    "\n"
+    "Exit status: 0 built, 1 content errors, 2 usage or environment errors.\n";
+
+static const char check_usage[] =
+    "usage: tebiki check [-s DIR] [-j N] [--today YYYY-MM-DD] [--strict]\n"
+    "                    [--format text|json]\n"
+    "\n"
+    "Runs the whole build pipeline without writing anything and lists every\n"
+    "problem.\n"
+    "\n"
+    "  -s, --source DIR     site directory (default .)\n"
+    "  -j, --jobs N         worker threads (default: number of CPUs)\n"
+    "      --today DATE     the date the check treats as today (YYYY-MM-DD)\n"
+    "      --strict         warnings count as errors\n"
+    "      --format FMT     text (default) or json (one object per line)\n"
+    "  -q, --quiet          no summary line\n"
+    "  -h, --help           this help\n"
+    "\n"
+    "Exit status: 0 clean, 1 content errors, 2 usage or environment errors.\n";
+
+/* Parses YYYY-MM-DD into the options; -1 on a bad date. */
+static int
+parse_date(const char *s, struct build_opts *o)
+{
+	return val_parse_date(s, strlen(s), &o->today_y, &o->today_m,
+	    &o->today_d);
+}
+
+static int
+run(int argc, char **argv, int write)
+{
+	static const struct option longopts[] = {
+		{ "source", required_argument, NULL, 's' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "today", required_argument, NULL, 'T' },
+		{ "strict", no_argument, NULL, 'S' },
+		{ "format", required_argument, NULL, 'F' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct build_opts o;
+	struct diag d;
+	enum diag_format fmt = DIAG_TEXT;
+	const char *usage = write ? build_usage : check_usage;
+	char *end;
+	int c, rc, strict = 0;
+
+	memset(&o, 0, sizeof(o));
+	o.src_dir = ".";
+	o.write = write;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, write ? "s:o:j:qh" : "s:j:qh",
+	    longopts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			o.src_dir = optarg;
+			break;
+		case 'o':
+			o.out_dir = optarg;
+			break;
+		case 'j':
+			o.jobs = (int)strtol(optarg, &end, 10);
+			if (*end || o.jobs < 1 || o.jobs > 256) {
+				fprintf(stderr, "tebiki: -j needs a number "
+				    "from 1 to 256, not '%s'\n", optarg);
+				return CMD_USAGE;
+			}
+			break;
+		case 'T':
+			if (parse_date(optarg, &o) == -1) {
+				fprintf(stderr, "tebiki: --today needs a date "
+				    "YYYY-MM-DD, not '%s'\n", optarg);
+				return CMD_USAGE;
+			}
+			break;
+		case 'S':
+			if (write)
+				goto bad;
+			strict = 1;
+			break;
+		case 'F':
+			if (write)
+				goto bad;
+			if (strcmp(optarg, "json") == 0) {
+				fmt = DIAG_JSON;
+			} else if (strcmp(optarg, "text") != 0) {
+				fprintf(stderr, "tebiki: unknown format '%s' "
+				    "(text or json)\n", optarg);
+				return CMD_USAGE;
+			}
+			break;
+		case 'q':
+			o.quiet = 1;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return CMD_OK;
+		default:
+			goto bad;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "tebiki: unexpected argument '%s'\n",
+		    argv[optind]);
+		goto bad;
+	}
+	if (fmt == DIAG_JSON)
+		o.quiet = 1;
+	diag_init(&d);
+	d.strict = strict;
+	rc = build_run(&o, &d);
+	if (rc == CMD_OK && diag_errors(&d) > 0)
+		rc = CMD_CONTENT;
+	diag_flush(&d, fmt == DIAG_JSON ? stdout : stderr, fmt);
+	diag_release(&d);
+	return rc;
+bad:
+	fputs(usage, stderr);
+	return CMD_USAGE;
+}
 
 int
 cmd_build(int argc, char **argv)
 {
-	fputs("tebiki: build: not yet implemented\n", stderr);
-	return CMD_USAGE;
+	return run(argc, argv, 1);
 }
 
 int
 cmd_check(int argc, char **argv)
 {
-	return cmd_build(argc, argv);
+	return run(argc, argv, 0);
 }

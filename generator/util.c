@@ -1,6 +1,7 @@
 /*
  * util: allocation wrappers, file and path helpers.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "sha256.h"
 #include "util.h"
 
 void
@@ -361,4 +363,59 @@ util_has_suffix(const char *s, const char *suffix)
 	size_t a = strlen(s), b = strlen(suffix);
 
 	return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+static void
+list_rec(const char *dir, const char *rel, char ***out, size_t *n)
+{
+	DIR *dp = opendir(dir);
+	struct dirent *de;
+	struct stat st;
+	char *p, *r;
+
+	if (dp == NULL)
+		return;
+	while ((de = readdir(dp)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		p = util_path_join(dir, de->d_name);
+		r = *rel ? xasprintf("%s/%s", rel, de->d_name) :
+		    xstrdup(de->d_name);
+		if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode)) {
+			list_rec(p, r, out, n);
+			free(r);
+		} else if (S_ISREG(st.st_mode)) {
+			*out = xreallocarray(*out, *n + 1, sizeof(**out));
+			(*out)[(*n)++] = r;
+		} else {
+			free(r);
+		}
+		free(p);
+	}
+	closedir(dp);
+}
+
+size_t
+util_list_files(const char *dir, char ***out)
+{
+	size_t n = 0;
+
+	*out = NULL;
+	list_rec(dir, "", out, &n);
+	util_sort_strings(*out, n);
+	return n;
+}
+
+int
+util_sha256_file(const char *path, char hex[65])
+{
+	struct buf b = BUF_INIT;
+
+	if (util_read_file(path, &b) == -1) {
+		buf_release(&b);
+		return -1;
+	}
+	sha256_hex(b.ptr, b.len, hex);
+	buf_release(&b);
+	return 0;
 }

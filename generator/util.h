@@ -46,6 +46,11 @@ char	*util_root_prefix(const char *rel);
 int	 util_ncpu(void);
 /* Sorts an array of C strings bytewise. */
 void	 util_sort_strings(char **, size_t);
+/* Lists regular files under `dir` recursively as sorted relative paths
+ * (*out and each path to be freed); returns the count. */
+size_t	 util_list_files(const char *dir, char ***out);
+/* SHA-256 of a file as 64 hex digits in hex[65]; 0 or -1 with errno. */
+int	 util_sha256_file(const char *path, char hex[65]);
 /* 1 when s ends with suffix. */
 int	 util_has_suffix(const char *s, const char *suffix);
 

@@ -1,0 +1,910 @@
+/*
+ * build: the site pipeline.  See build.h for the stages.
+ */
+#define _GNU_SOURCE 1
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "build.h"
+#include "cmd.h"
+#include "diag.h"
+#include "pool.h"
+#include "render.h"
+#include "util.h"
+#include "value.h"
+
+/* Folder name -> default type. */
+static const struct {
+	const char	*folder;
+	const char	*type;
+} type_folders[] = {
+	{ "chapters", "chapter" },
+	{ "policies", "policy" },
+	{ "procedures", "procedure" },
+	{ "reports", "report" },
+	{ "incidents", "incident" },
+	{ "lessons", "lesson" },
+};
+
+static const char *const known_types[] = {
+	"chapter", "policy", "procedure", "report", "incident", "lesson",
+	"page", NULL
+};
+
+/* The folder that lists pages of `type`, or NULL for "page". */
+const char *
+build_type_folder(const char *type)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(type_folders) / sizeof(type_folders[0]); i++)
+		if (strcmp(type_folders[i].type, type) == 0)
+			return type_folders[i].folder;
+	return NULL;
+}
+
+/* ---------------------------------------------------------------------
+ * Setup: share dir, theme, output dir checks
+ */
+
+static int
+has_theme(const char *dir)
+{
+	char *p = util_path_join(dir, "themes/default/layouts");
+	int ok = util_is_dir(p);
+
+	free(p);
+	return ok;
+}
+
+/* Where the shipped themes, filters and catalogs are; caller frees. */
+static char *
+find_share_dir(void)
+{
+	char exe[PATH_MAX], *slash, *cand;
+	const char *env = getenv("TEBIKI_HOME");
+	ssize_t n;
+
+	if (env && *env)
+		return xstrdup(env);
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		if ((slash = strrchr(exe, '/')) != NULL)
+			*slash = '\0';
+		if (has_theme(exe))
+			return xstrdup(exe);
+		cand = util_path_join(exe, "..");
+		if (has_theme(cand))
+			return cand;
+		free(cand);
+		cand = util_path_join(exe, "../share/tebiki");
+		if (has_theme(cand))
+			return cand;
+		free(cand);
+	}
+	return xstrdup(TEBIKI_SHAREDIR);
+}
+
+static int
+setup_theme(struct build *b)
+{
+	char *local = xasprintf("themes/%s", b->cfg.theme);
+	char *p = util_path_join(b->opts->src_dir, local);
+	char *q;
+
+	if (strchr(b->cfg.theme, '/') || strstr(b->cfg.theme, "..")) {
+		free(local);
+		free(p);
+		return diag_err(b->d, "site.yaml", 0, 0, "theme name '%s' "
+		    "must be a plain name", b->cfg.theme);
+	}
+	q = util_path_join(p, "layouts");
+	if (util_is_dir(q)) {
+		b->theme_dir = p;
+		b->theme_display = local;
+		free(q);
+		return 0;
+	}
+	free(q);
+	free(p);
+	p = util_path_join(b->share_dir, local);
+	q = util_path_join(p, "layouts");
+	if (util_is_dir(q)) {
+		b->theme_dir = p;
+		b->theme_display = xstrdup(p);
+		free(q);
+		free(local);
+		return 0;
+	}
+	free(q);
+	free(p);
+	free(local);
+	return diag_err(b->d, "site.yaml", 0, 0, "theme '%s' not found in "
+	    "the site's themes/ or in '%s/themes'", b->cfg.theme,
+	    b->share_dir);
+}
+
+/* Refuses output dirs that would destroy the sources or the system. */
+static int
+check_output(struct build *b)
+{
+	char *src = util_abspath(b->opts->src_dir);
+	char *out = util_abspath(b->out_dir);
+	char *marker;
+	int rc = 0;
+
+	if (src == NULL || out == NULL) {
+		rc = diag_err(b->d, NULL, 0, 0, "cannot resolve the "
+		    "source or output directory");
+		goto out;
+	}
+	if (strcmp(out, "/") == 0) {
+		rc = diag_err(b->d, NULL, 0, 0, "refusing to use '/' as the "
+		    "output directory");
+	} else if (strcmp(out, src) == 0) {
+		rc = diag_err(b->d, NULL, 0, 0, "output directory '%s' is the "
+		    "source directory", b->out_dir);
+	} else if (util_path_within(src, out)) {
+		rc = diag_err(b->d, NULL, 0, 0, "output directory '%s' "
+		    "contains the source directory", b->out_dir);
+	} else {
+		char *content = util_path_join(src, "content");
+
+		if (util_path_within(out, content))
+			rc = diag_err(b->d, NULL, 0, 0, "output directory "
+			    "'%s' is inside content/", b->out_dir);
+		free(content);
+	}
+	if (rc == 0 && util_is_dir(out)) {
+		/* Only replace a directory tebiki made (or an empty one). */
+		marker = util_path_join(out, ".tebiki-manifest");
+		if (!util_is_file(marker)) {
+			DIR *dp = opendir(out);
+			struct dirent *de;
+			int empty = 1;
+
+			while (dp && (de = readdir(dp)) != NULL)
+				if (strcmp(de->d_name, ".") != 0 &&
+				    strcmp(de->d_name, "..") != 0)
+					empty = 0;
+			if (dp)
+				closedir(dp);
+			if (!empty)
+				rc = diag_err(b->d, NULL, 0, 0, "output "
+				    "directory '%s' exists and was not made by "
+				    "tebiki; remove it or choose another",
+				    b->out_dir);
+		}
+		free(marker);
+	} else if (rc == 0 && access(out, F_OK) == 0) {
+		rc = diag_err(b->d, NULL, 0, 0, "output path '%s' exists and is "
+		    "not a directory", b->out_dir);
+	}
+out:
+	free(src);
+	free(out);
+	return rc;
+}
+
+/* ---------------------------------------------------------------------
+ * Pass 1: read every page
+ */
+
+/* Borrowed string value of a front matter key, or NULL; reports a wrong
+ * type. */
+static const char *
+meta_str(struct build *b, struct page *p, const char *key)
+{
+	struct value *v = val_get(p->src.meta, key);
+
+	if (v == NULL || v->kind == VAL_NULL)
+		return NULL;
+	if (v->kind == VAL_STR || v->kind == VAL_NUM || v->kind == VAL_DATE)
+		return v->str;
+	diag_err(b->d, p->f->src, v->line, v->col, "'%s' must be a string, "
+	    "not a %s", key, val_kind_name(v->kind));
+	return NULL;
+}
+
+static void
+pass1_page(void *arg, size_t i, int worker)
+{
+	struct build *b = arg;
+	struct page *p = &b->pages[i];
+	const char *s, *slash;
+	struct value *v;
+	struct buf t = BUF_INIT;
+	size_t k;
+
+	(void)worker;
+	page_load(&p->src, p->f->path, p->f->src, b->d);
+	/* type: front matter, else the folder */
+	if ((s = meta_str(b, p, "type")) != NULL) {
+		for (k = 0; known_types[k]; k++)
+			if (strcmp(known_types[k], s) == 0)
+				break;
+		if (known_types[k] == NULL) {
+			const char *hint = site_suggest(s, known_types);
+
+			v = val_get(p->src.meta, "type");
+			diag_err(b->d, p->f->src, v->line, v->col,
+			    "unknown document type '%s'%s%s%s", s,
+			    hint ? "; did you mean '" : "", hint ? hint : "",
+			    hint ? "'?" : "");
+			s = "page";
+		}
+		p->type = xstrdup(s);
+	} else {
+		p->type = xstrdup("page");
+		slash = strchr(p->f->rel, '/');
+		for (k = 0; slash &&
+		    k < sizeof(type_folders) / sizeof(type_folders[0]); k++) {
+			size_t n = strlen(type_folders[k].folder);
+
+			if ((size_t)(slash - p->f->rel) == n &&
+			    strncmp(p->f->rel, type_folders[k].folder, n) == 0) {
+				free(p->type);
+				p->type = xstrdup(type_folders[k].type);
+			}
+		}
+	}
+	if ((s = meta_str(b, p, "id")) != NULL) {
+		for (k = 0; s[k]; k++) {
+			if (!((s[k] >= 'A' && s[k] <= 'Z') ||
+			    (s[k] >= 'a' && s[k] <= 'z') ||
+			    (s[k] >= '0' && s[k] <= '9') || s[k] == '-' ||
+			    s[k] == '_' || s[k] == '.'))
+				break;
+		}
+		v = val_get(p->src.meta, "id");
+		if (s[k] || k == 0 || s[0] == '.')
+			diag_err(b->d, p->f->src, v->line, v->col, "id '%s' "
+			    "may only contain letters, digits, '-', '_' and "
+			    "'.'", s);
+		else
+			p->id = xstrdup(s);
+	}
+	p->lang = xstrdup((s = meta_str(b, p, "lang")) ? s :
+	    b->cfg.language);
+	if (strcmp(p->lang, "ja") != 0 && strcmp(p->lang, "en") != 0) {
+		v = val_get(p->src.meta, "lang");
+		diag_err(b->d, p->f->src, v->line, v->col, "unsupported "
+		    "language '%s' (use 'ja' or 'en')", p->lang);
+	}
+	if ((s = meta_str(b, p, "status")) != NULL)
+		p->status = xstrdup(s);
+	p->classification = xstrdup((s = meta_str(b, p, "classification")) ?
+	    s : b->cfg.default_classification);
+	/* Markdown */
+	md_parse(&p->md, p->src.body, p->src.body_len, b->cfg.raw_html);
+	md_assign_ids(&p->md);
+	p->nheads = md_headings(&p->md, &p->heads);
+	/* title: front matter, else the first h1, else the file name */
+	if ((s = meta_str(b, p, "title")) != NULL && *s) {
+		p->title = xstrdup(s);
+	} else {
+		cmark_node *n;
+
+		for (n = cmark_node_first_child(p->md.root); n;
+		    n = cmark_node_next(n)) {
+			if (cmark_node_get_type(n) == CMARK_NODE_HEADING &&
+			    cmark_node_get_heading_level(n) == 1) {
+				md_text(n, &t);
+				break;
+			}
+		}
+		if (t.len == 0) {
+			s = strrchr(p->f->rel, '/');
+			s = s ? s + 1 : p->f->rel;
+			buf_put(&t, s, strlen(s) - 3);
+		}
+		p->title = buf_detach(&t);
+	}
+	buf_release(&t);
+	p->out = xasprintf("%.*s.html", (int)(strlen(p->f->rel) - 3),
+	    p->f->rel);
+	p->is_home = strcmp(p->f->rel, "index.md") == 0;
+	if (p->status && strcmp(p->status, "draft") == 0 &&
+	    !b->cfg.build_drafts)
+		p->excluded = 1;
+}
+
+/* ---------------------------------------------------------------------
+ * URLs and links
+ */
+
+/* Relative URL from the output file `from` to the output file `to` (both
+ * relative to the output root); caller frees. */
+char *
+build_rel_url(const char *from, const char *to)
+{
+	struct buf b = BUF_INIT;
+	const char *f = from, *t = to, *fs, *ts;
+
+	/* skip common leading directories */
+	for (;;) {
+		fs = strchr(f, '/');
+		ts = strchr(t, '/');
+		if (fs == NULL || ts == NULL || fs - f != ts - t ||
+		    strncmp(f, t, (size_t)(fs - f)) != 0)
+			break;
+		f = fs + 1;
+		t = ts + 1;
+	}
+	for (; (fs = strchr(f, '/')) != NULL; f = fs + 1)
+		buf_puts(&b, "../");
+	buf_puts(&b, t);
+	return buf_detach(&b);
+}
+
+/* Normalizes "a/./b/../c" against base dir; NULL when it leaves the root. */
+static char *
+norm_path(const char *base, const char *path)
+{
+	char *joined, *save = NULL, *tok, **parts = NULL;
+	size_t n = 0, i;
+	struct buf b = BUF_INIT;
+
+	joined = (*path == '/' || *base == '\0') ? xstrdup(path) :
+	    xasprintf("%s/%s", base, path);
+	for (tok = strtok_r(joined, "/", &save); tok;
+	    tok = strtok_r(NULL, "/", &save)) {
+		if (strcmp(tok, ".") == 0)
+			continue;
+		if (strcmp(tok, "..") == 0) {
+			if (n == 0) {
+				free(parts);
+				free(joined);
+				return NULL;
+			}
+			n--;
+			continue;
+		}
+		parts = xreallocarray(parts, n + 1, sizeof(*parts));
+		parts[n++] = tok;
+	}
+	for (i = 0; i < n; i++) {
+		if (i)
+			buf_putc(&b, '/');
+		buf_puts(&b, parts[i]);
+	}
+	free(parts);
+	free(joined);
+	return buf_detach(&b);
+}
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Decodes %XX escapes; caller frees. */
+static char *
+pct_decode(const char *s, size_t n)
+{
+	struct buf b = BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 &&
+		    hexval(s[i + 2]) >= 0) {
+			buf_putc(&b, hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+			i += 2;
+		} else {
+			buf_putc(&b, s[i]);
+		}
+	}
+	return buf_detach(&b);
+}
+
+static int
+has_scheme(const char *u)
+{
+	const char *p = u;
+
+	if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')))
+		return 0;
+	for (p++; *p; p++) {
+		if (*p == ':')
+			return 1;
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '+' || *p == '-' ||
+		    *p == '.'))
+			return 0;
+	}
+	return 0;
+}
+
+/* File line and column of a node, for diagnostics. */
+static void
+node_pos(const struct page *p, cmark_node *n, int *line, int *col)
+{
+	int l = cmark_node_get_start_line(n);
+	int c = cmark_node_get_start_column(n);
+
+	if (l <= 0) {
+		*line = p->src.body_line;
+		*col = 0;
+		return;
+	}
+	*line = p->src.body_line + l - 1;
+	*col = md_cp_col(p->src.body, p->src.body_len, l, c);
+}
+
+/* Resolves the URL of one link or image; returns the new URL (caller frees),
+ * NULL to keep it, or reports and returns NULL. */
+static char *
+resolve_url(struct build *b, struct page *p, cmark_node *n, const char *url)
+{
+	const char *frag, *q;
+	char *path, *dec, *dir, *norm, *res = NULL, *rel;
+	size_t plen, fi;
+	struct page *t;
+	int line, col;
+
+	if (*url == '\0' || *url == '#' || *url == '?')
+		return NULL;
+	if (strncmp(url, "id:", 3) == 0) {
+		frag = strchr(url, '#');
+		path = frag ? xstrndup(url + 3, (size_t)(frag - url - 3)) :
+		    xstrdup(url + 3);
+		if (!hm_get(&b->by_id, path, &fi)) {
+			node_pos(p, n, &line, &col);
+			diag_err(b->d, p->f->src, line, col, "unknown "
+			    "document id '%s' in link", path);
+		} else if (b->pages[fi].excluded) {
+			node_pos(p, n, &line, &col);
+			diag_err(b->d, p->f->src, line, col, "link to '%s', "
+			    "which is left out of this build", path);
+		} else {
+			rel = build_rel_url(p->out, b->pages[fi].out);
+			res = xasprintf("%s%s", rel, frag ? frag : "");
+			free(rel);
+		}
+		free(path);
+		return res;
+	}
+	if (has_scheme(url) || strncmp(url, "//", 2) == 0)
+		return NULL;
+	q = url + strcspn(url, "?#");
+	plen = (size_t)(q - url);
+	dec = pct_decode(url, plen);
+	dir = xstrdup(p->f->rel);
+	if (strrchr(dir, '/'))
+		*strrchr(dir, '/') = '\0';
+	else
+		*dir = '\0';
+	norm = norm_path(dir, dec);
+	free(dir);
+	if (norm == NULL) {
+		node_pos(p, n, &line, &col);
+		diag_err(b->d, p->f->src, line, col, "link '%s' points outside "
+		    "the content directory", url);
+		goto out;
+	}
+	if ((plen > 0 && url[plen - 1] == '/') || *norm == '\0') {
+		rel = *norm ? xasprintf("%s/index.md", norm) :
+		    xstrdup("index.md");
+		free(norm);
+		norm = rel;
+	}
+	if (!hm_get(&b->by_rel, norm, &fi)) {
+		node_pos(p, n, &line, &col);
+		diag_err(b->d, p->f->src, line, col, "link to missing file "
+		    "'%.*s'", (int)plen, url);
+		goto out;
+	}
+	if (b->files[fi].is_page) {
+		t = &b->pages[b->file_page[fi]];
+		if (t->excluded) {
+			node_pos(p, n, &line, &col);
+			diag_err(b->d, p->f->src, line, col, "link to '%s', "
+			    "which is left out of this build", t->f->src);
+			goto out;
+		}
+		rel = build_rel_url(p->out, t->out);
+	} else {
+		rel = build_rel_url(p->out, norm);
+	}
+	res = xasprintf("%s%s", rel, q);
+	free(rel);
+out:
+	free(norm);
+	free(dec);
+	return res;
+}
+
+static void
+resolve_links(struct build *b, struct page *p)
+{
+	cmark_iter *it = cmark_iter_new(p->md.root);
+	cmark_event_type ev;
+	cmark_node *n;
+	cmark_node_type ty;
+	const char *url;
+	char *nu;
+
+	while ((ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
+		n = cmark_iter_get_node(it);
+		ty = cmark_node_get_type(n);
+		if (ev != CMARK_EVENT_ENTER ||
+		    (ty != CMARK_NODE_LINK && ty != CMARK_NODE_IMAGE))
+			continue;
+		url = cmark_node_get_url(n);
+		if (url && (nu = resolve_url(b, p, n, url)) != NULL) {
+			cmark_node_set_url(n, nu);
+			free(nu);
+		}
+	}
+	cmark_iter_free(it);
+}
+
+/* ---------------------------------------------------------------------
+ * Pass 2: links, HTML, template, write
+ */
+
+/* Writes `len` bytes to the output file `rel` of this build. */
+int
+build_write(struct build *b, const char *rel, const void *p, size_t len)
+{
+	char *path;
+	int rc = 0;
+
+	if (!b->opts->write)
+		return 0;
+	path = util_path_join(b->tmp_dir, rel);
+	if (util_write_file(path, p, len) == -1)
+		rc = diag_err(b->d, NULL, 0, 0, "cannot write '%s': %s", path,
+		    strerror(errno));
+	free(path);
+	return rc;
+}
+
+static void
+pass2_page(void *arg, size_t i, int worker)
+{
+	struct build *b = arg;
+	struct page *p = &b->pages[i];
+	struct buf html = BUF_INIT, out = BUF_INIT;
+
+	(void)worker;
+	if (p->excluded)
+		return;
+	resolve_links(b, p);
+	md_render(&p->md, &html);
+	p->body_html = buf_detach(&html);
+	if (render_page(b, p, &out) == 0)
+		build_write(b, p->out, out.ptr, out.len);
+	buf_release(&out);
+}
+
+/* ---------------------------------------------------------------------
+ * Static files and the swap
+ */
+
+static int
+copy_tree(struct build *b, const char *from, const char *to_rel)
+{
+	int rc = 0;
+
+	if (!util_is_dir(from))
+		return 0;
+	{
+		/* reuse the content scanner's rules: sorted, no hidden */
+		DIR *dp = opendir(from);
+		struct dirent *de;
+		char **names = NULL;
+		size_t k, cnt = 0;
+
+		if (dp == NULL)
+			return diag_err(b->d, NULL, 0, 0, "cannot open '%s': "
+			    "%s", from, strerror(errno));
+		while ((de = readdir(dp)) != NULL) {
+			if (de->d_name[0] == '.')
+				continue;
+			names = xreallocarray(names, cnt + 1, sizeof(*names));
+			names[cnt++] = xstrdup(de->d_name);
+		}
+		closedir(dp);
+		util_sort_strings(names, cnt);
+		for (k = 0; k < cnt; k++) {
+			char *p = util_path_join(from, names[k]);
+			char *r = util_path_join(to_rel, names[k]);
+			struct stat st;
+
+			if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode)) {
+				rc |= copy_tree(b, p, r);
+			} else if (S_ISREG(st.st_mode) && b->opts->write) {
+				char *dpath = util_path_join(b->tmp_dir, r);
+
+				if (util_copy_file(p, dpath) == -1)
+					rc = diag_err(b->d, NULL, 0, 0,
+					    "cannot copy '%s': %s", p,
+					    strerror(errno));
+				free(dpath);
+			}
+			free(p);
+			free(r);
+			free(names[k]);
+		}
+		free(names);
+	}
+	return rc;
+}
+
+static int
+copy_static(struct build *b)
+{
+	size_t i;
+	char *dst;
+	int rc = 0;
+
+	for (i = 0; i < b->nfiles; i++) {
+		if (b->files[i].is_page || !b->opts->write)
+			continue;
+		dst = util_path_join(b->tmp_dir, b->files[i].rel);
+		if (util_copy_file(b->files[i].path, dst) == -1)
+			rc = diag_err(b->d, b->files[i].src, 0, 0, "cannot "
+			    "copy: %s", strerror(errno));
+		free(dst);
+	}
+	{
+		char *assets = util_path_join(b->theme_dir, "assets");
+
+		rc |= copy_tree(b, assets, "assets");
+		free(assets);
+	}
+	{
+		/* site-level overrides of theme assets */
+		char *assets = util_path_join(b->opts->src_dir, "assets");
+
+		rc |= copy_tree(b, assets, "assets");
+		free(assets);
+	}
+	return rc;
+}
+
+/* Replaces the old output with the new one in one step when possible. */
+static int
+swap_output(struct build *b)
+{
+	struct stat st;
+
+	if (lstat(b->out_dir, &st) == -1) {
+		if (rename(b->tmp_dir, b->out_dir) == -1)
+			return diag_err(b->d, NULL, 0, 0, "cannot rename '%s' "
+			    "to '%s': %s", b->tmp_dir, b->out_dir,
+			    strerror(errno));
+		return 0;
+	}
+	if (renameat2(AT_FDCWD, b->tmp_dir, AT_FDCWD, b->out_dir,
+	    RENAME_EXCHANGE) == 0) {
+		util_rmtree(b->tmp_dir);
+		return 0;
+	}
+	/* no RENAME_EXCHANGE (old kernel or filesystem): two renames */
+	{
+		char *old = xasprintf("%s.old-%ld", b->out_dir, (long)getpid());
+		int rc = 0;
+
+		if (rename(b->out_dir, old) == -1 ||
+		    rename(b->tmp_dir, b->out_dir) == -1)
+			rc = diag_err(b->d, NULL, 0, 0, "cannot replace '%s': "
+			    "%s", b->out_dir, strerror(errno));
+		else
+			util_rmtree(old);
+		free(old);
+		return rc;
+	}
+}
+
+/* Writes .tebiki-manifest: every output file with its size, sorted. */
+static int
+write_manifest(struct build *b)
+{
+	struct buf list = BUF_INIT;
+	char **paths = NULL;
+	size_t n = 0, i;
+	int rc;
+
+	if (!b->opts->write)
+		return 0;
+	n = util_list_files(b->tmp_dir, &paths);
+	for (i = 0; i < n; i++) {
+		char *full = util_path_join(b->tmp_dir, paths[i]);
+		char hex[65];
+
+		if (util_sha256_file(full, hex) == 0)
+			buf_printf(&list, "%s  %s\n", hex, paths[i]);
+		free(full);
+		free(paths[i]);
+	}
+	free(paths);
+	rc = build_write(b, ".tebiki-manifest", list.ptr, list.len);
+	buf_release(&list);
+	return rc;
+}
+
+static void
+parse_today(struct build *b)
+{
+	time_t now;
+	struct tm tm;
+
+	if (b->opts->today_y) {
+		b->ty = b->opts->today_y;
+		b->tm = b->opts->today_m;
+		b->td = b->opts->today_d;
+		return;
+	}
+	now = time(NULL);
+	localtime_r(&now, &tm);
+	b->ty = tm.tm_year + 1900;
+	b->tm = tm.tm_mon + 1;
+	b->td = tm.tm_mday;
+}
+
+static void
+build_release(struct build *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->npages; i++) {
+		struct page *p = &b->pages[i];
+
+		page_src_release(&p->src);
+		md_release(&p->md);
+		md_headings_free(p->heads, p->nheads);
+		free(p->id);
+		free(p->type);
+		free(p->title);
+		free(p->lang);
+		free(p->out);
+		free(p->status);
+		free(p->classification);
+		free(p->body_html);
+		val_unref(p->tmpl_extra);
+	}
+	free(b->pages);
+	free(b->file_page);
+	site_files_free(b->files, b->nfiles);
+	hm_release(&b->by_id);
+	hm_release(&b->by_rel);
+	render_release(b);
+	site_config_release(&b->cfg);
+	free(b->theme_dir);
+	free(b->theme_display);
+	free(b->share_dir);
+	free(b->out_dir);
+	free(b->tmp_dir);
+}
+
+int
+build_run(const struct build_opts *o, struct diag *d)
+{
+	struct build b;
+	long nf;
+	size_t i, fi;
+	int jobs, status = CMD_CONTENT, env_error = 0;
+
+	memset(&b, 0, sizeof(b));
+	b.opts = o;
+	b.d = d;
+	hm_init(&b.by_id);
+	hm_init(&b.by_rel);
+	md_init();
+	parse_today(&b);
+	if (!util_is_dir(o->src_dir)) {
+		diag_err(d, NULL, 0, 0, "source directory '%s' does not exist",
+		    o->src_dir);
+		site_config_load(&b.cfg, o->src_dir, d);
+		env_error = 1;
+		goto out;
+	}
+	if (site_config_load(&b.cfg, o->src_dir, d) == -1)
+		goto out;
+	if (o->out_dir)
+		b.out_dir = xstrdup(o->out_dir);
+	else
+		b.out_dir = util_path_join(o->src_dir, b.cfg.output);
+	/* "public/" and "public" name the same directory */
+	while (strlen(b.out_dir) > 1 && b.out_dir[strlen(b.out_dir) - 1] == '/')
+		b.out_dir[strlen(b.out_dir) - 1] = '\0';
+	b.share_dir = find_share_dir();
+	if (setup_theme(&b) == -1 || (o->write && check_output(&b) == -1)) {
+		env_error = 1;
+		goto out;
+	}
+	nf = site_scan(o->src_dir, &b.files, d);
+	if (nf < 0)
+		goto out;
+	b.nfiles = (size_t)nf;
+	b.file_page = xcalloc(b.nfiles, sizeof(*b.file_page));
+	for (i = 0; i < b.nfiles; i++) {
+		hm_put(&b.by_rel, b.files[i].rel, i);
+		if (b.files[i].is_page)
+			b.npages++;
+	}
+	b.pages = xcalloc(b.npages, sizeof(*b.pages));
+	for (i = 0, fi = 0; fi < b.nfiles; fi++) {
+		if (!b.files[fi].is_page)
+			continue;
+		b.file_page[fi] = i;
+		b.pages[i++].f = &b.files[fi];
+	}
+	jobs = o->jobs > 0 ? o->jobs : util_ncpu();
+	pool_run(jobs, b.npages, pass1_page, &b);
+	/* ids are unique across the site */
+	for (i = 0; i < b.npages; i++) {
+		struct page *p = &b.pages[i];
+		size_t other;
+
+		if (p->id == NULL)
+			continue;
+		if (hm_get(&b.by_id, p->id, &other)) {
+			struct value *a = val_get(p->src.meta, "id");
+			struct value *o2 = val_get(b.pages[other].src.meta,
+			    "id");
+
+			diag_err(d, p->f->src, a->line, a->col, "duplicate id "
+			    "'%s' (also used by %s:%d:%d)", p->id,
+			    b.pages[other].f->src, o2->line, o2->col);
+			continue;
+		}
+		hm_put(&b.by_id, p->id, i);
+	}
+	if (render_init(&b) == -1)
+		goto out;
+	if (o->write) {
+		b.tmp_dir = xasprintf("%s.tmp-%ld", b.out_dir, (long)getpid());
+		util_rmtree(b.tmp_dir);
+		if (util_mkdir_p(b.tmp_dir) == -1) {
+			diag_err(d, NULL, 0, 0, "cannot create '%s': %s",
+			    b.tmp_dir, strerror(errno));
+			env_error = 1;
+			goto out;
+		}
+	}
+	pool_run(jobs, b.npages, pass2_page, &b);
+	render_generated(&b);
+	copy_static(&b);
+	if (diag_errors(d) > 0)
+		goto out;
+	if (write_manifest(&b) == -1)
+		goto out;
+	if (o->write && swap_output(&b) == -1)
+		goto out;
+	status = CMD_OK;
+out:
+	if (b.tmp_dir && status != CMD_OK)
+		util_rmtree(b.tmp_dir);
+	if (!o->quiet && status == CMD_OK) {
+		size_t built = 0;
+
+		for (i = 0; i < b.npages; i++)
+			built += !b.pages[i].excluded;
+		if (o->write)
+			fprintf(stderr, "tebiki: built %zu pages into '%s'\n",
+			    built, b.out_dir);
+		else
+			fprintf(stderr, "tebiki: checked %zu pages\n", built);
+	}
+	build_release(&b);
+	return env_error ? CMD_USAGE : status;
+}

@@ -1,0 +1,91 @@
+/*
+ * build: the pipeline behind `tebiki build` and `tebiki check`.
+ *
+ *   config -> scan content/ -> pass 1 (parallel): read, front matter,
+ *   Markdown, heading ids -> site model (ids, types) -> pass 2 (parallel):
+ *   links, HTML, template, write -> generated pages, static files, search
+ *   index -> the new output replaces the old one only if nothing failed.
+ */
+#ifndef BUILD_H
+#define BUILD_H
+
+#include <stddef.h>
+
+#include "hmap.h"
+#include "markdown.h"
+#include "page.h"
+#include "site.h"
+
+struct diag;
+struct value;
+struct tmpl_set;
+
+struct build_opts {
+	const char	*src_dir;	/* holds site.yaml; "." default */
+	const char	*out_dir;	/* NULL: from site.yaml */
+	int		 jobs;		/* worker threads; 0: CPUs */
+	int		 today_y, today_m, today_d;	/* 0: the real date */
+	int		 write;		/* 0 for `check` */
+	int		 quiet;		/* no summary line */
+};
+
+struct page {
+	struct site_file	*f;		/* borrowed from the scan */
+	struct page_src		 src;
+	struct md_doc		 md;
+	char			*id;		/* front matter id or NULL */
+	char			*type;		/* chapter, policy, ... page */
+	char			*title;
+	char			*lang;
+	char			*out;		/* "policies/a.html" */
+	char			*status;	/* NULL, draft, approved, retired */
+	char			*classification;
+	struct md_heading	*heads;
+	size_t			 nheads;
+	int			 excluded;	/* left out of this build */
+	int			 is_home;
+	char			*body_html;	/* pass 2 */
+	struct value		*tmpl_extra;	/* from filters, may be NULL */
+};
+
+/* A page the build makes itself (lists, home, search, 404, ...). */
+struct gen_page {
+	char		*out;		/* output path */
+	char		*layout;
+	struct value	*ctx;		/* full context */
+};
+
+struct build {
+	const struct build_opts	*opts;
+	struct diag		*d;
+	struct site_config	 cfg;
+	char			*theme_dir;	/* path of the theme */
+	char			*theme_display;	/* for diagnostics */
+	char			*share_dir;	/* shipped themes/filters/catalogs */
+	char			*out_dir;	/* final output dir */
+	char			*tmp_dir;	/* where this build writes */
+	struct site_file	*files;
+	size_t			 nfiles;
+	struct page		*pages;		/* sorted by source path */
+	size_t			 npages;
+	struct hmap		 by_id;		/* id -> page index */
+	struct hmap		 by_rel;	/* content-relative path -> file index */
+	size_t			*file_page;	/* file index -> page index */
+	struct tmpl_set		*tmpl;
+	struct value		*i18n_ja, *i18n_en;
+	struct value		*site_ctx;	/* shared "site" context value */
+	int			 ty, tm, td;	/* today */
+};
+
+/* The folder listing pages of `type` ("policies"), NULL for others. */
+const char	*build_type_folder(const char *type);
+/* Relative URL between two output paths; caller frees. */
+char		*build_rel_url(const char *from, const char *to);
+/* Writes an output file of this build (nothing in check mode); 0 or -1
+ * after reporting.  Thread-safe. */
+int		 build_write(struct build *, const char *rel, const void *,
+		    size_t);
+/* Runs the whole pipeline; returns CMD_OK, CMD_CONTENT or CMD_USAGE. */
+int	build_run(const struct build_opts *, struct diag *);
+
+#endif

@@ -1,0 +1,24 @@
+/*
+ * render: template contexts (see docs/theme.md for their shape) and the
+ * pages the build generates itself (home, lists, search, 404).
+ */
+#ifndef RENDER_H
+#define RENDER_H
+
+struct buf;
+struct build;
+struct page;
+struct value;
+
+/* Loads templates and i18n, builds the shared site context; -1 after
+ * reporting. */
+int		 render_init(struct build *);
+/* Renders one page into `out`; -1 after reporting. Thread-safe. */
+int		 render_page(struct build *, struct page *, struct buf *out);
+/* Renders and writes the generated pages. */
+int		 render_generated(struct build *);
+void		 render_release(struct build *);
+/* "2024年1月10日" (ja) or "January 10, 2024" (en); caller frees. */
+char		*render_date(const char *lang, int y, int m, int d);
+
+#endif
