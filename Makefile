@@ -72,11 +72,13 @@ tools: $(TOOLBIN)
 
 # The whole suite against the binaries in $(B).
 test: $(B)/tebiki $(UNITBIN) $(TOOLBIN)
-	TEBIKI_BUILD=$(B) sh tests/run.sh
+	@TEBIKI_BUILD=$(B) sh tests/run.sh
 
 check:
-	$(MAKE) B=build-check CFLAGS="-g -O1 $(SAN) -Werror" \
-	    LDFLAGS="$(SAN)" test
+	@$(MAKE) --no-print-directory B=build-check \
+	    CFLAGS="-g -O1 $(SAN) -Werror" LDFLAGS="$(SAN)" \
+	    build-check/tebiki unit tools
+	@TEBIKI_BUILD=build-check sh tests/run.sh
 
 valgrind: all unit tools
 	TEBIKI_BUILD=$(B) TEBIKI_VALGRIND="valgrind -q --leak-check=full \

@@ -447,6 +447,22 @@ node_pos(const struct page *p, cmark_node *n, int *line, int *col)
 	*col = md_cp_col(p->src.body, p->src.body_len, l, c);
 }
 
+/* 1 when page t has a heading whose id is the (percent-encoded) anchor. */
+static int
+has_anchor(const struct page *t, const char *frag)
+{
+	char *dec = pct_decode(frag, strlen(frag));
+	size_t i;
+	int found = 0;
+
+	for (i = 0; i < t->nheads && !found; i++)
+		found = strcmp(t->heads[i].id, dec) == 0;
+	found = found || strncmp(dec, "fn-", 3) == 0 ||
+	    strncmp(dec, "fnref-", 6) == 0;
+	free(dec);
+	return found;
+}
+
 /* Resolves the URL of one link or image; returns the new URL (caller frees),
  * NULL to keep it, or reports and returns NULL. */
 static char *
@@ -512,6 +528,11 @@ resolve_url(struct build *b, struct page *p, cmark_node *n, const char *url)
 	}
 	if (b->files[fi].is_page) {
 		t = &b->pages[b->file_page[fi]];
+		if (*q == '#' && q[1] && !has_anchor(t, q + 1)) {
+			node_pos(p, n, &line, &col);
+			diag_warn(b->d, p->f->src, line, col, "no heading "
+			    "'%s' in '%s'", q, t->f->src);
+		}
 		if (t->excluded) {
 			node_pos(p, n, &line, &col);
 			diag_err(b->d, p->f->src, line, col, "link to '%s', "

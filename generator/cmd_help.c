@@ -41,6 +41,12 @@ cmd_help(int argc, char **argv)
 	char *args[3];
 	size_t i, n;
 
+	if (argc > 1 && (strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0)) {
+		puts("usage: tebiki help [COMMAND]\n\nShows the commands, or "
+		    "the options of one command.");
+		return CMD_OK;
+	}
 	if (argc < 2) {
 		cmd_usage(stdout);
 		return CMD_OK;

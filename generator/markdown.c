@@ -230,8 +230,6 @@ md_headings(struct md_doc *doc, struct md_heading **out)
 		    cmark_node_get_type(n) != CMARK_NODE_HEADING)
 			continue;
 		level = cmark_node_get_heading_level(n);
-		if (level < 2)
-			continue;
 		buf_reset(&text);
 		md_text(n, &text);
 		v = xreallocarray(v, cnt + 1, sizeof(*v));

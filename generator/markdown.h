@@ -47,7 +47,7 @@ void		 md_set_heading_id(cmark_node *, const char *);
 void		 md_slug(const char *text, size_t len, struct buf *out);
 /* Appends the plain text of a node's inline content. */
 void		 md_text(cmark_node *, struct buf *);
-/* Headings of level >= 2, in order; caller frees with md_headings_free. */
+/* Every heading, in order; caller frees with md_headings_free. */
 size_t		 md_headings(struct md_doc *, struct md_heading **);
 void		 md_headings_free(struct md_heading *, size_t);
 /* Renders HTML (headings with ids) into `out`. */

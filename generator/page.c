@@ -43,61 +43,86 @@ is_fence(const char *p, size_t n, const char *mark)
 	return 1;
 }
 
+/* Length of the valid UTF-8 sequence at p[0..n), or 0. */
+static size_t
+utf8_len(const unsigned char *p, size_t n)
+{
+	size_t need, k;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		need = 1;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		need = 2;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		need = 3;
+	else
+		return 0;
+	if (need >= n)
+		return 0;
+	for (k = 1; k <= need; k++)
+		if ((p[k] & 0xc0) != 0x80)
+			return 0;
+	if (need == 2 && ((p[0] == 0xe0 && p[1] < 0xa0) ||
+	    (p[0] == 0xed && p[1] >= 0xa0)))
+		return 0;
+	if (need == 3 && ((p[0] == 0xf0 && p[1] < 0x90) ||
+	    (p[0] == 0xf4 && p[1] >= 0x90)))
+		return 0;
+	return need + 1;
+}
+
+/* Replaces every invalid byte by U+FFFD (one code point for one byte, so
+ * columns counted in code points do not move). */
+static void
+fix_utf8(struct buf *b)
+{
+	struct buf out = BUF_INIT;
+	const unsigned char *p = (const unsigned char *)b->ptr;
+	size_t i = 0, n;
+
+	while (i < b->len) {
+		n = utf8_len(p + i, b->len - i);
+		if (n == 0) {
+			buf_puts(&out, "\xef\xbf\xbd");
+			i++;
+		} else {
+			buf_put(&out, p + i, n);
+			i += n;
+		}
+	}
+	buf_release(b);
+	*b = out;
+}
+
 int
 page_check_text(const char *text, size_t len, const char *file,
     struct diag *d)
 {
 	const unsigned char *p = (const unsigned char *)text;
-	size_t i = 0, k, need;
-	int line = 1, col = 1, problems = 0, bad_utf8 = 0;
-	unsigned c;
+	size_t i = 0, n;
+	int line = 1, col = 1, bad = 0;
 
 	while (i < len) {
-		c = p[i];
-		if (c == 0) {
+		if (p[i] == 0) {
 			diag_err(d, file, line, col, "file contains a NUL "
 			    "byte (binary file?)");
-			return problems + 1;
+			return bad + 1;
 		}
-		if (c < 0x80) {
-			need = 0;
-		} else if (c >= 0xc2 && c <= 0xdf) {
-			need = 1;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			need = 2;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			need = 3;
-		} else {
-			goto bad;
-		}
-		for (k = 1; k <= need; k++)
-			if (i + k >= len || (p[i + k] & 0xc0) != 0x80)
-				goto bad;
-		if (need == 2 && ((c == 0xe0 && p[i + 1] < 0xa0) ||
-		    (c == 0xed && p[i + 1] >= 0xa0)))
-			goto bad;
-		if (need == 3 && ((c == 0xf0 && p[i + 1] < 0x90) ||
-		    (c == 0xf4 && p[i + 1] >= 0x90)))
-			goto bad;
-		if (c == '\n') {
+		n = utf8_len(p + i, len - i);
+		if (n == 0 && bad++ == 0)
+			diag_warn(d, file, line, col, "invalid UTF-8 "
+			    "(replaced by U+FFFD)");
+		if (p[i] == '\n') {
 			line++;
 			col = 1;
 		} else {
 			col++;
 		}
-		i += need + 1;
-		continue;
-bad:
-		if (!bad_utf8) {
-			diag_warn(d, file, line, col, "invalid UTF-8 "
-			    "(replaced by U+FFFD)");
-			problems++;
-		}
-		bad_utf8 = 1;
-		col++;
-		i++;
+		i += n ? n : 1;
 	}
-	return problems;
+	return bad;
 }
 
 int
@@ -126,7 +151,11 @@ page_split(struct page_src *ps, struct buf *text, const char *file,
 		ps->body_line = 1;
 		return -1;
 	}
-	page_check_text(p, ps->text.len, file, d);
+	if (page_check_text(p, ps->text.len, file, d) > 0) {
+		fix_utf8(&ps->text);
+		p = ps->text.ptr;
+		end = p + ps->text.len;
+	}
 	ps->body = p;
 	ps->body_len = ps->text.len;
 	ps->body_line = 1;

@@ -204,7 +204,7 @@ page_ctx(struct build *b, struct page *p)
 	val_set(pg, "content", val_str(p->body_html ? p->body_html : ""));
 	toc = val_list();
 	for (i = 0; i < p->nheads; i++) {
-		if (p->heads[i].level > 3)
+		if (p->heads[i].level < 2 || p->heads[i].level > 3)
 			continue;
 		e = val_map();
 		val_set(e, "level", val_num(p->heads[i].level));

@@ -398,13 +398,21 @@ yml_parse(const char *text, size_t len, const char *file, int line0,
 		if (!yaml_parser_parse(&p, &ev)) {
 			yaml_mark_t m = p.problem_mark;
 
-			if (p.problem_mark.line == 0 &&
-			    p.problem_mark.column == 0 && p.context)
-				m = p.context_mark;
-			diag_err(d, file, c.line0 + (int)m.line,
-			    (int)m.column + 1, "invalid YAML: %s%s%s",
-			    p.problem ? p.problem : "syntax error",
-			    p.context ? " " : "", p.context ? p.context : "");
+			if (p.context && (p.context_mark.line !=
+			    p.problem_mark.line || p.context_mark.column !=
+			    p.problem_mark.column))
+				diag_err(d, file, c.line0 + (int)m.line,
+				    (int)m.column + 1, "invalid YAML: %s %s "
+				    "(which started at line %d, column %d)",
+				    p.problem ? p.problem : "syntax error",
+				    p.context, c.line0 + (int)p.context_mark.line,
+				    (int)p.context_mark.column + 1);
+			else
+				diag_err(d, file, c.line0 + (int)m.line,
+				    (int)m.column + 1, "invalid YAML: %s%s%s",
+				    p.problem ? p.problem : "syntax error",
+				    p.context ? " " : "",
+				    p.context ? p.context : "");
 			c.failed = 1;
 			break;
 		}

@@ -1,0 +1,93 @@
+#!/bin/sh
+# Core behaviour of `tebiki build` / `check`: CLI, determinism, atomic
+# output, output-dir safety, hostile input.
+. "$ROOT/tests/lib.sh"
+BASIC=$ROOT/tests/sites/basic
+
+# --- CLI ---------------------------------------------------------------
+for c in build check version help; do
+	out=$(tk $c --help 2>&1); st=$?
+	t_eq "$c --help exits 0" $st 0
+	t_contains "$c --help shows usage" "$out" "usage: tebiki"
+done
+out=$(tk help build 2>&1); t_contains "help build" "$out" "--today"
+tk frobnicate >/dev/null 2>&1; t_eq "unknown command exits 2" $? 2
+tk build -j 0 -s "$BASIC" >/dev/null 2>&1; t_eq "bad -j exits 2" $? 2
+tk build --today 2025-02-30 -s "$BASIC" >/dev/null 2>&1; t_eq "bad --today exits 2" $? 2
+tk build -s "$T_TMP/nonexistent" >/dev/null 2>&1; t_eq "missing source dir exits 2" $? 2
+out=$(tk version); t_contains "version" "$out" "tebiki "
+
+# --- determinism ---------------------------------------------------------
+tk build -q -s "$BASIC" -o "$T_TMP/j1" -j 1; t_eq "build -j 1" $? 0
+tk build -q -s "$BASIC" -o "$T_TMP/j4" -j 4; t_eq "build -j 4" $? 0
+tk build -q -s "$BASIC" -o "$T_TMP/j4b" -j 4
+if diff -r "$T_TMP/j1" "$T_TMP/j4" >/dev/null; then t_ok "-j 1 and -j 4 identical"; else t_bad "-j 1 and -j 4 identical" "$(diff -r "$T_TMP/j1" "$T_TMP/j4" | head)"; fi
+if diff -r "$T_TMP/j4" "$T_TMP/j4b" >/dev/null; then t_ok "two builds identical"; else t_bad "two builds identical"; fi
+t_file "manifest written" "$T_TMP/j1/.tebiki-manifest"
+n=$(grep -c 'html$' "$T_TMP/j1/.tebiki-manifest"); t_eq "manifest lists html files" "$n" "$(find "$T_TMP/j1" -name '*.html' | wc -l)"
+
+# --- atomic output -------------------------------------------------------
+S=$T_TMP/atomic; cp -R "$BASIC" "$S"; rm -rf "$S/expected"
+tk build -q -s "$S"; t_eq "first build" $? 0
+cp -R "$S/public" "$T_TMP/before"
+printf -- '---\ntitle: [broken\n---\n' > "$S/content/policies/broken.md"
+echo "[x](nowhere.md)" >> "$S/content/procedures/plain.md"
+err=$(tk build -s "$S" 2>&1); st=$?
+t_eq "failing build exits 1" $st 1
+t_contains "failing build names the file" "$err" "content/policies/broken.md:3:1: error: invalid YAML"
+t_contains "every error reported" "$err" "content/procedures/plain.md:"
+if diff -r "$T_TMP/before" "$S/public" >/dev/null; then t_ok "old output byte-identical after failure"; else t_bad "old output byte-identical after failure"; fi
+left=$(ls "$S" | grep -c 'public\.' || true); t_eq "no temporary dirs left" "$left" 0
+rm "$S/content/policies/broken.md"; sed -i '$d' "$S/content/procedures/plain.md"
+echo "新しい行" >> "$S/content/procedures/plain.md"
+tk build -q -s "$S"; t_eq "fixed build" $? 0
+t_contains "new output replaced old" "$(cat "$S/public/procedures/plain.html")" "新しい行"
+
+# --- check writes nothing -------------------------------------------------
+C=$T_TMP/checksite; cp -R "$BASIC" "$C"; rm -rf "$C/expected" "$C/public"
+tk check -q -s "$C"; t_eq "check exits 0" $? 0
+if [ -e "$C/public" ]; then t_bad "check writes nothing"; else t_ok "check writes nothing"; fi
+echo "[x](nowhere.md)" >> "$C/content/index.md"
+out=$(tk check -s "$C" 2>&1); t_eq "check finds errors" $? 1
+t_contains "check diagnostic" "$out" "content/index.md:7:1: error: link to missing file 'nowhere.md'"
+out=$(tk check -s "$C" --format json 2>/dev/null)
+t_contains "check json" "$out" '"file":"content/index.md","line":7,"column":1,"severity":"error"'
+
+# --- output dir safety ---------------------------------------------------
+O=$T_TMP/outsafe; cp -R "$BASIC" "$O"
+out=$(tk build -s "$O" -o "$O" 2>&1); t_eq "output = source refused" $? 2
+t_contains "output = source message" "$out" "is the source directory"
+out=$(tk build -s "$O" -o "$T_TMP" 2>&1); t_eq "output containing source refused" $? 2
+out=$(tk build -s "$O" -o / 2>&1); t_eq "output / refused" $? 2
+out=$(tk build -s "$O" -o "$O/content/out" 2>&1); t_eq "output inside content refused" $? 2
+mkdir -p "$T_TMP/precious"; echo keep > "$T_TMP/precious/notes.txt"
+out=$(tk build -s "$O" -o "$T_TMP/precious" 2>&1); t_eq "foreign dir refused" $? 2
+t_contains "foreign dir message" "$out" "was not made by tebiki"
+t_eq "foreign dir untouched" "$(cat "$T_TMP/precious/notes.txt")" keep
+
+# --- hostile input -------------------------------------------------------
+H=$T_TMP/hostile; mkdir -p "$H/content"
+: > "$H/content/empty.md"
+printf '\000\001\002\377' > "$H/content/binary.md"
+printf -- '---\ntitle: ok\n---\nbad \303\050 utf8\n' > "$H/content/badutf8.md"
+i=0; : > "$H/content/deep.md"
+while [ $i -lt 3000 ]; do printf '> ' >> "$H/content/deep.md"; i=$((i + 1)); done; echo x >> "$H/content/deep.md"
+i=0; : > "$H/content/deeplist.md"
+awk 'BEGIN { s = ""; for (i = 0; i < 2000; i++) { printf "%s- x\n", s; s = s "  " } }' > "$H/content/deeplist.md"
+awk 'BEGIN { for (i = 0; i < 160000; i++) printf "行%d: 情報セキュリティの手順を確認する。[リンク](#a) *強調* `code`\n\n", i }' > "$H/content/big.md"
+printf -- '---\na: &a [x,x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]\n---\n' > "$H/content/bomb.md"
+size=$(wc -c < "$H/content/big.md"); [ "$size" -gt 10000000 ] && t_ok "big page is over 10 MB" || t_bad "big page is over 10 MB" "$size"
+out=$(tk build -s "$H" -o "$T_TMP/hostile-out" 2>&1); st=$?
+t_eq "hostile site exits 1 (not a crash)" $st 1
+t_contains "binary file diagnosed" "$out" "content/binary.md:1:1: error: file contains a NUL byte"
+t_contains "invalid UTF-8 diagnosed" "$out" "content/badutf8.md:4:5: warning: invalid UTF-8"
+t_contains "alias bomb diagnosed" "$out" "content/bomb.md:5:29: error: alias '*c' expands past"
+rm "$H/content/binary.md" "$H/content/bomb.md"
+out=$(tk build -s "$H" -o "$T_TMP/hostile-out" 2>&1); st=$?
+t_eq "empty, bad UTF-8, deep and 10 MB pages build" $st 0
+t_file "empty page written" "$T_TMP/hostile-out/empty.html"
+t_contains "bad UTF-8 replaced" "$(cat "$T_TMP/hostile-out/badutf8.html")" "bad �( utf8"
+t_file "deep quotes page written" "$T_TMP/hostile-out/deep.html"
+t_file "deep list page written" "$T_TMP/hostile-out/deeplist.html"
+t_contains "big page complete" "$(tail -c 2000 "$T_TMP/hostile-out/big.html")" "行159999"
+t_done
