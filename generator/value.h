@@ -29,6 +29,7 @@ struct value {
 	int		  refs;
 	int		  line;		/* 1-based; 0 if unknown */
 	int		  col;		/* 1-based, in code points; 0 if unknown */
+	int		  quoted;	/* scalar was quoted in YAML */
 	int		  b;		/* VAL_BOOL */
 	double		  num;		/* VAL_NUM */
 	int		  y, m, d;	/* VAL_DATE */

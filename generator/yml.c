@@ -304,6 +304,7 @@ handle(struct ctx *c, yaml_event_t *ev)
 			v = val_null();
 		}
 		val_at(v, line, col);
+		v->quoted = ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE;
 		if (ev->data.scalar.anchor)
 			remember_anchor(c, (const char *)ev->data.scalar.anchor,
 			    v, 1);

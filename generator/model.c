@@ -1,0 +1,567 @@
+/*
+ * model: catalogs, schema validation, applicability, glossary, references.
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "build.h"
+#include "diag.h"
+#include "markdown.h"
+#include "model.h"
+#include "util.h"
+#include "value.h"
+#include "yml.h"
+
+/* ---------------------------------------------------------------------
+ * Small helpers
+ */
+
+static char *
+lower(const char *s)
+{
+	char *r = xstrdup(s), *p;
+
+	for (p = r; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return r;
+}
+
+/* Reads a YAML file into a value; NULL after reporting (or when missing
+ * and `optional`). */
+static struct value *
+load_yaml(struct build *b, const char *path, const char *display,
+    int optional)
+{
+	struct buf t = BUF_INIT;
+	struct value *v;
+	const char *p;
+	size_t n;
+
+	if (util_read_file(path, &t) == -1) {
+		buf_release(&t);
+		if (!optional)
+			diag_err(b->d, display, 0, 0, "cannot read file");
+		return NULL;
+	}
+	p = t.ptr;
+	n = t.len;
+	if (n >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0) {
+		p += 3;
+		n -= 3;
+	}
+	if (memchr(p, '\0', n)) {
+		diag_err(b->d, display, 0, 0, "file contains a NUL byte");
+		buf_release(&t);
+		return NULL;
+	}
+	v = yml_parse(p, n, display, 1, b->d);
+	buf_release(&t);
+	return v;
+}
+
+/* Text of a {ja:, en:} map or a plain string. */
+static char *
+i18n_text(const struct value *v, const char *lang)
+{
+	const char *s;
+
+	if (v == NULL)
+		return NULL;
+	if (v->kind == VAL_MAP) {
+		s = val_cstr(val_get(v, lang));
+		if (s == NULL)
+			s = val_cstr(val_get(v, strcmp(lang, "ja") == 0 ?
+			    "en" : "ja"));
+		return s ? xstrdup(s) : NULL;
+	}
+	s = val_cstr(v);
+	return s ? xstrdup(s) : NULL;
+}
+
+/* A file name from a control id: letters, digits, '.', '-', '_' kept. */
+static char *
+safe_name(const char *s)
+{
+	char *r = xstrdup(s), *p;
+
+	for (p = r; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '.' && *p != '-' &&
+		    *p != '_')
+			*p = '_';
+	return r;
+}
+
+/* ---------------------------------------------------------------------
+ * Catalogs
+ */
+
+static void
+add_control(struct build *b, struct model *m, size_t cat, const char *id,
+    char *tja, char *ten, const char *group, const struct value *pos,
+    const char *display)
+{
+	struct control *c;
+	char *key, *lk, *name;
+	size_t dummy;
+
+	key = cat == 0 ? xstrdup(id) : xasprintf("%s:%s", m->cats[cat].prefix,
+	    id);
+	lk = lower(key);
+	if (hm_get(&m->by_key, lk, &dummy)) {
+		diag_err(b->d, display, pos ? pos->line : 0, pos ? pos->col : 0,
+		    "duplicate control '%s'", key);
+		free(key);
+		free(lk);
+		free(tja);
+		free(ten);
+		return;
+	}
+	m->ctls = xreallocarray(m->ctls, m->nctls + 1, sizeof(*m->ctls));
+	c = &m->ctls[m->nctls];
+	memset(c, 0, sizeof(*c));
+	c->key = key;
+	c->id = xstrdup(id);
+	c->title_ja = tja ? tja : xstrdup(id);
+	c->title_en = ten ? ten : xstrdup(c->title_ja);
+	c->group = group ? xstrdup(group) : NULL;
+	c->catalog = cat;
+	name = safe_name(id);
+	c->out = cat == 0 ? xasprintf("controls/%s.html", name) :
+	    xasprintf("controls/%s/%s.html", m->cats[cat].prefix, name);
+	free(name);
+	c->applicable = -1;
+	hm_put(&m->by_key, lk, m->nctls);
+	free(lk);
+	m->nctls++;
+}
+
+/* OSCAL: catalog.groups[].controls[] (nested controls too). */
+static void
+oscal_controls(struct build *b, struct model *m, size_t cat,
+    const struct value *list, const char *group, const char *display,
+    int depth)
+{
+	const struct value *c, *props, *p;
+	const char *id, *label;
+	size_t i, k;
+
+	if (list == NULL || list->kind != VAL_LIST || depth > 8)
+		return;
+	for (i = 0; i < list->n; i++) {
+		c = list->items[i];
+		id = val_cstr(val_get(c, "id"));
+		if (id == NULL) {
+			diag_err(b->d, display, c->line, c->col, "OSCAL control "
+			    "without an 'id'");
+			continue;
+		}
+		label = NULL;
+		props = val_get(c, "props");
+		for (k = 0; props && props->kind == VAL_LIST && k < props->n;
+		    k++) {
+			p = props->items[k];
+			if (val_cstr(val_get(p, "name")) &&
+			    strcmp(val_cstr(val_get(p, "name")), "label") == 0)
+				label = val_cstr(val_get(p, "value"));
+		}
+		add_control(b, m, cat, label ? label : id,
+		    i18n_text(val_get(c, "title"), "ja"),
+		    i18n_text(val_get(c, "title"), "en"), group, c, display);
+		oscal_controls(b, m, cat, val_get(c, "controls"), group,
+		    display, depth + 1);
+	}
+}
+
+static int
+load_catalog(struct build *b, struct model *m, const char *file,
+    const char *prefix, const struct value *pos)
+{
+	char *path, *display;
+	struct value *v, *cat, *list, *groups, *g;
+	struct catalog *c;
+	size_t i, idx;
+	const char *id;
+	int rc = 0;
+
+	if (util_is_file((path = util_path_join(b->opts->src_dir, file)))) {
+		display = xstrdup(file);
+	} else {
+		free(path);
+		path = util_path_join(b->share_dir, file);
+		display = xstrdup(path);
+		if (!util_is_file(path)) {
+			rc = diag_err(b->d, "site.yaml", pos ? pos->line : 0,
+			    pos ? pos->col : 0, "catalog '%s' not found", file);
+			free(path);
+			free(display);
+			return rc;
+		}
+	}
+	v = load_yaml(b, path, display, 0);
+	free(path);
+	if (v == NULL || v->kind != VAL_MAP) {
+		if (v)
+			diag_err(b->d, display, v->line, v->col, "a catalog "
+			    "must be a mapping");
+		val_unref(v);
+		free(display);
+		return -1;
+	}
+	m->cats = xreallocarray(m->cats, m->ncats + 1, sizeof(*m->cats));
+	idx = m->ncats++;
+	c = &m->cats[idx];
+	memset(c, 0, sizeof(*c));
+	c->src = display;
+	cat = val_get(v, "catalog");
+	if (cat && cat->kind == VAL_MAP) {
+		/* OSCAL */
+		const struct value *md = val_get(cat, "metadata");
+
+		c->id = xstrdup(val_cstr(val_get(cat, "uuid")) ?
+		    val_cstr(val_get(cat, "uuid")) : file);
+		c->title_ja = i18n_text(val_get(md, "title"), "ja");
+		c->title_en = i18n_text(val_get(md, "title"), "en");
+		c->prefix = xstrdup(prefix ? prefix : "oscal");
+		groups = val_get(cat, "groups");
+		for (i = 0; groups && groups->kind == VAL_LIST &&
+		    i < groups->n; i++) {
+			g = groups->items[i];
+			id = val_cstr(val_get(g, "id"));
+			c->groups = xreallocarray(c->groups, c->ngroups + 1,
+			    sizeof(*c->groups));
+			c->groups[c->ngroups].id = xstrdup(id ? id : "");
+			c->groups[c->ngroups].title_ja = i18n_text(val_get(g,
+			    "title"), "ja");
+			c->groups[c->ngroups].title_en = i18n_text(val_get(g,
+			    "title"), "en");
+			c->ngroups++;
+			oscal_controls(b, m, idx, val_get(g, "controls"),
+			    id, display, 0);
+		}
+		oscal_controls(b, m, idx, val_get(cat, "controls"), NULL,
+		    display, 0);
+	} else {
+		c->id = xstrdup(val_cstr(val_get(v, "id")) ?
+		    val_cstr(val_get(v, "id")) : file);
+		c->prefix = xstrdup(prefix ? prefix :
+		    val_cstr(val_get(v, "prefix")) ?
+		    val_cstr(val_get(v, "prefix")) : c->id);
+		c->title_ja = i18n_text(val_get(v, "title"), "ja");
+		c->title_en = i18n_text(val_get(v, "title"), "en");
+		groups = val_get(v, "groups");
+		for (i = 0; groups && groups->kind == VAL_LIST &&
+		    i < groups->n; i++) {
+			g = groups->items[i];
+			c->groups = xreallocarray(c->groups, c->ngroups + 1,
+			    sizeof(*c->groups));
+			c->groups[c->ngroups].id = xstrdup(
+			    val_cstr(val_get(g, "id")) ?
+			    val_cstr(val_get(g, "id")) : "");
+			c->groups[c->ngroups].title_ja = i18n_text(val_get(g,
+			    "title"), "ja");
+			c->groups[c->ngroups].title_en = i18n_text(val_get(g,
+			    "title"), "en");
+			c->ngroups++;
+		}
+		list = val_get(v, "controls");
+		if (list == NULL || list->kind != VAL_LIST) {
+			rc = diag_err(b->d, display, v->line, v->col,
+			    "a catalog needs a list 'controls'");
+		}
+		for (i = 0; list && list->kind == VAL_LIST && i < list->n;
+		    i++) {
+			g = list->items[i];
+			id = val_cstr(val_get(g, "id"));
+			if (id == NULL || *id == '\0') {
+				rc = diag_err(b->d, display, g->line, g->col,
+				    "control without an 'id'");
+				continue;
+			}
+			add_control(b, m, idx, id,
+			    i18n_text(val_get(g, "title"), "ja"),
+			    i18n_text(val_get(g, "title"), "en"),
+			    val_cstr(val_get(g, "group")), val_get(g, "id"),
+			    display);
+		}
+	}
+	if (c->title_ja == NULL)
+		c->title_ja = xstrdup(c->id);
+	if (c->title_en == NULL)
+		c->title_en = xstrdup(c->title_ja);
+	val_unref(v);
+	return rc;
+}
+
+long
+model_find_control(const struct model *m, const char *s)
+{
+	char *k, *colon, *lk;
+	size_t idx;
+	long r = -1;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	k = xstrdup(s);
+	while (*k && (k[strlen(k) - 1] == ' ' || k[strlen(k) - 1] == '\t'))
+		k[strlen(k) - 1] = '\0';
+	colon = strchr(k, ':');
+	if (colon && m->ncats > 0) {
+		*colon = '\0';
+		if (strcasecmp(k, m->cats[0].prefix) == 0) {
+			lk = xstrdup(colon + 1);
+		} else {
+			*colon = ':';
+			lk = xstrdup(k);
+		}
+	} else {
+		lk = xstrdup(k);
+	}
+	/* "A.8.13" is the default catalog's "8.13" */
+	if ((lk[0] == 'A' || lk[0] == 'a') && lk[1] == '.' &&
+	    isdigit((unsigned char)lk[2]))
+		memmove(lk, lk + 2, strlen(lk + 2) + 1);
+	free(k);
+	k = lower(lk);
+	if (hm_get(&m->by_key, k, &idx))
+		r = (long)idx;
+	free(k);
+	free(lk);
+	return r;
+}
+
+/* ---------------------------------------------------------------------
+ * Applicability and glossary
+ */
+
+static int
+load_applicability(struct build *b, struct model *m)
+{
+	char *path = util_path_join(b->opts->src_dir, "data/applicability.yaml");
+	const char *disp = "data/applicability.yaml";
+	struct value *v = load_yaml(b, path, disp, 1), *e, *k, *a;
+	const char *s;
+	size_t i;
+	long c;
+	int rc = 0;
+
+	free(path);
+	if (v == NULL)
+		return 0;
+	if (v->kind != VAL_MAP) {
+		rc = diag_err(b->d, disp, v->line, v->col, "applicability data "
+		    "must map control ids to entries");
+		goto out;
+	}
+	for (i = 0; i < v->n; i++) {
+		k = v->keys[i];
+		e = v->items[i];
+		if ((c = model_find_control(m, k->str)) < 0) {
+			rc = diag_err(b->d, disp, k->line, k->col, "unknown "
+			    "control '%s'", k->str);
+			continue;
+		}
+		if (e->kind != VAL_MAP) {
+			rc = diag_err(b->d, disp, e->line, e->col, "entry for "
+			    "'%s' must be a mapping", k->str);
+			continue;
+		}
+		a = val_get(e, "applicable");
+		if (a && a->kind != VAL_BOOL) {
+			rc = diag_err(b->d, disp, a->line, a->col,
+			    "'applicable' must be true or false");
+		} else if (a) {
+			m->ctls[c].applicable = a->b;
+		}
+		if ((s = val_cstr(val_get(e, "justification"))) != NULL) {
+			free(m->ctls[c].justification);
+			m->ctls[c].justification = xstrdup(s);
+		}
+		if ((s = val_cstr(val_get(e, "status"))) != NULL) {
+			static const char *const st[] = {
+				"implemented", "partial", "planned",
+				"not-applicable", NULL
+			};
+			size_t j;
+
+			for (j = 0; st[j] && strcmp(st[j], s) != 0; j++)
+				;
+			if (st[j] == NULL) {
+				a = val_get(e, "status");
+				rc = diag_err(b->d, disp, a->line, a->col,
+				    "unknown status '%s' (implemented, "
+				    "partial, planned or not-applicable)", s);
+			} else {
+				free(m->ctls[c].impl_status);
+				m->ctls[c].impl_status = xstrdup(s);
+			}
+		}
+	}
+out:
+	val_unref(v);
+	return rc;
+}
+
+static int
+load_glossary(struct build *b, struct model *m)
+{
+	char *path = util_path_join(b->opts->src_dir, "data/glossary.yaml");
+	const char *disp = "data/glossary.yaml";
+	struct value *v = load_yaml(b, path, disp, 1), *e, *out, *t;
+	struct buf slug = BUF_INIT;
+	size_t i;
+	int rc = 0;
+
+	free(path);
+	m->glossary = val_list();
+	if (v == NULL)
+		return 0;
+	if (v->kind == VAL_MAP && val_get(v, "terms"))
+		e = val_get(v, "terms");
+	else
+		e = v;
+	if (e->kind != VAL_LIST) {
+		rc = diag_err(b->d, disp, e->line, e->col, "the glossary must "
+		    "be a list of terms");
+		goto out;
+	}
+	for (i = 0; i < e->n; i++) {
+		t = e->items[i];
+		if (t->kind != VAL_MAP || val_cstr(val_get(t, "term")) == NULL ||
+		    val_cstr(val_get(t, "definition")) == NULL) {
+			rc = diag_err(b->d, disp, t->line, t->col, "each "
+			    "glossary entry needs 'term' and 'definition'");
+			continue;
+		}
+		out = val_copy(t);
+		buf_reset(&slug);
+		buf_puts(&slug, "term-");
+		md_slug(val_cstr(val_get(t, "term")),
+		    strlen(val_cstr(val_get(t, "term"))), &slug);
+		val_set(out, "anchor", val_str(slug.ptr));
+		val_push(m->glossary, out);
+	}
+out:
+	buf_release(&slug);
+	val_unref(v);
+	return rc;
+}
+
+/* ---------------------------------------------------------------------
+ * Schema
+ */
+
+static void
+merge_map(struct value *dst, const struct value *src)
+{
+	size_t i;
+	struct value *d;
+
+	for (i = 0; i < src->n; i++) {
+		d = val_get(dst, src->keys[i]->str);
+		if (d && d->kind == VAL_MAP && src->items[i]->kind == VAL_MAP)
+			merge_map(d, src->items[i]);
+		else
+			val_set(dst, src->keys[i]->str,
+			    val_copy(src->items[i]));
+	}
+}
+
+static int
+load_schema(struct build *b, struct model *m)
+{
+	char *path = util_path_join(b->share_dir, "schema/document-types.yaml");
+	struct value *base, *ext;
+
+	base = load_yaml(b, path, path, 0);
+	free(path);
+	if (base == NULL || base->kind != VAL_MAP) {
+		val_unref(base);
+		return diag_err(b->d, NULL, 0, 0, "the shipped schema "
+		    "'schema/document-types.yaml' is missing or broken");
+	}
+	path = util_path_join(b->opts->src_dir, "data/schema.yaml");
+	ext = load_yaml(b, path, "data/schema.yaml", 1);
+	free(path);
+	if (ext && ext->kind == VAL_MAP)
+		merge_map(base, ext);
+	val_unref(ext);
+	m->schema = base;
+	return 0;
+}
+
+int
+model_load(struct build *b)
+{
+	struct model *m = xcalloc(1, sizeof(*m));
+	struct value *cats, *e;
+	size_t i;
+	int rc = 0;
+
+	b->model = m;
+	hm_init(&m->by_key);
+	rc |= load_schema(b, m);
+	cats = val_get(b->cfg.root, "catalogs");
+	if (cats && cats->kind == VAL_LIST && cats->n > 0) {
+		for (i = 0; i < cats->n; i++) {
+			e = cats->items[i];
+			if (e->kind == VAL_MAP)
+				rc |= load_catalog(b, m,
+				    val_cstr(val_get(e, "file")),
+				    val_cstr(val_get(e, "prefix")), e);
+			else if (val_cstr(e))
+				rc |= load_catalog(b, m, val_cstr(e), NULL, e);
+		}
+	} else {
+		char *def = util_path_join(b->share_dir,
+		    "catalogs/iso27001-2022.yaml");
+
+		if (util_is_file(def))
+			rc |= load_catalog(b, m, "catalogs/iso27001-2022.yaml",
+			    NULL, NULL);
+		free(def);
+	}
+	rc |= load_applicability(b, m);
+	rc |= load_glossary(b, m);
+	return rc ? -1 : 0;
+}
+
+void
+model_free(struct model *m)
+{
+	size_t i, k;
+
+	if (m == NULL)
+		return;
+	for (i = 0; i < m->ncats; i++) {
+		free(m->cats[i].id);
+		free(m->cats[i].prefix);
+		free(m->cats[i].title_ja);
+		free(m->cats[i].title_en);
+		free(m->cats[i].src);
+		for (k = 0; k < m->cats[i].ngroups; k++) {
+			free(m->cats[i].groups[k].id);
+			free(m->cats[i].groups[k].title_ja);
+			free(m->cats[i].groups[k].title_en);
+		}
+		free(m->cats[i].groups);
+	}
+	free(m->cats);
+	for (i = 0; i < m->nctls; i++) {
+		free(m->ctls[i].key);
+		free(m->ctls[i].id);
+		free(m->ctls[i].title_ja);
+		free(m->ctls[i].title_en);
+		free(m->ctls[i].group);
+		free(m->ctls[i].out);
+		free(m->ctls[i].justification);
+		free(m->ctls[i].impl_status);
+	}
+	free(m->ctls);
+	hm_release(&m->by_key);
+	val_unref(m->schema);
+	val_unref(m->glossary);
+	free(m->refs);
+	free(m);
+}
