@@ -16,6 +16,7 @@
 #include "build.h"
 #include "cmd.h"
 #include "diag.h"
+#include "model.h"
 #include "pool.h"
 #include "render.h"
 #include "util.h"
@@ -808,6 +809,7 @@ build_release(struct build *b)
 	hm_release(&b->by_id);
 	hm_release(&b->by_rel);
 	render_release(b);
+	model_free(b->model);
 	site_config_release(&b->cfg);
 	free(b->theme_dir);
 	free(b->theme_display);
@@ -890,6 +892,9 @@ build_run(const struct build_opts *o, struct diag *d)
 		}
 		hm_put(&b.by_id, p->id, i);
 	}
+	model_load(&b);
+	model_check(&b);
+	model_finish_refs(b.model);
 	if (render_init(&b) == -1)
 		goto out;
 	if (o->write) {

@@ -19,6 +19,7 @@
 struct diag;
 struct value;
 struct tmpl_set;
+struct model;
 
 struct build_opts {
 	const char	*src_dir;	/* holds site.yaml; "." default */
@@ -74,6 +75,7 @@ struct build {
 	struct tmpl_set		*tmpl;
 	struct value		*i18n_ja, *i18n_en;
 	struct value		*site_ctx;	/* shared "site" context value */
+	struct model		*model;		/* catalogs, schema, references */
 	int			 ty, tm, td;	/* today */
 };
 

@@ -565,3 +565,423 @@ model_free(struct model *m)
 	free(m->refs);
 	free(m);
 }
+
+/* ---------------------------------------------------------------------
+ * References
+ */
+
+void
+model_add_ref(struct model *m, size_t from, enum model_target kind,
+    size_t to, const char *rel)
+{
+	if (m->nrefs == m->refcap) {
+		m->refcap = m->refcap ? m->refcap * 2 : 256;
+		m->refs = xreallocarray(m->refs, m->refcap, sizeof(*m->refs));
+	}
+	m->refs[m->nrefs].from = from;
+	m->refs[m->nrefs].kind = kind;
+	m->refs[m->nrefs].to = to;
+	m->refs[m->nrefs].rel = rel;
+	m->nrefs++;
+}
+
+static int
+refcmp(const void *pa, const void *pb)
+{
+	const struct ref *a = pa, *b = pb;
+
+	if (a->from != b->from)
+		return a->from < b->from ? -1 : 1;
+	if (a->kind != b->kind)
+		return a->kind < b->kind ? -1 : 1;
+	if (a->to != b->to)
+		return a->to < b->to ? -1 : 1;
+	return strcmp(a->rel, b->rel);
+}
+
+void
+model_finish_refs(struct model *m)
+{
+	size_t i, n = 0;
+
+	if (m->nrefs > 1)
+		qsort(m->refs, m->nrefs, sizeof(*m->refs), refcmp);
+	for (i = 0; i < m->nrefs; i++) {
+		/* the same target through two fields is kept once per field;
+		 * exact duplicates are dropped */
+		if (n > 0 && refcmp(&m->refs[n - 1], &m->refs[i]) == 0)
+			continue;
+		m->refs[n++] = m->refs[i];
+	}
+	m->nrefs = n;
+}
+
+/* ---------------------------------------------------------------------
+ * Schema validation
+ */
+
+struct vctx {
+	struct build	*b;
+	struct page	*p;
+	size_t		 pi;
+	int		 rc;
+};
+
+static const char *
+field_type(const struct value *def)
+{
+	const char *t = val_cstr(val_get(def, "type"));
+
+	return t ? t : "any";
+}
+
+/* Splits a comma-separated string into items with their columns. */
+static void
+each_item(struct vctx *c, const struct value *v, const char *field,
+    void (*fn)(struct vctx *, const char *, int, int, const char *))
+{
+	size_t i, start, end, k;
+	const char *s;
+	char *item;
+	int col;
+
+	if (v->kind == VAL_LIST) {
+		for (i = 0; i < v->n; i++) {
+			s = val_cstr(v->items[i]);
+			if (s == NULL || v->items[i]->kind == VAL_BOOL) {
+				c->rc = diag_err(c->b->d, c->p->f->src,
+				    v->items[i]->line, v->items[i]->col,
+				    "each entry of '%s' must be a string",
+				    field);
+				continue;
+			}
+			fn(c, s, v->items[i]->line, v->items[i]->col, field);
+		}
+		return;
+	}
+	s = val_cstr(v);
+	if (s == NULL || v->kind == VAL_BOOL) {
+		c->rc = diag_err(c->b->d, c->p->f->src, v->line, v->col,
+		    "'%s' must be a list or a comma-separated string", field);
+		return;
+	}
+	for (start = 0; s[start];) {
+		end = start + strcspn(s + start, ",、");
+		k = start;
+		while (s[k] == ' ')
+			k++;
+		item = xstrndup(s + k, end - k);
+		while (*item && item[strlen(item) - 1] == ' ')
+			item[strlen(item) - 1] = '\0';
+		/* column in code points from the value's start */
+		col = v->col + (v->quoted ? 1 : 0);
+		{
+			size_t q;
+
+			for (q = 0; q < k; q++)
+				if (((unsigned char)s[q] & 0xc0) != 0x80)
+					col++;
+		}
+		if (*item)
+			fn(c, item, v->line, col, field);
+		free(item);
+		if (s[end] == '\0')
+			break;
+		start = end + (s[end] == ',' ? 1 : 3);
+	}
+}
+
+static void
+check_control(struct vctx *c, const char *s, int line, int col,
+    const char *field)
+{
+	long k = model_find_control(c->b->model, s);
+
+	if (k < 0) {
+		c->rc = diag_err(c->b->d, c->p->f->src, line, col, "unknown "
+		    "control '%s' in '%s'", s, field);
+		return;
+	}
+	model_add_ref(c->b->model, c->pi, MODEL_CONTROL, (size_t)k, field);
+}
+
+static void
+check_docref(struct vctx *c, const char *s, int line, int col,
+    const char *field)
+{
+	size_t k;
+
+	if (!hm_get(&c->b->by_id, s, &k)) {
+		c->rc = diag_err(c->b->d, c->p->f->src, line, col, "unknown "
+		    "document id '%s' in '%s'", s, field);
+		return;
+	}
+	if (k == c->pi) {
+		c->rc = diag_err(c->b->d, c->p->f->src, line, col, "'%s' "
+		    "refers to the document itself", field);
+		return;
+	}
+	model_add_ref(c->b->model, c->pi, MODEL_PAGE, k, field);
+}
+
+static void
+check_target(struct vctx *c, const char *s, int line, int col,
+    const char *field)
+{
+	size_t k;
+	long ci;
+
+	if (hm_get(&c->b->by_id, s, &k)) {
+		check_docref(c, s, line, col, field);
+		return;
+	}
+	if ((ci = model_find_control(c->b->model, s)) >= 0) {
+		model_add_ref(c->b->model, c->pi, MODEL_CONTROL, (size_t)ci,
+		    field);
+		return;
+	}
+	c->rc = diag_err(c->b->d, c->p->f->src, line, col, "'%s' in '%s' is "
+	    "neither a document id nor a control", s, field);
+}
+
+static void
+check_plain(struct vctx *c, const char *s, int line, int col,
+    const char *field)
+{
+	(void)c;
+	(void)s;
+	(void)line;
+	(void)col;
+	(void)field;
+}
+
+static int
+is_period(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n < 2 || strchr("dwmy", s[n - 1]) == NULL)
+		return 0;
+	for (n--; n > 0; n--)
+		if (!isdigit((unsigned char)s[n - 1]))
+			return 0;
+	return atoi(s) > 0;
+}
+
+static void check_value(struct vctx *, const struct value *,
+    const struct value *, const char *);
+
+/* Names of the fields of `fields` (maps), for "did you mean". */
+static const char **
+field_names(const struct value *a, const struct value *b2)
+{
+	const char **v;
+	size_t n = 0, i;
+
+	v = xcalloc((a ? a->n : 0) + (b2 ? b2->n : 0) + 1, sizeof(*v));
+	for (i = 0; a && i < a->n; i++)
+		v[n++] = a->keys[i]->str;
+	for (i = 0; b2 && i < b2->n; i++)
+		v[n++] = b2->keys[i]->str;
+	return v;
+}
+
+/* Validates a map against field definitions (`fields` and `more`). */
+static void
+check_map(struct vctx *c, const struct value *map, const struct value *fields,
+    const struct value *more, const char *what)
+{
+	const struct value *def;
+	const char **names, *hint;
+	size_t i;
+
+	for (i = 0; i < map->n; i++) {
+		const char *k = map->keys[i]->str;
+
+		def = val_get(more, k);
+		if (def == NULL)
+			def = val_get(fields, k);
+		if (def == NULL) {
+			names = field_names(fields, more);
+			hint = site_suggest(k, names);
+			diag_emit(c->b->d, DIAG_WARNING, "unknown-field",
+			    c->p->f->src, map->keys[i]->line,
+			    map->keys[i]->col, "unknown field '%s' for %s%s%s%s",
+			    k, what, hint ? "; did you mean '" : "",
+			    hint ? hint : "", hint ? "'?" : "");
+			free(names);
+			continue;
+		}
+		check_value(c, map->items[i], def, k);
+	}
+}
+
+static void
+check_value(struct vctx *c, const struct value *v, const struct value *def,
+    const char *name)
+{
+	const char *t = field_type(def), *s;
+	const struct value *vals, *of;
+	const char *src = c->p->f->src;
+	struct diag *d = c->b->d;
+	size_t i;
+	int y, mo, dd;
+
+	if (v->kind == VAL_NULL)
+		return;
+	if (strcmp(t, "string") == 0 || strcmp(t, "text") == 0) {
+		if (v->kind != VAL_STR)
+			c->rc = diag_err(d, src, v->line, v->col, "'%s' must "
+			    "be a string, not a %s", name,
+			    val_kind_name(v->kind));
+	} else if (strcmp(t, "scalar") == 0) {
+		if (v->kind == VAL_LIST || v->kind == VAL_MAP)
+			c->rc = diag_err(d, src, v->line, v->col, "'%s' must "
+			    "be a single value, not a %s", name,
+			    val_kind_name(v->kind));
+	} else if (strcmp(t, "integer") == 0 || strcmp(t, "number") == 0) {
+		if (v->kind != VAL_NUM || (t[0] == 'i' &&
+		    v->num != (double)(long long)v->num))
+			c->rc = diag_err(d, src, v->line, v->col, "'%s' must "
+			    "be %s", name, t[0] == 'i' ? "a whole number" :
+			    "a number");
+	} else if (strcmp(t, "bool") == 0) {
+		if (v->kind != VAL_BOOL)
+			c->rc = diag_err(d, src, v->line, v->col, "'%s' must "
+			    "be true or false", name);
+	} else if (strcmp(t, "date") == 0) {
+		if (v->kind == VAL_DATE)
+			return;
+		if (v->kind == VAL_STR && val_parse_date(v->str, v->len, &y,
+		    &mo, &dd) == 0)
+			return;
+		c->rc = diag_err(d, src, v->line, v->col, "bad date '%s' in "
+		    "'%s' (use YYYY-MM-DD)", val_cstr(v) ? val_cstr(v) :
+		    val_kind_name(v->kind), name);
+	} else if (strcmp(t, "period") == 0) {
+		s = val_cstr(v);
+		if (s == NULL || !is_period(s))
+			c->rc = diag_err(d, src, v->line, v->col, "bad period "
+			    "'%s' in '%s' (use a number and d, w, m or y, "
+			    "e.g. 12m)", s ? s : val_kind_name(v->kind), name);
+	} else if (strcmp(t, "enum") == 0) {
+		vals = val_get(def, "values");
+		s = val_cstr(v);
+		for (i = 0; s && vals && i < vals->n; i++)
+			if (strcmp(val_cstr(vals->items[i]), s) == 0)
+				return;
+		{
+			struct buf list = BUF_INIT;
+			const char **names = xcalloc(vals ? vals->n + 1 : 1,
+			    sizeof(*names));
+			const char *hint;
+
+			for (i = 0; vals && i < vals->n; i++) {
+				names[i] = val_cstr(vals->items[i]);
+				buf_printf(&list, "%s%s", i ? (i + 1 ==
+				    vals->n ? " or " : ", ") : "", names[i]);
+			}
+			hint = s ? site_suggest(s, names) : NULL;
+			c->rc = diag_err(d, src, v->line, v->col, "unknown "
+			    "value '%s' for '%s' (%s)%s%s%s", s ? s :
+			    val_kind_name(v->kind), name, list.ptr,
+			    hint ? "; did you mean '" : "", hint ? hint : "",
+			    hint ? "'?" : "");
+			buf_release(&list);
+			free(names);
+		}
+	} else if (strcmp(t, "list") == 0) {
+		of = val_get(def, "of");
+		if (v->kind != VAL_LIST) {
+			if (of && of->kind == VAL_STR &&
+			    strcmp(of->str, "string") == 0 &&
+			    v->kind == VAL_STR)
+				return;	/* "a, b" is accepted for tags */
+			c->rc = diag_err(d, src, v->line, v->col, "'%s' must "
+			    "be a list, not a %s", name,
+			    val_kind_name(v->kind));
+			return;
+		}
+		for (i = 0; of && i < v->n; i++) {
+			if (of->kind == VAL_MAP && val_get(of, "type") == NULL) {
+				if (v->items[i]->kind != VAL_MAP) {
+					c->rc = diag_err(d, src,
+					    v->items[i]->line,
+					    v->items[i]->col, "each entry of "
+					    "'%s' must be a mapping", name);
+					continue;
+				}
+				{
+					char *what = xasprintf("an entry of "
+					    "'%s'", name);
+
+					check_map(c, v->items[i], of, NULL,
+					    what);
+					free(what);
+				}
+			} else if (of->kind == VAL_STR) {
+				struct value *tmp = val_map();
+
+				val_set(tmp, "type", val_str(of->str));
+				check_value(c, v->items[i], tmp, name);
+				val_unref(tmp);
+			} else {
+				check_value(c, v->items[i], of, name);
+			}
+		}
+	} else if (strcmp(t, "map") == 0) {
+		if (v->kind != VAL_MAP) {
+			c->rc = diag_err(d, src, v->line, v->col, "'%s' must "
+			    "be a mapping", name);
+			return;
+		}
+		check_map(c, v, val_get(def, "fields"), NULL, name);
+	} else if (strcmp(t, "controls") == 0) {
+		each_item(c, v, name, check_control);
+	} else if (strcmp(t, "ref") == 0 || strcmp(t, "refs") == 0) {
+		each_item(c, v, name, check_docref);
+	} else if (strcmp(t, "targets") == 0) {
+		each_item(c, v, name, check_target);
+	} else if (strcmp(t, "id") == 0 || strcmp(t, "any") == 0) {
+		each_item(c, v, name, check_plain);
+	}
+}
+
+int
+model_check(struct build *b)
+{
+	struct model *m = b->model;
+	const struct value *types, *common, *tdef, *req;
+	struct vctx c;
+	size_t i, k;
+	char *what;
+
+	common = val_get(m->schema, "fields");
+	types = val_get(m->schema, "types");
+	memset(&c, 0, sizeof(c));
+	c.b = b;
+	for (i = 0; i < b->npages; i++) {
+		struct page *p = &b->pages[i];
+
+		if (p->excluded)
+			continue;
+		c.p = p;
+		c.pi = i;
+		tdef = val_get(types, p->type);
+		what = xasprintf("a %s", p->type);
+		check_map(&c, p->src.meta, common, val_get(tdef, "fields"),
+		    what);
+		free(what);
+		req = val_get(tdef, "required");
+		for (k = 0; req && req->kind == VAL_LIST && k < req->n; k++) {
+			const char *f = val_cstr(req->items[k]);
+
+			if (f && val_get(p->src.meta, f) == NULL)
+				c.rc = diag_err(b->d, p->f->src,
+				    p->src.has_fm ? p->src.fm_line : 1, 1,
+				    "missing required field '%s' for a %s", f,
+				    p->type);
+		}
+	}
+	return c.rc;
+}
