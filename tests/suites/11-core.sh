@@ -31,17 +31,17 @@ S=$T_TMP/atomic; cp -R "$BASIC" "$S"; rm -rf "$S/expected"
 tk build -q -s "$S"; t_eq "first build" $? 0
 cp -R "$S/public" "$T_TMP/before"
 printf -- '---\ntitle: [broken\n---\n' > "$S/content/policies/broken.md"
-echo "[x](nowhere.md)" >> "$S/content/procedures/plain.md"
+echo "[x](nowhere.md)" >> "$S/content/notes/plain.md"
 err=$(tk build -s "$S" 2>&1); st=$?
 t_eq "failing build exits 1" $st 1
 t_contains "failing build names the file" "$err" "content/policies/broken.md:3:1: error: invalid YAML"
-t_contains "every error reported" "$err" "content/procedures/plain.md:"
+t_contains "every error reported" "$err" "content/notes/plain.md:"
 if diff -r "$T_TMP/before" "$S/public" >/dev/null; then t_ok "old output byte-identical after failure"; else t_bad "old output byte-identical after failure"; fi
 left=$(ls "$S" | grep -c 'public\.' || true); t_eq "no temporary dirs left" "$left" 0
-rm "$S/content/policies/broken.md"; sed -i '$d' "$S/content/procedures/plain.md"
-echo "新しい行" >> "$S/content/procedures/plain.md"
+rm "$S/content/policies/broken.md"; sed -i '$d' "$S/content/notes/plain.md"
+echo "新しい行" >> "$S/content/notes/plain.md"
 tk build -q -s "$S"; t_eq "fixed build" $? 0
-t_contains "new output replaced old" "$(cat "$S/public/procedures/plain.html")" "新しい行"
+t_contains "new output replaced old" "$(cat "$S/public/notes/plain.html")" "新しい行"
 
 # --- check writes nothing -------------------------------------------------
 C=$T_TMP/checksite; cp -R "$BASIC" "$C"; rm -rf "$C/expected" "$C/public"
