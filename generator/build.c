@@ -16,6 +16,7 @@
 #include "build.h"
 #include "cmd.h"
 #include "diag.h"
+#include "lifecycle.h"
 #include "model.h"
 #include "pool.h"
 #include "render.h"
@@ -801,9 +802,11 @@ build_release(struct build *b)
 		free(p->status);
 		free(p->classification);
 		free(p->body_html);
+		free(p->stale_by);
 		val_unref(p->tmpl_extra);
 	}
 	free(b->pages);
+	free(b->actions);
 	free(b->file_page);
 	site_files_free(b->files, b->nfiles);
 	hm_release(&b->by_id);
@@ -894,7 +897,8 @@ build_run(const struct build_opts *o, struct diag *d)
 	}
 	model_load(&b);
 	model_check(&b);
-	model_finish_refs(b.model);
+	model_finish_refs(b.model, b.npages);
+	life_compute(&b);
 	if (render_init(&b) == -1)
 		goto out;
 	if (o->write) {
@@ -926,10 +930,10 @@ out:
 		for (i = 0; i < b.npages; i++)
 			built += !b.pages[i].excluded;
 		if (o->write)
-			fprintf(stderr, "tebiki: built %zu pages into '%s'\n",
+			diag_note(d, NULL, 0, 0, "built %zu pages into '%s'",
 			    built, b.out_dir);
 		else
-			fprintf(stderr, "tebiki: checked %zu pages\n", built);
+			diag_note(d, NULL, 0, 0, "checked %zu pages", built);
 	}
 	build_release(&b);
 	return env_error ? CMD_USAGE : status;

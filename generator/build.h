@@ -21,6 +21,15 @@ struct value;
 struct tmpl_set;
 struct model;
 
+/* An action item of a lesson, incident or report. */
+struct action {
+	size_t		 page;		/* where it is written */
+	const struct value *v;		/* the {what, owner, due, status} map */
+	int		 due;		/* yyyymmdd or 0 */
+	int		 open;
+	int		 overdue;
+};
+
 struct build_opts {
 	const char	*src_dir;	/* holds site.yaml; "." default */
 	const char	*out_dir;	/* NULL: from site.yaml */
@@ -45,6 +54,10 @@ struct page {
 	size_t			 nheads;
 	int			 excluded;	/* left out of this build */
 	int			 is_home;
+	int			 next_review;	/* yyyymmdd, 0 if none */
+	int			 overdue;	/* next review has passed */
+	size_t			*stale_by;	/* lessons that call for an update */
+	size_t			 nstale;
 	char			*body_html;	/* pass 2 */
 	struct value		*tmpl_extra;	/* from filters, may be NULL */
 };
@@ -77,6 +90,8 @@ struct build {
 	struct value		*site_ctx;	/* shared "site" context value */
 	struct model		*model;		/* catalogs, schema, references */
 	int			 ty, tm, td;	/* today */
+	struct action		*actions;	/* from lessons, incidents, reports */
+	size_t			 nactions;
 };
 
 /* The folder listing pages of `type` ("policies"), NULL for others. */

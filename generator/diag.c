@@ -209,7 +209,9 @@ diag_flush(struct diag *d, FILE *f, enum diag_format fmt)
 				fprintf(f, "%s: ", m->file);
 			else
 				fputs("tebiki: ", f);
-			fprintf(f, "%s: %s", sevname(m->sev), m->text);
+			if (m->file || m->sev != DIAG_NOTE)
+				fprintf(f, "%s: ", sevname(m->sev));
+			fputs(m->text, f);
 			if (m->code)
 				fprintf(f, " [%s]", m->code);
 			fputc('\n', f);

@@ -563,6 +563,11 @@ model_free(struct model *m)
 	val_unref(m->schema);
 	val_unref(m->glossary);
 	free(m->refs);
+	free(m->in_page_off);
+	free(m->in_page);
+	free(m->in_ctl_off);
+	free(m->in_ctl);
+	free(m->out_off);
 	free(m);
 }
 
@@ -599,8 +604,34 @@ refcmp(const void *pa, const void *pb)
 	return strcmp(a->rel, b->rel);
 }
 
+/* Builds a CSR index of refs of `kind` by target. */
+static void
+index_in(struct model *m, enum model_target kind, size_t ntargets,
+    size_t **offp, size_t **idxp)
+{
+	size_t *off = xcalloc(ntargets + 1, sizeof(*off));
+	size_t *idx, *fill, i;
+
+	for (i = 0; i < m->nrefs; i++)
+		if (m->refs[i].kind == kind)
+			off[m->refs[i].to + 1]++;
+	for (i = 0; i < ntargets; i++)
+		off[i + 1] += off[i];
+	idx = xcalloc(off[ntargets] + 1, sizeof(*idx));
+	fill = xcalloc(ntargets + 1, sizeof(*fill));
+	for (i = 0; i < m->nrefs; i++)
+		if (m->refs[i].kind == kind) {
+			size_t t = m->refs[i].to;
+
+			idx[off[t] + fill[t]++] = i;
+		}
+	free(fill);
+	*offp = off;
+	*idxp = idx;
+}
+
 void
-model_finish_refs(struct model *m)
+model_finish_refs(struct model *m, size_t npages)
 {
 	size_t i, n = 0;
 
@@ -614,6 +645,18 @@ model_finish_refs(struct model *m)
 		m->refs[n++] = m->refs[i];
 	}
 	m->nrefs = n;
+	free(m->in_page_off);
+	free(m->in_page);
+	free(m->in_ctl_off);
+	free(m->in_ctl);
+	free(m->out_off);
+	index_in(m, MODEL_PAGE, npages, &m->in_page_off, &m->in_page);
+	index_in(m, MODEL_CONTROL, m->nctls, &m->in_ctl_off, &m->in_ctl);
+	m->out_off = xcalloc(npages + 1, sizeof(*m->out_off));
+	for (i = 0; i < m->nrefs; i++)
+		m->out_off[m->refs[i].from + 1]++;
+	for (i = 0; i < npages; i++)
+		m->out_off[i + 1] += m->out_off[i];
 }
 
 /* ---------------------------------------------------------------------

@@ -65,8 +65,15 @@ struct model {
 	struct value	*schema;	/* merged schema */
 	struct value	*glossary;	/* list of {term, reading, definition,
 					 * aliases, anchor} */
-	struct ref	*refs;
+	struct ref	*refs;		/* sorted by from after finish */
 	size_t		 nrefs, refcap;
+	size_t		*in_page_off;	/* CSR index of incoming refs: page p */
+	size_t		*in_page;	/* has in_page[in_page_off[p] ..
+					 * in_page_off[p + 1]) */
+	size_t		*in_ctl_off;	/* the same for controls */
+	size_t		*in_ctl;
+	size_t		*out_off;	/* refs[out_off[p] .. out_off[p + 1])
+					 * start at page p */
 };
 
 /* Loads catalogs, schema, applicability and glossary; -1 after reporting. */
@@ -77,8 +84,9 @@ int		 model_check(struct build *);
 /* Adds one reference (deduplicated later). */
 void		 model_add_ref(struct model *, size_t from, enum model_target,
 		    size_t to, const char *rel);
-/* Sorts and deduplicates the references; call after the last add. */
-void		 model_finish_refs(struct model *);
+/* Sorts and deduplicates the references and indexes them both ways;
+ * call after the last add. */
+void		 model_finish_refs(struct model *, size_t npages);
 /* Looks up a control by any spelling ("8.13", "A.8.13", "iso:8.13");
  * returns its index or -1. */
 long		 model_find_control(const struct model *, const char *);

@@ -1,0 +1,209 @@
+/*
+ * lifecycle: review dates, updates after incident reviews, actions.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "build.h"
+#include "diag.h"
+#include "lifecycle.h"
+#include "model.h"
+#include "util.h"
+#include "value.h"
+
+int
+life_date(const struct value *v)
+{
+	int y, m, d;
+
+	if (v == NULL)
+		return 0;
+	if (v->kind == VAL_DATE)
+		return v->y * 10000 + v->m * 100 + v->d;
+	if (v->kind == VAL_STR && val_parse_date(v->str, v->len, &y, &m,
+	    &d) == 0)
+		return y * 10000 + m * 100 + d;
+	return 0;
+}
+
+static int
+days_in(int y, int m)
+{
+	static const int md[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30,
+	    31 };
+
+	if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+		return 29;
+	return md[m - 1];
+}
+
+int
+life_add_period(int ymd, const char *period)
+{
+	int y = ymd / 10000, m = ymd / 100 % 100, d = ymd % 100;
+	char *end;
+	long n;
+
+	if (period == NULL || ymd == 0)
+		return 0;
+	n = strtol(period, &end, 10);
+	if (n <= 0 || n > 1200 || end[0] == '\0' || end[1] != '\0')
+		return 0;
+	switch (*end) {
+	case 'y':
+		y += (int)n;
+		break;
+	case 'm':
+		m += (int)n;
+		y += (m - 1) / 12;
+		m = (m - 1) % 12 + 1;
+		break;
+	case 'w':
+	case 'd':
+		for (n *= *end == 'w' ? 7 : 1; n > 0; n--) {
+			if (++d > days_in(y, m)) {
+				d = 1;
+				if (++m > 12) {
+					m = 1;
+					y++;
+				}
+			}
+		}
+		return y * 10000 + m * 100 + d;
+	default:
+		return 0;
+	}
+	if (d > days_in(y, m))
+		d = days_in(y, m);
+	return y * 10000 + m * 100 + d;
+}
+
+static void
+fmt_date(int ymd, char out[32])
+{
+	snprintf(out, 32, "%04d-%02d-%02d", ymd / 10000, ymd / 100 % 100,
+	    ymd % 100);
+}
+
+/* 1 if lesson page `li` affects page `pi` or one of its controls. */
+static int
+lesson_affects(struct build *b, size_t li, size_t pi)
+{
+	struct model *m = b->model;
+	size_t i, k;
+
+	for (i = m->out_off[li]; i < m->out_off[li + 1]; i++) {
+		struct ref *r = &m->refs[i];
+
+		if (strcmp(r->rel, "affects") != 0)
+			continue;
+		if (r->kind == MODEL_PAGE && r->to == pi)
+			return 1;
+		if (r->kind != MODEL_CONTROL)
+			continue;
+		for (k = m->out_off[pi]; k < m->out_off[pi + 1]; k++)
+			if (m->refs[k].kind == MODEL_CONTROL &&
+			    m->refs[k].to == r->to &&
+			    strcmp(m->refs[k].rel, "controls") == 0)
+				return 1;
+	}
+	return 0;
+}
+
+void
+life_compute(struct build *b)
+{
+	int today = b->ty * 10000 + b->tm * 100 + b->td;
+	size_t i, k;
+	char d1[32], d2[32];
+
+	for (i = 0; i < b->npages; i++) {
+		struct page *p = &b->pages[i];
+		const struct value *meta = p->src.meta, *rb, *rv, *ev;
+		int base;
+
+		if (p->excluded || (p->status && strcmp(p->status, "retired") ==
+		    0))
+			continue;
+		rb = val_get(meta, "review_by");
+		rv = val_get(meta, "reviewed");
+		ev = val_get(meta, "effective");
+		base = life_date(rv) ? life_date(rv) : life_date(ev);
+		if (life_date(rb))
+			p->next_review = life_date(rb);
+		else if (base)
+			p->next_review = life_add_period(base,
+			    val_cstr(val_get(meta, "review_every")));
+		if (p->next_review && p->next_review < today) {
+			const struct value *at = rb ? rb : rv ? rv : ev;
+
+			p->overdue = 1;
+			fmt_date(p->next_review, d1);
+			diag_emit(b->d, DIAG_WARNING, "review-overdue",
+			    p->f->src, at->line, at->col, "review overdue "
+			    "since %s", d1);
+		}
+		if (base == 0 || strcmp(p->type, "lesson") == 0 ||
+		    strcmp(p->type, "incident") == 0 ||
+		    strcmp(p->type, "report") == 0)
+			continue;
+		for (k = 0; k < b->npages; k++) {
+			struct page *l = &b->pages[k];
+			int ld;
+
+			if (l->excluded || strcmp(l->type, "lesson") != 0)
+				continue;
+			ld = life_date(val_get(l->src.meta, "date"));
+			if (ld <= base || !lesson_affects(b, k, i))
+				continue;
+			p->stale_by = xreallocarray(p->stale_by, p->nstale + 1,
+			    sizeof(*p->stale_by));
+			p->stale_by[p->nstale++] = k;
+			fmt_date(ld, d1);
+			fmt_date(base, d2);
+			{
+				const struct value *at = rv ? rv : ev;
+
+				diag_emit(b->d, DIAG_WARNING, "needs-update",
+				    p->f->src, at->line, at->col, "needs "
+				    "update: lesson '%s' (%s) affects it after "
+				    "its last review (%s)", l->id ? l->id :
+				    l->f->src, d1, d2);
+			}
+		}
+	}
+	/* actions of lessons, incidents and reports */
+	for (i = 0; i < b->npages; i++) {
+		struct page *p = &b->pages[i];
+		const struct value *acts = val_get(p->src.meta, "actions");
+
+		if (p->excluded || acts == NULL || acts->kind != VAL_LIST)
+			continue;
+		for (k = 0; k < acts->n; k++) {
+			const struct value *a = acts->items[k];
+			const char *st = val_cstr(val_get(a, "status"));
+			struct action *ac;
+
+			if (a->kind != VAL_MAP)
+				continue;
+			b->actions = xreallocarray(b->actions, b->nactions + 1,
+			    sizeof(*b->actions));
+			ac = &b->actions[b->nactions++];
+			ac->page = i;
+			ac->v = a;
+			ac->due = life_date(val_get(a, "due"));
+			ac->open = st == NULL || strcmp(st, "done") != 0;
+			ac->overdue = ac->open && ac->due && ac->due < today;
+			if (ac->overdue) {
+				fmt_date(ac->due, d1);
+				diag_emit(b->d, DIAG_WARNING, "action-overdue",
+				    p->f->src, a->line, a->col, "action "
+				    "overdue since %s: %s (owner: %s)", d1,
+				    val_cstr(val_get(a, "what")) ?
+				    val_cstr(val_get(a, "what")) : "?",
+				    val_cstr(val_get(a, "owner")) ?
+				    val_cstr(val_get(a, "owner")) : "?");
+			}
+		}
+	}
+}
