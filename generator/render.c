@@ -8,6 +8,8 @@
 #include "buf.h"
 #include "build.h"
 #include "diag.h"
+#include "lifecycle.h"
+#include "model.h"
 #include "render.h"
 #include "util.h"
 #include "value.h"
@@ -75,6 +77,30 @@ type_has_pages(struct build *b, const char *type)
 		    strcmp(b->pages[i].type, type) == 0)
 			return 1;
 	return 0;
+}
+
+/* HTML-escaped copy; caller frees. */
+static char *
+html_escape(const char *s)
+{
+	struct buf b = BUF_INIT;
+
+	buf_put_html(&b, s, strlen(s));
+	return buf_detach(&b);
+}
+
+/* Output path of a tag page ("tags/バックアップ.html"). */
+static char *
+tag_out(const char *tag)
+{
+	struct buf b = BUF_INIT;
+
+	buf_puts(&b, "tags/");
+	md_slug(tag, strlen(tag), &b);
+	if (b.len == 5)
+		buf_puts(&b, "tag");
+	buf_puts(&b, ".html");
+	return buf_detach(&b);
 }
 
 /* Output path of the list page of a type ("policies/index.html"). */
@@ -184,19 +210,108 @@ base_ctx(struct build *b, const char *out_path, const char *lang,
 	return ctx;
 }
 
+/* A {id, title, url, type, type_label} item for a page. */
+static struct value *
+page_item(struct build *b, const struct page *p, const char *lang)
+{
+	struct value *e = val_map();
+	const char *s;
+
+	val_set(e, "id", p->id ? val_str(p->id) : val_null());
+	val_set(e, "title", val_str(p->title));
+	val_set(e, "url", val_str(p->out));
+	val_set(e, "type", val_str(p->type));
+	val_set(e, "type_label", val_str(label(b, lang, "types", p->type)));
+	s = val_cstr(val_get(p->src.meta, "summary"));
+	val_set(e, "summary", val_str(s ? s : ""));
+	s = val_cstr(val_get(p->src.meta, "date"));
+	if (s == NULL)
+		s = val_cstr(val_get(p->src.meta, "effective"));
+	val_set(e, "date", s ? val_str(s) : val_null());
+	val_set(e, "status_label", p->status ? val_str(label(b, lang,
+	    "status", p->status)) : val_null());
+	return e;
+}
+
+/* {key, id, title, url} for a control. */
+static struct value *
+control_item(struct build *b, size_t ci, const char *lang)
+{
+	const struct control *c = &b->model->ctls[ci];
+	struct value *e = val_map();
+
+	val_set(e, "key", val_str(c->key));
+	val_set(e, "id", val_str(c->key));
+	val_set(e, "title", val_str(strcmp(lang, "en") == 0 ? c->title_en :
+	    c->title_ja));
+	val_set(e, "url", val_str(c->out));
+	return e;
+}
+
+static struct value *
+date_val(const struct value *v, const char *lang)
+{
+	int ymd = life_date(v);
+
+	if (ymd == 0)
+		return val_cstr(v) ? val_str(val_cstr(v)) : val_null();
+	return val_str_own(render_date(lang, ymd / 10000, ymd / 100 % 100,
+	    ymd % 100));
+}
+
+/* Groups incoming references of a target by the referring page's type,
+ * in type order; each page once per group. */
+static struct value *
+referenced_by(struct build *b, const size_t *idx, size_t n,
+    const char *lang)
+{
+	struct value *groups = val_list(), *g, *items;
+	struct model *m = b->model;
+	size_t k, i, last;
+
+	for (k = 0; type_order[k]; k++) {
+		items = val_list();
+		last = (size_t)-1;
+		for (i = 0; i < n; i++) {
+			const struct ref *r = &m->refs[idx[i]];
+			const struct page *src = &b->pages[r->from];
+
+			if (src->excluded || strcmp(src->type, type_order[k]) ||
+			    r->from == last)
+				continue;
+			last = r->from;
+			val_push(items, page_item(b, src, lang));
+		}
+		if (items->n == 0) {
+			val_unref(items);
+			continue;
+		}
+		g = val_map();
+		val_set(g, "kind", val_str(type_order[k]));
+		val_set(g, "kind_label", val_str(label(b, lang, "types_plural",
+		    type_order[k])));
+		val_set(g, "items", items);
+		val_push(groups, g);
+	}
+	return groups;
+}
+
 static struct value *
 page_ctx(struct build *b, struct page *p)
 {
-	struct value *pg = val_map(), *toc, *e;
-	size_t i;
+	struct value *pg = val_map(), *toc, *e, *doc, *list, *banners, *bc;
+	const struct value *meta = p->src.meta, *v;
+	struct model *m = b->model;
+	const char *lang = p->lang, *s;
+	size_t i, k;
+	char *folder;
 
 	val_set(pg, "title", val_str(p->title));
 	val_set(pg, "id", p->id ? val_str(p->id) : val_null());
 	val_set(pg, "type", val_str(p->type));
-	val_set(pg, "type_label", val_str(label(b, p->lang, "types",
-	    p->type)));
+	val_set(pg, "type_label", val_str(label(b, lang, "types", p->type)));
 	val_set(pg, "url", val_str(p->out));
-	val_set(pg, "lang", val_str(p->lang));
+	val_set(pg, "lang", val_str(lang));
 	val_set(pg, "source", val_str(p->f->src));
 	val_set(pg, "is_home", val_bool(p->is_home));
 	val_set(pg, "is_draft", val_bool(p->status &&
@@ -214,8 +329,183 @@ page_ctx(struct build *b, struct page *p)
 	}
 	val_set(pg, "has_toc", val_bool(toc->n >= 2));
 	val_set(pg, "toc", toc);
-	val_set(pg, "summary", val_str(val_cstr(val_get(p->src.meta,
-	    "summary")) ? val_cstr(val_get(p->src.meta, "summary")) : ""));
+	s = val_cstr(val_get(meta, "summary"));
+	val_set(pg, "summary", val_str(s ? s : ""));
+	s = val_cstr(val_get(meta, "description"));
+	val_set(pg, "description", val_str(s ? s : val_cstr(val_get(meta,
+	    "summary")) ? val_cstr(val_get(meta, "summary")) : ""));
+	/* document control */
+	doc = val_map();
+	val_set(doc, "id", p->id ? val_str(p->id) : val_null());
+	v = val_get(meta, "version");
+	val_set(doc, "version", val_cstr(v) ? val_str(val_cstr(v)) :
+	    val_null());
+	s = val_cstr(val_get(meta, "owner"));
+	val_set(doc, "owner", s ? val_str(s) : val_null());
+	s = val_cstr(val_get(meta, "approver"));
+	val_set(doc, "approver", s ? val_str(s) : val_null());
+	val_set(doc, "status", p->status ? val_str(p->status) : val_null());
+	val_set(doc, "status_label", p->status ? val_str(label(b, lang,
+	    "status", p->status)) : val_null());
+	val_set(doc, "classification", val_str(p->classification));
+	val_set(doc, "classification_label", val_str(label(b, lang,
+	    "classification", p->classification)));
+	val_set(doc, "effective", date_val(val_get(meta, "effective"), lang));
+	val_set(doc, "reviewed", date_val(val_get(meta, "reviewed"), lang));
+	val_set(doc, "date", date_val(val_get(meta, "date"), lang));
+	val_set(doc, "next_review", p->next_review ?
+	    val_str_own(render_date(lang, p->next_review / 10000,
+	    p->next_review / 100 % 100, p->next_review % 100)) : val_null());
+	val_set(doc, "review_overdue", val_bool(p->overdue));
+	val_set(pg, "has_doc", val_bool(p->id != NULL &&
+	    strcmp(p->type, "page") != 0));
+	val_set(pg, "doc", doc);
+	/* revisions */
+	list = val_list();
+	v = val_get(meta, "revisions");
+	for (i = 0; v && v->kind == VAL_LIST && i < v->n; i++) {
+		const struct value *r = v->items[i];
+
+		if (r->kind != VAL_MAP)
+			continue;
+		e = val_map();
+		s = val_cstr(val_get(r, "version"));
+		val_set(e, "version", val_str(s ? s : ""));
+		val_set(e, "date", date_val(val_get(r, "date"), lang));
+		s = val_cstr(val_get(r, "note"));
+		val_set(e, "note", val_str(s ? s : ""));
+		val_push(list, e);
+	}
+	val_set(pg, "has_revisions", val_bool(list->n > 0));
+	val_set(pg, "revisions", list);
+	/* outgoing references: controls and related documents */
+	list = val_list();
+	{
+		struct value *rel = val_list();
+		size_t last = (size_t)-1;
+
+		for (i = m->out_off[p - b->pages];
+		    i < m->out_off[p - b->pages + 1]; i++) {
+			const struct ref *r = &m->refs[i];
+
+			if (r->kind == MODEL_CONTROL) {
+				if (r->to == last)
+					continue;
+				last = r->to;
+				val_push(list, control_item(b, r->to, lang));
+			} else if (!b->pages[r->to].excluded) {
+				e = page_item(b, &b->pages[r->to], lang);
+				val_set(e, "rel", val_str(r->rel));
+				val_set(e, "rel_label", val_str(label(b, lang,
+				    "relations", r->rel)));
+				val_push(rel, e);
+			}
+		}
+		val_set(pg, "related", rel);
+	}
+	val_set(pg, "controls", list);
+	{
+		size_t pi = (size_t)(p - b->pages);
+
+		val_set(pg, "referenced_by", referenced_by(b,
+		    m->in_page + m->in_page_off[pi],
+		    m->in_page_off[pi + 1] - m->in_page_off[pi], lang));
+	}
+	/* banners */
+	banners = val_list();
+	if (p->status && strcmp(p->status, "draft") == 0) {
+		e = val_map();
+		val_set(e, "level", val_str("info"));
+		val_set(e, "html", val_str_own(html_escape(label(b, lang,
+		    "banner", "draft"))));
+		val_push(banners, e);
+	}
+	if (p->overdue) {
+		struct buf t = BUF_INIT;
+		char *d = render_date(lang, p->next_review / 10000,
+		    p->next_review / 100 % 100, p->next_review % 100);
+
+		buf_put_html(&t, label(b, lang, "banner", "review_overdue"),
+		    strlen(label(b, lang, "banner", "review_overdue")));
+		buf_puts(&t, "（");
+		buf_put_html(&t, d, strlen(d));
+		buf_puts(&t, "）");
+		free(d);
+		e = val_map();
+		val_set(e, "level", val_str("warning"));
+		val_set(e, "html", val_str_own(buf_detach(&t)));
+		val_push(banners, e);
+	}
+	for (k = 0; k < p->nstale; k++) {
+		const struct page *l = &b->pages[p->stale_by[k]];
+		struct buf t = BUF_INIT;
+		char *u = build_rel_url(p->out, l->out);
+
+		buf_put_html(&t, label(b, lang, "banner", "needs_update"),
+		    strlen(label(b, lang, "banner", "needs_update")));
+		buf_puts(&t, " <a href=\"");
+		buf_put_html(&t, u, strlen(u));
+		buf_puts(&t, "\">");
+		buf_put_html(&t, l->title, strlen(l->title));
+		buf_puts(&t, "</a>");
+		free(u);
+		e = val_map();
+		val_set(e, "level", val_str("danger"));
+		val_set(e, "html", val_str_own(buf_detach(&t)));
+		val_push(banners, e);
+	}
+	val_set(pg, "banners", banners);
+	/* breadcrumbs: home, then the type's list */
+	bc = val_list();
+	if (!p->is_home) {
+		e = val_map();
+		val_set(e, "title", val_str(label(b, lang, "nav", "home")));
+		val_set(e, "url", val_str("index.html"));
+		val_push(bc, e);
+		folder = list_out(p->type);
+		e = val_map();
+		val_set(e, "title", val_str(label(b, lang, "types_plural",
+		    p->type)));
+		val_set(e, "url", val_str_own(folder));
+		val_push(bc, e);
+	}
+	val_set(pg, "breadcrumbs", bc);
+	/* tags */
+	list = val_list();
+	v = val_get(meta, "tags");
+	if (v && v->kind == VAL_LIST) {
+		for (i = 0; i < v->n; i++) {
+			if ((s = val_cstr(v->items[i])) == NULL)
+				continue;
+			e = val_map();
+			val_set(e, "name", val_str(s));
+			val_set(e, "url", val_str_own(tag_out(s)));
+			val_push(list, e);
+		}
+	}
+	val_set(pg, "tags", list);
+	/* prev / next among pages of the same type */
+	{
+		size_t pi = (size_t)(p - b->pages);
+		long j;
+
+		for (j = (long)pi - 1; j >= 0; j--)
+			if (!b->pages[j].excluded && !b->pages[j].is_home &&
+			    strcmp(b->pages[j].type, p->type) == 0) {
+				val_set(pg, "prev", page_item(b, &b->pages[j],
+				    lang));
+				break;
+			}
+		for (k = pi + 1; k < b->npages; k++)
+			if (!b->pages[k].excluded && !b->pages[k].is_home &&
+			    strcmp(b->pages[k].type, p->type) == 0) {
+				val_set(pg, "next", page_item(b, &b->pages[k],
+				    lang));
+				break;
+			}
+	}
+	if (p->tmpl_extra)
+		val_set(pg, "extra", val_ref(p->tmpl_extra));
 	val_set(pg, "meta", val_ref(p->src.meta));
 	return pg;
 }
