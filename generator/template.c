@@ -555,7 +555,7 @@ static void
 standalone_line(struct comp *c, size_t i, size_t j)
 {
 	struct tok *tk = c->tk, *k;
-	const char *src = c->t->src, *w = "", *p, *e = c->t->src + c->t->len;
+	const char *w = "", *p, *e = c->t->src + c->t->len;
 	size_t x, ntags = 0, wlen = 0, first = j;
 	int ok = 1, multi_ok = 1;
 
@@ -606,7 +606,6 @@ standalone_line(struct comp *c, size_t i, size_t j)
 				tk[x].indlen = wlen;
 			}
 		}
-		(void)src;
 		return;
 	}
 	/* Inline block: indented by the blanks before it, if only those. */
@@ -961,6 +960,21 @@ include(struct rstate *st, const struct tmpl *t, const struct op *o,
 	return rc;
 }
 
+/* Index of the op after op j and its children. */
+static size_t
+next_sibling(const struct tmpl *t, size_t j)
+{
+	switch (t->ops[j].kind) {
+	case TMPL_OP_SECTION:
+	case TMPL_OP_INVERTED:
+	case TMPL_OP_PARENT:
+	case TMPL_OP_BLOCK:
+		return t->ops[j].end;
+	default:
+		return j + 1;
+	}
+}
+
 /* Renders a parent op: its direct blocks override the parent's. */
 static int
 parent(struct rstate *st, const struct tmpl *t, size_t i,
@@ -972,14 +986,12 @@ parent(struct rstate *st, const struct tmpl *t, size_t i,
 	size_t j, n = 0;
 	int rc;
 
-	for (j = i + 1; j < o->end; j = t->ops[j].kind >= TMPL_OP_SECTION &&
-	    t->ops[j].kind != TMPL_OP_PARTIAL ? t->ops[j].end : j + 1)
+	for (j = i + 1; j < o->end; j = next_sibling(t, j))
 		if (t->ops[j].kind == TMPL_OP_BLOCK)
 			n++;
 	nodes = xcalloc(n + 1, sizeof(*nodes));
 	n = 0;
-	for (j = i + 1; j < o->end; j = t->ops[j].kind >= TMPL_OP_SECTION &&
-	    t->ops[j].kind != TMPL_OP_PARTIAL ? t->ops[j].end : j + 1) {
+	for (j = i + 1; j < o->end; j = next_sibling(t, j)) {
 		if (t->ops[j].kind != TMPL_OP_BLOCK)
 			continue;
 		nodes[n].t = t;
