@@ -819,12 +819,21 @@ push(struct rstate *st, const struct value *v)
 	st->stk[st->n++] = v;
 }
 
-/* Borrowed member s[0..len) of a map, or NULL. */
+/* Borrowed member s[0..len) of a map, or item s (all digits) of a list
+ * ("list.0" is the first item), or NULL. */
 static const struct value *
 member(const struct value *map, const char *s, size_t len)
 {
-	size_t i;
+	size_t i, idx = 0;
 
+	if (map && map->kind == VAL_LIST && len > 0 && len < 10) {
+		for (i = 0; i < len; i++) {
+			if (s[i] < '0' || s[i] > '9')
+				return NULL;
+			idx = idx * 10 + (size_t)(s[i] - '0');
+		}
+		return idx < map->n ? map->items[idx] : NULL;
+	}
 	if (map == NULL || map->kind != VAL_MAP)
 		return NULL;
 	for (i = 0; i < map->n; i++)

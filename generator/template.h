@@ -9,7 +9,7 @@
  * on the same set (all render state lives on the caller's stack/heap).
  *
  * Supported: {{x}} (HTML-escaped: & < > " '), {{{x}}} and {{&x}} (raw),
- * dotted names, {{.}}, sections over lists / maps / truthy scalars,
+ * dotted names ("list.0" is a list's first item), {{.}}, sections over lists / maps / truthy scalars,
  * inverted sections, comments, partials with standalone indentation,
  * set delimiters, inheritance ({{<parent}}{{$block}}..{{/block}}{{/parent}}
  * and {{$block}}default{{/block}}), dynamic names ({{>*name}}, {{<*name}}).

@@ -87,6 +87,8 @@ test_render(void)
 	    NULL, "[child]c");
 	CHECK("{{>*which}}", "partial {{x}}", "which: p\nx: 1", "partial 1");
 	CHECK("{{>*which}}", "partial", "which: nothere", "");
+	CHECK("{{#l.0}}<{{l.1}}>{{/l.0}}{{#e.0}}no{{/e.0}}", NULL,
+	    "l: [a, b]\ne: []", "<b>");
 }
 
 static void
