@@ -2,6 +2,7 @@
  * Unit tests: template compile errors with positions, escaping, recursion
  * limit, directory override order, pathological input.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -220,9 +221,85 @@ test_dirs(void)
 	diag_release(&d);
 }
 
+struct job {
+	const struct tmpl_set	*set;
+	const struct value	*ctx;
+	const char		*want;
+	int			 bad;
+};
+
+/* Renders the same page many times; counts differences. */
+static void *
+worker(void *arg)
+{
+	struct job *j = arg;
+	struct buf out = BUF_INIT;
+	struct diag d;
+	int i;
+
+	diag_init(&d);
+	for (i = 0; i < 300; i++) {
+		buf_reset(&out);
+		if (tmpl_render(j->set, "page", j->ctx, &out, &d) == -1 ||
+		    strcmp(out.ptr, j->want) != 0)
+			j->bad++;
+	}
+	buf_release(&out);
+	diag_release(&d);
+	return NULL;
+}
+
+static void
+test_threads(void)
+{
+	static const char base[] = "<h1>{{$t}}base{{/t}}</h1>\n"
+	    "  {{> list}}\n{{$b}}{{/b}}";
+	static const char list[] = "<ul>\n{{#items}}\n  <li>{{name}}</li>\n"
+	    "{{/items}}\n</ul>\n";
+	static const char page[] = "{{<base}}{{$t}}{{title}}{{/t}}"
+	    "{{$b}}{{{html}}}{{/b}}{{/base}}";
+	static const char ctx[] = "title: 手引き & <test>\nhtml: <p>x</p>\n"
+	    "items: [{name: a}, {name: b}, {name: c}]\n";
+	struct tmpl_set *set = tmpl_set_new();
+	struct buf want = BUF_INIT;
+	struct job jobs[4];
+	pthread_t th[4];
+	struct value *v;
+	struct diag d;
+	int i, bad = 0;
+
+	diag_init(&d);
+	tmpl_set_add_string(set, "base", base, strlen(base), NULL, &d);
+	tmpl_set_add_string(set, "list", list, strlen(list), NULL, &d);
+	tmpl_set_add_string(set, "page", page, strlen(page), NULL, &d);
+	v = yml_parse(ctx, strlen(ctx), "ctx", 1, &d);
+	OK(tmpl_set_compile(set, &d) == 0, "compile for threads");
+	OK(tmpl_render(set, "page", v, &want, &d) == 0, "render for threads");
+	STR_EQ(want.ptr, "<h1>手引き &amp; &lt;test&gt;</h1>\n  <ul>\n"
+	    "    <li>a</li>\n    <li>b</li>\n    <li>c</li>\n  </ul>\n"
+	    "<p>x</p>", "inheritance + indented partial");
+	for (i = 0; i < 4; i++) {
+		jobs[i].set = set;
+		jobs[i].ctx = v;
+		jobs[i].want = want.ptr;
+		jobs[i].bad = 0;
+		pthread_create(&th[i], NULL, worker, &jobs[i]);
+	}
+	for (i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		bad += jobs[i].bad;
+	}
+	INT_EQ(bad, 0, "renders differing across 4 threads");
+	val_unref(v);
+	buf_release(&want);
+	tmpl_set_free(set);
+	diag_release(&d);
+}
+
 int
 main(void)
 {
+	test_threads();
 	test_render();
 	test_errors();
 	test_pathological();
