@@ -503,7 +503,8 @@ model_load(struct build *b)
 	hm_init(&m->by_key);
 	rc |= load_schema(b, m);
 	cats = val_get(b->cfg.root, "catalogs");
-	if (cats && cats->kind == VAL_LIST && cats->n > 0) {
+	if (cats && cats->kind == VAL_LIST) {
+		/* an explicit empty list means no catalog at all */
 		for (i = 0; i < cats->n; i++) {
 			e = cats->items[i];
 			if (e->kind == VAL_MAP)

@@ -11,6 +11,7 @@
 #include "lifecycle.h"
 #include "model.h"
 #include "render.h"
+#include "template.h"
 #include "util.h"
 #include "value.h"
 #include "yml.h"
@@ -121,6 +122,24 @@ render_init(struct build *b)
 
 	b->i18n_ja = load_i18n(b, "ja");
 	b->i18n_en = load_i18n(b, "en");
+	{
+		char *site_l = util_path_join(b->opts->src_dir, "layouts");
+		char *theme_l = util_path_join(b->theme_dir, "layouts");
+		char *disp = util_path_join(b->theme_display, "layouts");
+		int rc = 0;
+
+		b->tmpl = tmpl_set_new();
+		if (util_is_dir(site_l))
+			rc |= tmpl_set_add_dir(b->tmpl, site_l, "layouts",
+			    b->d);
+		rc |= tmpl_set_add_dir(b->tmpl, theme_l, disp, b->d);
+		rc |= tmpl_set_compile(b->tmpl, b->d);
+		free(site_l);
+		free(theme_l);
+		free(disp);
+		if (rc)
+			return -1;
+	}
 	site = val_map();
 	val_set(site, "title", val_str(b->cfg.title));
 	val_set(site, "lang", val_str(lang));
@@ -156,6 +175,31 @@ render_init(struct build *b)
 		val_push(nav, entry);
 	}
 	val_set(site, "nav", nav);
+	{
+		struct value *tools = val_list();
+		struct value *t;
+		static const char *const tl[][3] = {
+			{ "controls/index.html", "types_plural", "control" },
+			{ "soa.html", "soa", "title" },
+			{ "dashboard.html", "dash", "title" },
+			{ "glossary/index.html", "nav", "glossary" },
+		};
+		size_t j;
+
+		for (j = 0; j < sizeof(tl) / sizeof(tl[0]); j++) {
+			if (j < 3 && b->model->nctls == 0 && j != 2)
+				continue;
+			if (j == 3 && (b->model->glossary == NULL ||
+			    b->model->glossary->n == 0))
+				continue;
+			t = val_map();
+			val_set(t, "label", val_str(label(b, lang, tl[j][1],
+			    tl[j][2])));
+			val_set(t, "url", val_str(tl[j][0]));
+			val_push(tools, t);
+		}
+		val_set(site, "tools", tools);
+	}
 	b->site_ctx = site;
 	return 0;
 }
@@ -163,6 +207,8 @@ render_init(struct build *b)
 void
 render_release(struct build *b)
 {
+	tmpl_set_free(b->tmpl);
+	b->tmpl = NULL;
 	val_unref(b->site_ctx);
 	val_unref(b->i18n_ja);
 	val_unref(b->i18n_en);
@@ -510,89 +556,738 @@ page_ctx(struct build *b, struct page *p)
 	return pg;
 }
 
-int
-render_page(struct build *b, struct page *p, struct buf *out)
+/* Renders `layout` (or the built-in page when the theme lacks it). */
+static int
+render_layout(struct build *b, const char *layout, const struct value *ctx,
+    struct buf *out)
 {
-	char layout[64];
-	struct value *ctx;
-
-	snprintf(layout, sizeof(layout), "%s", p->is_home ? "home" : "page");
-	ctx = base_ctx(b, p->out, p->lang, layout);
-	val_set(ctx, "page", page_ctx(b, p));
+	if (b->tmpl && tmpl_exists(b->tmpl, layout))
+		return tmpl_render(b->tmpl, layout, ctx, out, b->d);
+	if (b->tmpl && tmpl_exists(b->tmpl, "page"))
+		return tmpl_render(b->tmpl, "page", ctx, out, b->d);
 	fallback_html(ctx, out);
-	val_unref(ctx);
 	return 0;
 }
 
+static struct value *home_ctx(struct build *, const char *);
+
+int
+render_page(struct build *b, struct page *p, struct buf *out)
+{
+	char layout[96];
+	const char *ml = val_cstr(val_get(p->src.meta, "layout"));
+	struct value *ctx;
+	int rc;
+
+	if (ml && strlen(ml) < 64 && strstr(ml, "..") == NULL)
+		snprintf(layout, sizeof(layout), "%s", ml);
+	else if (p->is_home)
+		snprintf(layout, sizeof(layout), "home");
+	else
+		snprintf(layout, sizeof(layout), "page-%s", p->type);
+	if (b->tmpl && !tmpl_exists(b->tmpl, layout))
+		snprintf(layout, sizeof(layout), "page");
+	ctx = base_ctx(b, p->out, p->lang, layout);
+	val_set(ctx, "page", page_ctx(b, p));
+	if (p->is_home)
+		val_set(ctx, "home", home_ctx(b, p->lang));
+	rc = render_layout(b, layout, ctx, out);
+	val_unref(ctx);
+	return rc;
+}
+
+/* Renders a generated page and writes it. */
 static void
-write_ctx(struct build *b, const char *out_path, struct value *ctx)
+write_ctx(struct build *b, const char *out_path, const char *layout,
+    struct value *ctx)
 {
 	struct buf out = BUF_INIT;
 
-	fallback_html(ctx, &out);
-	build_write(b, out_path, out.ptr, out.len);
+	if (render_layout(b, layout, ctx, &out) == 0)
+		build_write(b, out_path, out.ptr, out.len);
 	buf_release(&out);
+}
+
+/* A minimal page context for generated pages. */
+static struct value *
+gen_page(struct build *b, const char *title, const char *type,
+    const char *out, const char *lang)
+{
+	struct value *pg = val_map(), *bc = val_list(), *e;
+
+	val_set(pg, "title", val_str(title));
+	val_set(pg, "type", val_str(type));
+	val_set(pg, "type_label", val_str(label(b, lang, "types", type)));
+	val_set(pg, "url", val_str(out));
+	val_set(pg, "lang", val_str(lang));
+	val_set(pg, "content", val_str(""));
+	val_set(pg, "generated", val_bool(1));
+	e = val_map();
+	val_set(e, "title", val_str(label(b, lang, "nav", "home")));
+	val_set(e, "url", val_str("index.html"));
+	val_push(bc, e);
+	val_set(pg, "breadcrumbs", bc);
+	val_set(pg, "banners", val_list());
+	return pg;
+}
+
+static int
+count_type(struct build *b, const char *type)
+{
+	size_t i;
+	int n = 0;
+
+	for (i = 0; i < b->npages; i++)
+		n += !b->pages[i].excluded && !b->pages[i].is_home &&
+		    strcmp(b->pages[i].type, type) == 0;
+	return n;
+}
+
+static struct value *
+stat(const char *lbl, long value, const char *url)
+{
+	struct value *e = val_map();
+
+	val_set(e, "label", val_str(lbl));
+	val_set(e, "value", val_num((double)value));
+	val_set(e, "url", val_str(url));
+	return e;
+}
+
+/* Number of controls some policy or procedure implements. */
+static size_t
+covered_controls(struct build *b, size_t ci)
+{
+	struct model *m = b->model;
+	size_t i, n = 0;
+
+	for (i = m->in_ctl_off[ci]; i < m->in_ctl_off[ci + 1]; i++) {
+		const struct ref *r = &m->refs[m->in_ctl[i]];
+		const struct page *p = &b->pages[r->from];
+
+		if (!p->excluded && strcmp(r->rel, "controls") == 0 &&
+		    (strcmp(p->type, "policy") == 0 ||
+		    strcmp(p->type, "procedure") == 0))
+			n++;
+	}
+	return n;
+}
+
+static struct value *
+home_ctx(struct build *b, const char *lang)
+{
+	struct value *home = val_map(), *stats = val_list(), *secs, *g, *items;
+	size_t i, k, covered = 0, stale = 0, overdue = 0, open = 0;
+
+	for (k = 0; type_order[k]; k++) {
+		int n = count_type(b, type_order[k]);
+		char *u;
+
+		if (n == 0 || strcmp(type_order[k], "page") == 0)
+			continue;
+		u = list_out(type_order[k]);
+		val_push(stats, stat(label(b, lang, "types_plural",
+		    type_order[k]), n, u));
+		free(u);
+	}
+	for (i = 0; i < b->model->nctls; i++)
+		covered += covered_controls(b, i) > 0;
+	for (i = 0; i < b->npages; i++) {
+		overdue += b->pages[i].overdue;
+		stale += b->pages[i].nstale > 0;
+	}
+	for (i = 0; i < b->nactions; i++)
+		open += b->actions[i].open;
+	if (b->model->nctls) {
+		val_push(stats, stat(label(b, lang, "dash", "covered"),
+		    (long)covered, "controls/index.html"));
+		val_push(stats, stat(label(b, lang, "dash", "overdue"),
+		    (long)overdue, "dashboard.html#overdue"));
+		val_push(stats, stat(label(b, lang, "dash", "stale"),
+		    (long)stale, "dashboard.html#stale"));
+		val_push(stats, stat(label(b, lang, "dash", "open_actions"),
+		    (long)open, "dashboard.html#actions"));
+	}
+	val_set(home, "stats", stats);
+	secs = val_list();
+	for (k = 0; type_order[k]; k++) {
+		if (strcmp(type_order[k], "page") == 0 ||
+		    count_type(b, type_order[k]) == 0)
+			continue;
+		items = val_list();
+		for (i = 0; i < b->npages && items->n < 6; i++)
+			if (!b->pages[i].excluded && !b->pages[i].is_home &&
+			    strcmp(b->pages[i].type, type_order[k]) == 0)
+				val_push(items, page_item(b, &b->pages[i],
+				    lang));
+		g = val_map();
+		val_set(g, "title", val_str(label(b, lang, "types_plural",
+		    type_order[k])));
+		val_set(g, "items", items);
+		val_push(secs, g);
+	}
+	val_set(home, "sections", secs);
+	return home;
+}
+
+/* A list page: {title, intro_html, groups: [{title, items}]}. */
+static void
+write_list(struct build *b, const char *out, const char *title,
+    struct value *groups, const char *lang)
+{
+	struct value *ctx = base_ctx(b, out, lang, "list"), *list = val_map();
+
+	val_set(list, "title", val_str(title));
+	val_set(list, "groups", groups);
+	val_set(ctx, "list", list);
+	val_set(ctx, "page", gen_page(b, title, "page", out, lang));
+	write_ctx(b, out, "list", ctx);
+	val_unref(ctx);
+}
+
+static void
+gen_type_lists(struct build *b, const char *lang)
+{
+	struct value *groups, *g, *items;
+	size_t i, k, dummy;
+	char *out;
+
+	for (k = 0; type_order[k]; k++) {
+		if (count_type(b, type_order[k]) == 0)
+			continue;
+		out = list_out(type_order[k]);
+		{
+			char *md = xstrdup(out);
+
+			strcpy(md + strlen(md) - 4, "md");
+			if (hm_get(&b->by_rel, md, &dummy)) {
+				free(md);
+				free(out);
+				continue;	/* the site has its own */
+			}
+			free(md);
+		}
+		items = val_list();
+		for (i = 0; i < b->npages; i++)
+			if (!b->pages[i].excluded && !b->pages[i].is_home &&
+			    strcmp(b->pages[i].type, type_order[k]) == 0)
+				val_push(items, page_item(b, &b->pages[i],
+				    lang));
+		groups = val_list();
+		g = val_map();
+		val_set(g, "items", items);
+		val_push(groups, g);
+		write_list(b, out, label(b, lang, "types_plural",
+		    type_order[k]), groups, lang);
+		free(out);
+	}
+}
+
+static void
+gen_tags(struct build *b, const char *lang)
+{
+	char **tags = NULL, *out;
+	size_t n = 0, i, k, j;
+	struct value *groups, *g, *items, *all;
+
+	for (i = 0; i < b->npages; i++) {
+		const struct value *v = val_get(b->pages[i].src.meta, "tags");
+
+		if (b->pages[i].excluded || v == NULL || v->kind != VAL_LIST)
+			continue;
+		for (k = 0; k < v->n; k++) {
+			if (val_cstr(v->items[k]) == NULL)
+				continue;
+			for (j = 0; j < n; j++)
+				if (strcmp(tags[j], val_cstr(v->items[k])) == 0)
+					break;
+			if (j == n) {
+				tags = xreallocarray(tags, n + 1,
+				    sizeof(*tags));
+				tags[n++] = xstrdup(val_cstr(v->items[k]));
+			}
+		}
+	}
+	util_sort_strings(tags, n);
+	all = val_list();
+	for (j = 0; j < n; j++) {
+		items = val_list();
+		for (i = 0; i < b->npages; i++) {
+			const struct value *v = val_get(b->pages[i].src.meta,
+			    "tags");
+
+			if (b->pages[i].excluded || v == NULL ||
+			    v->kind != VAL_LIST)
+				continue;
+			for (k = 0; k < v->n; k++)
+				if (val_cstr(v->items[k]) &&
+				    strcmp(val_cstr(v->items[k]), tags[j]) == 0) {
+					val_push(items, page_item(b,
+					    &b->pages[i], lang));
+					break;
+				}
+		}
+		out = tag_out(tags[j]);
+		g = val_map();
+		val_set(g, "title", val_str(tags[j]));
+		val_set(g, "url", val_str(out));
+		val_set(g, "items", val_ref(items));
+		val_push(all, g);
+		groups = val_list();
+		g = val_map();
+		val_set(g, "items", items);
+		val_push(groups, g);
+		{
+			char *t = xasprintf("%s: %s", label(b, lang, "nav",
+			    "tag"), tags[j]);
+
+			write_list(b, out, t, groups, lang);
+			free(t);
+		}
+		free(out);
+		free(tags[j]);
+	}
+	free(tags);
+	if (all->n)
+		write_list(b, "tags/index.html", label(b, lang, "nav", "tags"),
+		    all, lang);
+	else
+		val_unref(all);
+}
+
+static const char *
+ctl_title(const struct control *c, const char *lang)
+{
+	return strcmp(lang, "en") == 0 ? c->title_en : c->title_ja;
+}
+
+static const char *
+group_title(struct build *b, const struct control *c, const char *lang)
+{
+	const struct catalog *cat = &b->model->cats[c->catalog];
+	size_t i;
+
+	for (i = 0; c->group && i < cat->ngroups; i++)
+		if (strcmp(cat->groups[i].id, c->group) == 0)
+			return strcmp(lang, "en") == 0 ?
+			    cat->groups[i].title_en : cat->groups[i].title_ja;
+	return "";
+}
+
+/* Documents implementing control ci (policies and procedures citing it in
+ * 'controls'), as page items. */
+static struct value *
+implementers(struct build *b, size_t ci, const char *lang)
+{
+	struct model *m = b->model;
+	struct value *items = val_list();
+	size_t i, last = (size_t)-1;
+
+	for (i = m->in_ctl_off[ci]; i < m->in_ctl_off[ci + 1]; i++) {
+		const struct ref *r = &m->refs[m->in_ctl[i]];
+		const struct page *p = &b->pages[r->from];
+
+		if (p->excluded || r->from == last ||
+		    strcmp(r->rel, "controls") != 0 ||
+		    (strcmp(p->type, "policy") != 0 &&
+		    strcmp(p->type, "procedure") != 0))
+			continue;
+		last = r->from;
+		val_push(items, page_item(b, p, lang));
+	}
+	return items;
+}
+
+static struct value *
+control_ctx(struct build *b, size_t ci, const char *lang)
+{
+	const struct control *c = &b->model->ctls[ci];
+	struct model *m = b->model;
+	struct value *e = control_item(b, ci, lang);
+
+	val_set(e, "group", c->group ? val_str(c->group) : val_null());
+	val_set(e, "group_title", val_str(group_title(b, c, lang)));
+	val_set(e, "catalog_title", val_str(strcmp(lang, "en") == 0 ?
+	    m->cats[c->catalog].title_en : m->cats[c->catalog].title_ja));
+	val_set(e, "applicable", c->applicable < 0 ? val_null() :
+	    val_bool(c->applicable));
+	val_set(e, "applicable_label", val_str(label(b, lang, "soa",
+	    c->applicable < 0 ? "unknown" : c->applicable ? "yes" : "no")));
+	val_set(e, "justification", val_str(c->justification ?
+	    c->justification : ""));
+	val_set(e, "impl_status", val_str(c->impl_status ? c->impl_status :
+	    ""));
+	val_set(e, "impl_status_label", val_str(c->impl_status ?
+	    label(b, lang, "impl", c->impl_status) : ""));
+	val_set(e, "implemented_by", implementers(b, ci, lang));
+	val_set(e, "referenced_by", referenced_by(b, m->in_ctl +
+	    m->in_ctl_off[ci], m->in_ctl_off[ci + 1] - m->in_ctl_off[ci],
+	    lang));
+	return e;
+}
+
+static void
+gen_controls(struct build *b, const char *lang)
+{
+	struct model *m = b->model;
+	struct value *ctx, *pg, *idx, *cats, *cat, *groups, *g, *items, *e;
+	size_t i, ci, gi;
+	long covered = 0;
+	char *t;
+
+	if (m->nctls == 0)
+		return;
+	for (ci = 0; ci < m->nctls; ci++) {
+		const struct control *c = &m->ctls[ci];
+
+		ctx = base_ctx(b, c->out, lang, "control");
+		t = xasprintf("%s %s", c->key, ctl_title(c, lang));
+		pg = gen_page(b, t, "control", c->out, lang);
+		free(t);
+		e = val_map();
+		val_set(e, "title", val_str(label(b, lang, "types_plural",
+		    "control")));
+		val_set(e, "url", val_str("controls/index.html"));
+		val_push(val_get(pg, "breadcrumbs"), e);
+		val_set(ctx, "page", pg);
+		val_set(ctx, "control", control_ctx(b, ci, lang));
+		write_ctx(b, c->out, "control", ctx);
+		val_unref(ctx);
+	}
+	/* the index, grouped by catalog and group, with coverage */
+	cats = val_list();
+	for (i = 0; i < m->ncats; i++) {
+		long ccov = 0, ctot = 0;
+
+		cat = val_map();
+		val_set(cat, "title", val_str(strcmp(lang, "en") == 0 ?
+		    m->cats[i].title_en : m->cats[i].title_ja));
+		groups = val_list();
+		for (gi = 0; gi <= m->cats[i].ngroups; gi++) {
+			const char *gid = gi < m->cats[i].ngroups ?
+			    m->cats[i].groups[gi].id : NULL;
+			long gcov = 0;
+
+			items = val_list();
+			for (ci = 0; ci < m->nctls; ci++) {
+				const struct control *c = &m->ctls[ci];
+				size_t nimpl;
+				int match;
+
+				if (c->catalog != i)
+					continue;
+				if (gid)
+					match = c->group &&
+					    strcmp(c->group, gid) == 0;
+				else {
+					size_t q;
+
+					match = 1;
+					for (q = 0; c->group &&
+					    q < m->cats[i].ngroups; q++)
+						if (strcmp(c->group,
+						    m->cats[i].groups[q].id) ==
+						    0)
+							match = 0;
+				}
+				if (!match)
+					continue;
+				nimpl = covered_controls(b, ci);
+				e = control_item(b, ci, lang);
+				val_set(e, "covered", val_bool(nimpl > 0));
+				val_set(e, "documents", val_num((double)nimpl));
+				val_set(e, "applicable", c->applicable < 0 ?
+				    val_null() : val_bool(c->applicable));
+				val_push(items, e);
+				gcov += nimpl > 0;
+			}
+			if (items->n == 0) {
+				val_unref(items);
+				continue;
+			}
+			g = val_map();
+			val_set(g, "title", val_str(gid ? (strcmp(lang, "en")
+			    == 0 ? m->cats[i].groups[gi].title_en :
+			    m->cats[i].groups[gi].title_ja) : ""));
+			val_set(g, "covered", val_num((double)gcov));
+			val_set(g, "total", val_num((double)items->n));
+			ccov += gcov;
+			ctot += (long)items->n;
+			val_set(g, "controls", items);
+			val_push(groups, g);
+		}
+		val_set(cat, "groups", groups);
+		val_set(cat, "covered", val_num((double)ccov));
+		val_set(cat, "total", val_num((double)ctot));
+		covered += ccov;
+		val_push(cats, cat);
+	}
+	ctx = base_ctx(b, "controls/index.html", lang, "controls");
+	val_set(ctx, "page", gen_page(b, label(b, lang, "types_plural",
+	    "control"), "page", "controls/index.html", lang));
+	idx = val_map();
+	val_set(idx, "catalogs", cats);
+	val_set(idx, "covered", val_num((double)covered));
+	val_set(idx, "total", val_num((double)m->nctls));
+	val_set(ctx, "controls", idx);
+	write_ctx(b, "controls/index.html", "controls", ctx);
+	val_unref(ctx);
+}
+
+/* Appends one CSV field, quoted when needed. */
+static void
+csv_field(struct buf *o, const char *s, int last)
+{
+	if (strpbrk(s, ",\"\r\n") != NULL || (*s == '=' || *s == '+' ||
+	    *s == '-' || *s == '@')) {
+		buf_putc(o, '"');
+		/* a leading formula character is neutralised for Excel */
+		if (*s == '=' || *s == '+' || *s == '-' || *s == '@')
+			buf_putc(o, '\'');
+		for (; *s; s++) {
+			if (*s == '"')
+				buf_putc(o, '"');
+			buf_putc(o, *s);
+		}
+		buf_putc(o, '"');
+	} else {
+		buf_puts(o, s);
+	}
+	buf_puts(o, last ? "\r\n" : ",");
+}
+
+static void
+gen_soa(struct build *b, const char *lang)
+{
+	struct model *m = b->model;
+	struct value *ctx, *soa, *rows, *e, *docs;
+	struct buf csv = BUF_INIT, ids = BUF_INIT;
+	size_t ci, k;
+	long napp = 0, nimpl = 0;
+
+	if (m->nctls == 0)
+		return;
+	buf_puts(&csv, "\xef\xbb\xbf");
+	csv_field(&csv, label(b, lang, "soa", "col_id"), 0);
+	csv_field(&csv, label(b, lang, "soa", "col_title"), 0);
+	csv_field(&csv, label(b, lang, "soa", "col_group"), 0);
+	csv_field(&csv, label(b, lang, "soa", "col_applicable"), 0);
+	csv_field(&csv, label(b, lang, "soa", "col_justification"), 0);
+	csv_field(&csv, label(b, lang, "soa", "col_status"), 0);
+	csv_field(&csv, label(b, lang, "soa", "col_documents"), 1);
+	rows = val_list();
+	for (ci = 0; ci < m->nctls; ci++) {
+		const struct control *c = &m->ctls[ci];
+
+		e = control_ctx(b, ci, lang);
+		docs = val_get(e, "implemented_by");
+		napp += c->applicable == 1;
+		nimpl += c->impl_status && strcmp(c->impl_status,
+		    "implemented") == 0;
+		buf_reset(&ids);
+		for (k = 0; k < docs->n; k++) {
+			const char *id = val_cstr(val_get(docs->items[k], "id"));
+
+			buf_printf(&ids, "%s%s", k ? " " : "", id ? id :
+			    val_cstr(val_get(docs->items[k], "title")));
+		}
+		csv_field(&csv, c->key, 0);
+		csv_field(&csv, ctl_title(c, lang), 0);
+		csv_field(&csv, group_title(b, c, lang), 0);
+		csv_field(&csv, val_cstr(val_get(e, "applicable_label")), 0);
+		csv_field(&csv, c->justification ? c->justification : "", 0);
+		csv_field(&csv, val_cstr(val_get(e, "impl_status_label")), 0);
+		csv_field(&csv, ids.ptr, 1);
+		val_push(rows, e);
+	}
+	build_write(b, "soa.csv", csv.ptr, csv.len);
+	buf_release(&csv);
+	buf_release(&ids);
+	ctx = base_ctx(b, "soa.html", lang, "soa");
+	val_set(ctx, "page", gen_page(b, label(b, lang, "soa", "title"),
+	    "page", "soa.html", lang));
+	soa = val_map();
+	val_set(soa, "rows", rows);
+	val_set(soa, "count", val_num((double)m->nctls));
+	val_set(soa, "applicable", val_num((double)napp));
+	val_set(soa, "implemented", val_num((double)nimpl));
+	val_set(soa, "csv", val_str("soa.csv"));
+	val_set(ctx, "soa", soa);
+	write_ctx(b, "soa.html", "soa", ctx);
+	val_unref(ctx);
+}
+
+/* Appends `item` to the group of `owner` in `groups` (a list of
+ * {owner, items}), keeping owners in first-seen order. */
+static void
+by_owner(struct value *groups, const char *owner, struct value *item)
+{
+	size_t i;
+	struct value *g;
+
+	for (i = 0; i < groups->n; i++)
+		if (strcmp(val_cstr(val_get(groups->items[i], "owner")),
+		    owner) == 0) {
+			val_push(val_get(groups->items[i], "items"), item);
+			return;
+		}
+	g = val_map();
+	val_set(g, "owner", val_str(owner));
+	val_set(g, "items", val_list());
+	val_push(val_get(g, "items"), item);
+	val_push(groups, g);
+}
+
+static int
+owner_cmp(const void *a, const void *b2)
+{
+	const struct value *x = *(struct value *const *)a;
+	const struct value *y = *(struct value *const *)b2;
+
+	return strcmp(val_cstr(val_get(x, "owner")),
+	    val_cstr(val_get(y, "owner")));
+}
+
+static void
+sort_owners(struct value *groups)
+{
+	if (groups->n > 1)
+		qsort(groups->items, groups->n, sizeof(*groups->items),
+		    owner_cmp);
+}
+
+static void
+gen_dashboard(struct build *b, const char *lang)
+{
+	struct value *ctx, *dash, *overdue, *stale, *acts, *unc, *e, *ls;
+	const char *none = label(b, lang, "dash", "no_owner");
+	const char *owner;
+	size_t i, k;
+
+	overdue = val_list();
+	stale = val_list();
+	acts = val_list();
+	unc = val_list();
+	for (i = 0; i < b->npages; i++) {
+		struct page *p = &b->pages[i];
+
+		if (p->excluded)
+			continue;
+		owner = val_cstr(val_get(p->src.meta, "owner"));
+		if (owner == NULL)
+			owner = none;
+		if (p->overdue) {
+			e = page_item(b, p, lang);
+			val_set(e, "next_review", val_str_own(render_date(lang,
+			    p->next_review / 10000, p->next_review / 100 % 100,
+			    p->next_review % 100)));
+			by_owner(overdue, owner, e);
+		}
+		if (p->nstale) {
+			e = page_item(b, p, lang);
+			ls = val_list();
+			for (k = 0; k < p->nstale; k++) {
+				struct value *l = page_item(b,
+				    &b->pages[p->stale_by[k]], lang);
+
+				val_push(ls, l);
+			}
+			val_set(e, "lessons", ls);
+			by_owner(stale, owner, e);
+		}
+	}
+	for (i = 0; i < b->nactions; i++) {
+		const struct action *a = &b->actions[i];
+		const char *s;
+
+		if (!a->open)
+			continue;
+		owner = val_cstr(val_get(a->v, "owner"));
+		e = val_map();
+		s = val_cstr(val_get(a->v, "what"));
+		val_set(e, "what", val_str(s ? s : ""));
+		val_set(e, "due", a->due ? val_str_own(render_date(lang,
+		    a->due / 10000, a->due / 100 % 100, a->due % 100)) :
+		    val_null());
+		val_set(e, "overdue", val_bool(a->overdue));
+		val_set(e, "source", page_item(b, &b->pages[a->page], lang));
+		by_owner(acts, owner ? owner : none, e);
+	}
+	for (i = 0; i < b->model->nctls; i++)
+		if (b->model->ctls[i].applicable == 1 &&
+		    covered_controls(b, i) == 0)
+			val_push(unc, control_item(b, i, lang));
+	sort_owners(overdue);
+	sort_owners(stale);
+	sort_owners(acts);
+	dash = val_map();
+	val_set(dash, "overdue", overdue);
+	val_set(dash, "stale", stale);
+	val_set(dash, "actions", acts);
+	val_set(dash, "uncovered", unc);
+	val_set(dash, "today", val_str_own(render_date(lang, b->ty, b->tm,
+	    b->td)));
+	ctx = base_ctx(b, "dashboard.html", lang, "dashboard");
+	val_set(ctx, "page", gen_page(b, label(b, lang, "dash", "title"),
+	    "page", "dashboard.html", lang));
+	val_set(ctx, "dashboard", dash);
+	write_ctx(b, "dashboard.html", "dashboard", ctx);
+	val_unref(ctx);
+}
+
+static void
+gen_glossary(struct build *b, const char *lang)
+{
+	struct value *ctx;
+
+	if (b->model->glossary == NULL || b->model->glossary->n == 0)
+		return;
+	ctx = base_ctx(b, "glossary/index.html", lang, "glossary");
+	val_set(ctx, "page", gen_page(b, label(b, lang, "nav", "glossary"),
+	    "page", "glossary/index.html", lang));
+	val_set(ctx, "glossary", val_ref(b->model->glossary));
+	write_ctx(b, "glossary/index.html", "glossary", ctx);
+	val_unref(ctx);
 }
 
 int
 render_generated(struct build *b)
 {
-	struct value *ctx, *pg;
-	struct buf body = BUF_INIT;
-	size_t i, k;
+	struct value *ctx;
 	const char *lang = b->cfg.language;
-	char *out;
+	size_t i;
 	int have_home = 0;
 
 	for (i = 0; i < b->npages; i++)
 		if (b->pages[i].is_home && !b->pages[i].excluded)
 			have_home = 1;
-	for (k = 0; type_order[k]; k++) {
-		if (!type_has_pages(b, type_order[k]))
-			continue;
-		out = list_out(type_order[k]);
-		if (hm_get(&b->by_rel, out, &i)) {
-			free(out);
-			continue;
-		}
-		buf_reset(&body);
-		buf_puts(&body, "<ul>\n");
-		for (i = 0; i < b->npages; i++) {
-			struct page *p = &b->pages[i];
-			char *u;
-
-			if (p->excluded || p->is_home ||
-			    strcmp(p->type, type_order[k]) != 0)
-				continue;
-			u = build_rel_url(out, p->out);
-			buf_puts(&body, "<li><a href=\"");
-			buf_put_html(&body, u, strlen(u));
-			buf_puts(&body, "\">");
-			buf_put_html(&body, p->title, strlen(p->title));
-			buf_puts(&body, "</a></li>\n");
-			free(u);
-		}
-		buf_puts(&body, "</ul>\n");
-		ctx = base_ctx(b, out, lang, "list");
-		pg = val_map();
-		val_set(pg, "title", val_str(label(b, lang, "types_plural",
-		    type_order[k])));
-		val_set(pg, "content", val_str(body.ptr));
-		val_set(ctx, "page", pg);
-		write_ctx(b, out, ctx);
-		val_unref(ctx);
-		free(out);
-	}
+	gen_type_lists(b, lang);
+	gen_tags(b, lang);
+	gen_controls(b, lang);
+	gen_soa(b, lang);
+	gen_dashboard(b, lang);
+	gen_glossary(b, lang);
 	if (!have_home) {
-		buf_reset(&body);
 		ctx = base_ctx(b, "index.html", lang, "home");
-		pg = val_map();
-		val_set(pg, "title", val_str(b->cfg.title));
-		val_set(pg, "content", val_str(""));
-		val_set(ctx, "page", pg);
-		write_ctx(b, "index.html", ctx);
+		val_set(ctx, "page", gen_page(b, b->cfg.title, "page",
+		    "index.html", lang));
+		val_set(ctx, "home", home_ctx(b, lang));
+		write_ctx(b, "index.html", "home", ctx);
 		val_unref(ctx);
 	}
-	buf_release(&body);
+	if (b->tmpl && tmpl_exists(b->tmpl, "search")) {
+		ctx = base_ctx(b, "search.html", lang, "search");
+		val_set(ctx, "page", gen_page(b, label(b, lang, "nav",
+		    "search"), "page", "search.html", lang));
+		write_ctx(b, "search.html", "search", ctx);
+		val_unref(ctx);
+	}
+	if (b->tmpl && tmpl_exists(b->tmpl, "404")) {
+		ctx = base_ctx(b, "404.html", lang, "404");
+		val_set(ctx, "page", gen_page(b, label(b, lang, "nav",
+		    "not_found"), "page", "404.html", lang));
+		write_ctx(b, "404.html", "404", ctx);
+		val_unref(ctx);
+	}
 	return 0;
 }
