@@ -9,6 +9,7 @@
 static const struct cmd cmds[] = {
 	{ "build", cmd_build, "build the site into the output directory" },
 	{ "check", cmd_check, "run the whole pipeline without writing" },
+	{ "new", cmd_new, "create a document or a site from an archetype" },
 	{ "version", cmd_version, "print the version" },
 	{ "help", cmd_help, "show help for a command" },
 };
