@@ -53,6 +53,18 @@ build_type_folder(const char *type)
 	return NULL;
 }
 
+/* Audience level of a classification: public 0, internal 1, anything else
+ * (confidential, or unknown) 2. */
+int
+build_level(const char *c)
+{
+	if (c && strcmp(c, "public") == 0)
+		return 0;
+	if (c && strcmp(c, "internal") == 0)
+		return 1;
+	return 2;
+}
+
 /* ---------------------------------------------------------------------
  * Setup: share dir, theme, output dir checks
  */
@@ -217,6 +229,8 @@ meta_str(struct build *b, struct page *p, const char *key)
 	return NULL;
 }
 
+static void mark_files(struct build *, struct page *, int);
+
 static void
 pass1_page(void *arg, size_t i, int worker)
 {
@@ -318,6 +332,10 @@ pass1_page(void *arg, size_t i, int worker)
 	if (p->status && strcmp(p->status, "draft") == 0 &&
 	    !b->cfg.build_drafts)
 		p->excluded = 1;
+	if (build_level(p->classification) > b->audience)
+		p->excluded = 1;
+	if (p->excluded)
+		mark_files(b, p, 2);
 }
 
 /* ---------------------------------------------------------------------
@@ -467,8 +485,28 @@ has_anchor(const struct page *t, const char *frag)
 
 /* Resolves the URL of one link or image; returns the new URL (caller frees),
  * NULL to keep it, or reports and returns NULL. */
+/* A link to a page left out of this build: an error, or (by the site's
+ * excluded_links: text) a warning and the link becomes plain text. */
+static void
+excluded_link(struct build *b, struct page *p, cmark_node *n,
+    const char *what, int *unwrap)
+{
+	int line, col;
+
+	node_pos(p, n, &line, &col);
+	if (b->cfg.excluded_links_text) {
+		diag_warn(b->d, p->f->src, line, col, "link to '%s', which is "
+		    "left out of this build, shown as plain text", what);
+		*unwrap = 1;
+	} else {
+		diag_err(b->d, p->f->src, line, col, "link to '%s', which is "
+		    "left out of this build", what);
+	}
+}
+
 static char *
-resolve_url(struct build *b, struct page *p, cmark_node *n, const char *url)
+resolve_url(struct build *b, struct page *p, cmark_node *n, const char *url,
+    int *unwrap)
 {
 	const char *frag, *q;
 	char *path, *dec, *dir, *norm, *res = NULL, *rel;
@@ -487,9 +525,7 @@ resolve_url(struct build *b, struct page *p, cmark_node *n, const char *url)
 			diag_err(b->d, p->f->src, line, col, "unknown "
 			    "document id '%s' in link", path);
 		} else if (b->pages[fi].excluded) {
-			node_pos(p, n, &line, &col);
-			diag_err(b->d, p->f->src, line, col, "link to '%s', "
-			    "which is left out of this build", path);
+			excluded_link(b, p, n, path, unwrap);
 		} else {
 			rel = build_rel_url(p->out, b->pages[fi].out);
 			res = xasprintf("%s%s", rel, frag ? frag : "");
@@ -536,13 +572,12 @@ resolve_url(struct build *b, struct page *p, cmark_node *n, const char *url)
 			    "'%s' in '%s'", q, t->f->src);
 		}
 		if (t->excluded) {
-			node_pos(p, n, &line, &col);
-			diag_err(b->d, p->f->src, line, col, "link to '%s', "
-			    "which is left out of this build", t->f->src);
+			excluded_link(b, p, n, t->f->src, unwrap);
 			goto out;
 		}
 		rel = build_rel_url(p->out, t->out);
 	} else {
+		__atomic_or_fetch(&b->file_used[fi], 1, __ATOMIC_RELAXED);
 		rel = build_rel_url(p->out, norm);
 	}
 	res = xasprintf("%s%s", rel, q);
@@ -558,10 +593,12 @@ resolve_links(struct build *b, struct page *p)
 {
 	cmark_iter *it = cmark_iter_new(p->md.root);
 	cmark_event_type ev;
-	cmark_node *n;
+	cmark_node *n, **unwrap = NULL, *c;
 	cmark_node_type ty;
 	const char *url;
 	char *nu;
+	size_t nu_n = 0, i;
+	int uw;
 
 	while ((ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
 		n = cmark_iter_get_node(it);
@@ -570,10 +607,64 @@ resolve_links(struct build *b, struct page *p)
 		    (ty != CMARK_NODE_LINK && ty != CMARK_NODE_IMAGE))
 			continue;
 		url = cmark_node_get_url(n);
-		if (url && (nu = resolve_url(b, p, n, url)) != NULL) {
+		uw = 0;
+		if (url && (nu = resolve_url(b, p, n, url, &uw)) != NULL) {
 			cmark_node_set_url(n, nu);
 			free(nu);
 		}
+		if (uw) {
+			unwrap = xreallocarray(unwrap, nu_n + 1,
+			    sizeof(*unwrap));
+			unwrap[nu_n++] = n;
+		}
+	}
+	cmark_iter_free(it);
+	/* links to pages left out keep their text, lose the link */
+	for (i = 0; i < nu_n; i++) {
+		n = unwrap[i];
+		while ((c = cmark_node_first_child(n)) != NULL)
+			cmark_node_insert_before(n, c);
+		cmark_node_free(n);
+	}
+	free(unwrap);
+}
+
+/* Marks the content files a page links to (bit: 1 included, 2 excluded). */
+static void
+mark_files(struct build *b, struct page *p, int bit)
+{
+	cmark_iter *it = cmark_iter_new(p->md.root);
+	cmark_event_type ev;
+	cmark_node *n;
+	cmark_node_type ty;
+	const char *url, *q;
+	char *dir, *dec, *norm;
+	size_t fi;
+
+	while ((ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
+		n = cmark_iter_get_node(it);
+		ty = cmark_node_get_type(n);
+		if (ev != CMARK_EVENT_ENTER ||
+		    (ty != CMARK_NODE_LINK && ty != CMARK_NODE_IMAGE))
+			continue;
+		url = cmark_node_get_url(n);
+		if (url == NULL || *url == '\0' || has_scheme(url) ||
+		    *url == '#')
+			continue;
+		q = url + strcspn(url, "?#");
+		dec = pct_decode(url, (size_t)(q - url));
+		dir = xstrdup(p->f->rel);
+		if (strrchr(dir, '/'))
+			*strrchr(dir, '/') = '\0';
+		else
+			*dir = '\0';
+		norm = norm_path(dir, dec);
+		if (norm && hm_get(&b->by_rel, norm, &fi))
+			__atomic_or_fetch(&b->file_used[fi], bit,
+			    __ATOMIC_RELAXED);
+		free(norm);
+		free(dir);
+		free(dec);
 	}
 	cmark_iter_free(it);
 }
@@ -680,6 +771,9 @@ copy_static(struct build *b)
 
 	for (i = 0; i < b->nfiles; i++) {
 		if (b->files[i].is_page || !b->opts->write)
+			continue;
+		/* an attachment only pages left out link to stays out */
+		if (b->file_used[i] == 2)
 			continue;
 		dst = util_path_join(b->tmp_dir, b->files[i].rel);
 		if (util_copy_file(b->files[i].path, dst) == -1)
@@ -808,6 +902,7 @@ build_release(struct build *b)
 	free(b->pages);
 	free(b->actions);
 	free(b->file_page);
+	free(b->file_used);
 	site_files_free(b->files, b->nfiles);
 	hm_release(&b->by_id);
 	hm_release(&b->by_rel);
@@ -845,6 +940,15 @@ build_run(const struct build_opts *o, struct diag *d)
 	}
 	if (site_config_load(&b.cfg, o->src_dir, d) == -1)
 		goto out;
+	b.audience = build_level(o->audience ? o->audience :
+	    b.cfg.audience ? b.cfg.audience : "confidential");
+	if (o->audience && build_level(o->audience) == 2 &&
+	    strcmp(o->audience, "confidential") != 0) {
+		diag_err(d, NULL, 0, 0, "unknown audience '%s' (public, "
+		    "internal or confidential)", o->audience);
+		env_error = 1;
+		goto out;
+	}
 	if (o->out_dir)
 		b.out_dir = xstrdup(o->out_dir);
 	else
@@ -862,6 +966,7 @@ build_run(const struct build_opts *o, struct diag *d)
 		goto out;
 	b.nfiles = (size_t)nf;
 	b.file_page = xcalloc(b.nfiles, sizeof(*b.file_page));
+	b.file_used = xcalloc(b.nfiles + 1, 1);
 	for (i = 0; i < b.nfiles; i++) {
 		hm_put(&b.by_rel, b.files[i].rel, i);
 		if (b.files[i].is_page)

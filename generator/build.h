@@ -37,6 +37,8 @@ struct build_opts {
 	int		 today_y, today_m, today_d;	/* 0: the real date */
 	int		 write;		/* 0 for `check` */
 	int		 quiet;		/* no summary line */
+	const char	*audience;	/* public, internal, confidential or
+					 * NULL (everything) */
 };
 
 struct page {
@@ -85,6 +87,9 @@ struct build {
 	struct hmap		 by_id;		/* id -> page index */
 	struct hmap		 by_rel;	/* content-relative path -> file index */
 	size_t			*file_page;	/* file index -> page index */
+	unsigned char		*file_used;	/* bit 1: linked from an included
+						 * page, bit 2: from an excluded one */
+	int			 audience;	/* level: 0 public .. 2 confidential */
 	struct tmpl_set		*tmpl;
 	struct value		*i18n_ja, *i18n_en;
 	struct value		*site_ctx;	/* shared "site" context value */
@@ -102,6 +107,8 @@ char		*build_rel_url(const char *from, const char *to);
  * after reporting.  Thread-safe. */
 int		 build_write(struct build *, const char *rel, const void *,
 		    size_t);
+/* Audience level of a classification (public 0, internal 1, else 2). */
+int		 build_level(const char *);
 /* Runs the whole pipeline; returns CMD_OK, CMD_CONTENT or CMD_USAGE. */
 int	build_run(const struct build_opts *, struct diag *);
 

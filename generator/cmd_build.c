@@ -13,6 +13,7 @@
 
 static const char build_usage[] =
     "usage: tebiki build [-s DIR] [-o DIR] [-j N] [--today YYYY-MM-DD]\n"
+    "                    [--audience public|internal|confidential]\n"
     "\n"
     "Builds the site in DIR (the directory holding site.yaml) into the\n"
     "output directory.  The new output replaces the old one only when the\n"
@@ -23,6 +24,8 @@ static const char build_usage[] =
     "                       else public)\n"
     "  -j, --jobs N         worker threads (default: number of CPUs)\n"
     "      --today DATE     the date the build treats as today (YYYY-MM-DD)\n"
+    "      --audience A     public, internal or confidential: leave out every\n"
+    "                       page classified above A, and everything about it\n"
     "  -q, --quiet          no summary line\n"
     "  -h, --help           this help\n"
     "\n"
@@ -39,6 +42,7 @@ static const char check_usage[] =
     "  -j, --jobs N         worker threads (default: number of CPUs)\n"
     "      --today DATE     the date the check treats as today (YYYY-MM-DD)\n"
     "      --strict         warnings count as errors\n"
+    "      --audience A     check the build for audience A\n"
     "      --format FMT     text (default) or json (one object per line)\n"
     "  -q, --quiet          no summary line\n"
     "  -h, --help           this help\n"
@@ -64,6 +68,7 @@ run(int argc, char **argv, int write)
 		{ "strict", no_argument, NULL, 'S' },
 		{ "format", required_argument, NULL, 'F' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "audience", required_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -120,6 +125,17 @@ run(int argc, char **argv, int write)
 			break;
 		case 'q':
 			o.quiet = 1;
+			break;
+		case 'A':
+			if (strcmp(optarg, "public") != 0 &&
+			    strcmp(optarg, "internal") != 0 &&
+			    strcmp(optarg, "confidential") != 0) {
+				fprintf(stderr, "tebiki: unknown audience "
+				    "'%s' (public, internal or confidential)\n",
+				    optarg);
+				return CMD_USAGE;
+			}
+			o.audience = optarg;
 			break;
 		case 'h':
 			fputs(usage, stdout);

@@ -765,6 +765,17 @@ check_docref(struct vctx *c, const char *s, int line, int col,
 		    "refers to the document itself", field);
 		return;
 	}
+	if (c->b->pages[k].excluded) {
+		if (c->b->cfg.excluded_links_text)
+			diag_warn(c->b->d, c->p->f->src, line, col, "'%s' in "
+			    "'%s' is left out of this build; reference "
+			    "dropped", s, field);
+		else
+			c->rc = diag_err(c->b->d, c->p->f->src, line, col,
+			    "'%s' in '%s' is left out of this build", s,
+			    field);
+		return;
+	}
 	model_add_ref(c->b->model, c->pi, MODEL_PAGE, k, field);
 }
 

@@ -18,7 +18,8 @@
 static const char *const known_keys[] = {
 	"title", "description", "language", "output", "theme", "base_url",
 	"print_footer", "default_classification", "filters", "catalogs",
-	"raw_html", "build_drafts", "search", "lua", "params", NULL
+	"raw_html", "build_drafts", "search", "lua", "params", "audience",
+	"excluded_links", NULL
 };
 
 int
@@ -215,6 +216,28 @@ site_config_load(struct site_config *c, const char *dir, struct diag *d)
 	rc |= get_bool(root, "raw_html", &c->raw_html, 0, d);
 	rc |= get_bool(root, "build_drafts", &c->build_drafts, 1, d);
 	rc |= get_bool(root, "search", &c->search, 1, d);
+	rc |= get_str(root, "audience", &c->audience, NULL, d);
+	{
+		char *el = NULL;
+
+		rc |= get_str(root, "excluded_links", &el, "error", d);
+		if (strcmp(el, "text") == 0) {
+			c->excluded_links_text = 1;
+		} else if (strcmp(el, "error") != 0) {
+			v = val_get(root, "excluded_links");
+			rc = diag_err(d, "site.yaml", v->line, v->col,
+			    "'excluded_links' must be 'error' or 'text'");
+		}
+		free(el);
+	}
+	if (c->audience && strcmp(c->audience, "public") != 0 &&
+	    strcmp(c->audience, "internal") != 0 &&
+	    strcmp(c->audience, "confidential") != 0) {
+		v = val_get(root, "audience");
+		rc = diag_err(d, "site.yaml", v->line, v->col, "unknown "
+		    "audience '%s' (public, internal or confidential)",
+		    c->audience);
+	}
 	rc |= get_files(root, "filters", &c->filters, &c->filter_lines,
 	    &c->nfilters, d);
 	rc |= get_files(root, "catalogs", &c->catalogs, NULL, &c->ncatalogs,
@@ -286,6 +309,7 @@ site_config_release(struct site_config *c)
 	free(c->base_url);
 	free(c->print_footer);
 	free(c->default_classification);
+	free(c->audience);
 	for (i = 0; i < c->nfilters; i++)
 		free(c->filters[i]);
 	free(c->filters);

@@ -27,6 +27,9 @@ struct site_config {
 	int		  raw_html;	/* allow raw HTML in Markdown */
 	int		  build_drafts;	/* include status: draft pages */
 	int		  search;	/* build the search index */
+	int		  excluded_links_text;	/* links to pages left out become
+						 * plain text (warning) */
+	char		 *audience;	/* default audience, may be NULL */
 	long		  lua_instructions;	/* per filter call */
 	long		  lua_memory_mb;	/* per Lua state */
 	struct value	 *root;		/* the whole parsed file */
