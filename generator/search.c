@@ -23,7 +23,7 @@
 #define F_HEADING	2
 #define F_TAG		3
 #define F_BODY		4
-#define HAS_POS(f)	((f) == F_TITLE || (f) == F_HEADING || (f) == F_BODY)
+#define HAS_POS(f)	((f) != F_CONTROL)
 #define SHARD_TARGET	16384	/* base64 posting bytes per term shard */
 #define DOCS_PER_SHARD	32
 #define SECTION_CAP	500	/* code points of text kept per section */
@@ -557,7 +557,6 @@ write_terms(struct srch *s, const char *root, struct buf *man,
 	qsort(v, n, sizeof(*v), term_ptr_cmp);
 	for (i = 0; i <= n; i++) {
 		int flush = i == n && count > 0;
-		size_t before = data.len;
 
 		if (i < n) {
 			buf_reset(&blob);
@@ -580,7 +579,6 @@ write_terms(struct srch *s, const char *root, struct buf *man,
 			buf_reset(&keys);
 			buf_reset(&data);
 			count = 0;
-			before = 0;
 		}
 		if (i == n)
 			break;
@@ -592,7 +590,6 @@ write_terms(struct srch *s, const char *root, struct buf *man,
 		put_base64(&data, (const unsigned char *)blob.ptr, blob.len);
 		buf_putc(&data, '"');
 		count++;
-		(void)before;
 		if (data.len >= SHARD_TARGET) {
 			/* cut after this term: the next iteration flushes */
 			buf_reset(&payload);
@@ -647,7 +644,7 @@ write_docs(struct srch *s, const char *root, struct buf *man,
 	for (i = 0; i < s->ndocs; i++) {
 		struct sdoc *o = &s->docs[i];
 
-		buf_puts(&payload, i % DOCS_PER_SHARD ? "," : "");
+		buf_puts(&payload, i % DOCS_PER_SHARD ? "," : "[");
 		buf_puts(&payload, "{\"u\":");
 		json_str(&payload, o->url);
 		buf_puts(&payload, ",\"t\":");
@@ -685,6 +682,7 @@ write_docs(struct srch *s, const char *root, struct buf *man,
 		}
 		buf_puts(&payload, "]}");
 		if ((i + 1) % DOCS_PER_SHARD == 0 || i + 1 == s->ndocs) {
+			buf_putc(&payload, ']');
 			if (write_shard(s, root, "d", &payload, name, d) == -1)
 				goto out;
 			buf_printf(man, "%s\"%s\"", i < DOCS_PER_SHARD ? "" :
@@ -746,10 +744,8 @@ write_facets(struct srch *s, const char *root, char name[32], struct diag *d)
 	struct fval *v = NULL;
 	size_t n = 0, cap = 0, i, k;
 	struct buf payload = BUF_INIT;
-	char year[5][1];
 	int rc;
 
-	(void)year;
 #define ADD(K, L, D) do {						\
 	if (n == cap) {							\
 		cap = cap ? cap * 2 : 256;				\

@@ -10,7 +10,7 @@
 	var W = typeof window !== 'undefined' ? window : globalThis;
 	var HB = W.HB = W.HB || {};
 	var MAX_CP = 40, F_TITLE = 0, F_CONTROL = 1, F_HEADING = 2, F_BODY = 4;
-	var HAS_POS = [true, false, true, false, true];
+	var HAS_POS = [true, false, true, true, true], F_TAG = 3;
 
 	/* ------------------------------------------------------- tokenizer */
 	var reStart = /[\p{L}\p{N}]/u, reMark = /\p{M}/u;
@@ -301,7 +301,7 @@
 				es.push(e);
 			}
 			var r = { tf: [0, 0, 0, 0, 0], pos: [[], [], [], [], []], lq: e0.lq }, any = false;
-			[F_TITLE, F_HEADING, F_BODY].forEach(function (f) {
+			[F_TITLE, F_HEADING, F_TAG, F_BODY].forEach(function (f) {
 				var sets = es.map(function (e) { return e.pos[f] ? new Set(e.pos[f]) : null; });
 				if (sets.some(function (s) { return !s; })) return;
 				es[0].pos[f].forEach(function (p) {
