@@ -596,10 +596,12 @@
 						hits = Array.from({ length: manifest.n }, function (x, i) { return { id: i, score: 0, m: [] }; });
 					drawFacets(hits.map(function (h) { return h.id; }));
 					var kept = hits.filter(function (h) { return passes(h.id); });
-					if (!res.units.length && !anySel) { setStatus(''); if (list) clear(list); return; }
+					if (!res.units.length && !anySel) { setStatus(''); if (list) { clear(list); list.setAttribute('data-search-query', q); } return; }
 					setStatus(!kept.length ? T.none : res.partial ? T.partial + ' ' + T.found(kept.length) :
 						kept.length < hits.length ? T.filtered(kept.length) : T.found(kept.length));
-					return draw(res, kept);
+					return draw(res, kept).then(function () {
+						if (my === seq && list) list.setAttribute('data-search-query', q);
+					});
 				}).catch(function (e) { if (my === seq) setStatus(T.error); if (W.console) console.error(e); });
 		}
 		var later = debounce(function () {
