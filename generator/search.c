@@ -351,7 +351,8 @@ tokenize_doc(struct sdoc *o)
 			occ[nocc].pos = fl[f].v[i].pos;
 			nocc++;
 		}
-	qsort(occ, nocc, sizeof(*occ), occ_cmp);
+	if (nocc > 1)
+		qsort(occ, nocc, sizeof(*occ), occ_cmp);
 	o->tpost = xcalloc(nocc ? nocc : 1, sizeof(size_t));
 	for (i = 0; i < nocc; i = j) {
 		for (j = i; j < nocc && strcmp(occ[j].term, occ[i].term) == 0;
@@ -554,7 +555,8 @@ write_terms(struct srch *s, const char *root, struct buf *man,
 	for (i = 0; i < s->tcap; i++)
 		if (s->terms[i].s)
 			v[n++] = &s->terms[i];
-	qsort(v, n, sizeof(*v), term_ptr_cmp);
+	if (n > 1)
+		qsort(v, n, sizeof(*v), term_ptr_cmp);
 	for (i = 0; i <= n; i++) {
 		int flush = i == n && count > 0;
 
@@ -721,7 +723,8 @@ facet_json(struct buf *b, const char *name, struct fval *v, size_t n)
 	size_t i;
 	int first = 1;
 
-	qsort(v, n, sizeof(*v), fval_cmp);
+	if (n > 1)
+		qsort(v, n, sizeof(*v), fval_cmp);
 	buf_printf(b, "\"%s\":[", name);
 	for (i = 0; i < n; i++) {
 		if (i == 0 || strcmp(v[i].key, v[i - 1].key)) {

@@ -200,7 +200,8 @@ main(int argc, char **argv)
 	}
 	t1 = now_ms();
 	if (srch_write(s, out, &d) == -1) {
-		diag_flush(&d, stderr, DIAG_TEXT);
+		if (d.n)
+			diag_flush(&d, stderr, DIAG_TEXT);
 		return 1;
 	}
 	t2 = now_ms();

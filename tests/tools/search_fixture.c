@@ -310,7 +310,8 @@ main(int argc, char **argv)
 		goto out;
 	rc = 0;
 out:
-	diag_flush(&d, stderr, DIAG_TEXT);
+	if (d.n)	/* diag_flush sorts with qsort, which wants a non-NULL array */
+		diag_flush(&d, stderr, DIAG_TEXT);
 	diag_release(&d);
 	srch_free(s);
 	for (j = 0; j < nowned; j++)
