@@ -24,10 +24,12 @@
 #define F_TAG		3
 #define F_BODY		4
 #define HAS_POS(f)	((f) != F_CONTROL)
-#define SHARD_TARGET	16384	/* base64 posting bytes per term shard */
+#define SHARD_MIN	16384	/* base64 posting bytes per term shard, at least */
+#define MAX_TERM_SHARDS	600	/* larger shards beyond this many (file budget) */
 #define DOCS_PER_SHARD	32
-#define SECTION_CAP	500	/* code points of text kept per section */
-#define DOC_CAP		1500	/* code points of text kept per document */
+#define SECTION_CAP	200	/* code points of text kept per section */
+#define DOC_CAP		500	/* code points of text kept per document */
+#define HDR_SINGLE	80	/* posting header below this: one field, tf <= 16 */
 #define MAX_THREADS	8
 
 static const int field_weight[NFIELDS] = { 5, 8, 2, 3, 1 };
@@ -60,6 +62,7 @@ struct srch {
 	int		 threads;
 	struct term	*terms;		/* hash table */
 	size_t		 nterms, tcap;
+	size_t		 shard_target;	/* base64 bytes per term shard */
 	struct srch_stats stats;
 };
 
@@ -366,14 +369,20 @@ tokenize_doc(struct sdoc *o)
 		}
 		buf_puts(&o->terms, occ[i].term);
 		buf_putc(&o->terms, '\0');
-		put_varint(&o->posts, len_quant(o->blen));
-		put_varint(&o->posts, mask);
+		/* header: one field with tf <= 16 packed in one number
+		 * (tf-1)*5+field, else HDR_SINGLE+mask then tf per field */
+		if ((mask & (mask - 1)) == 0 && tf[occ[i].field] <= 16)
+			put_varint(&o->posts, (tf[occ[i].field] - 1) * NFIELDS +
+			    occ[i].field);
+		else
+			put_varint(&o->posts, HDR_SINGLE + mask);
 		for (k = i, f = 0; f < NFIELDS; f++) {
 			unsigned prev = 0;
 
 			if (!tf[f])
 				continue;
-			put_varint(&o->posts, tf[f]);
+			if ((mask & (mask - 1)) != 0 || tf[f] > 16)
+				put_varint(&o->posts, tf[f]);
 			for (; k < j && occ[k].field == f; k++) {
 				if (HAS_POS(f))
 					put_varint(&o->posts,
@@ -516,8 +525,8 @@ write_shard(struct srch *s, const char *root, const char *dir,
 	char *path = NULL;
 	int rc = -1;
 
-	snprintf(name, 32, "%s/%012llx", dir, (unsigned long long)
-	    (fnv(payload->ptr, payload->len) & 0xffffffffffffULL));
+	snprintf(name, 32, "%s/%010llx", dir, (unsigned long long)
+	    (fnv(payload->ptr, payload->len) & 0xffffffffffULL));
 	buf_printf(&out, "(function(a){var H=window.HB=window.HB||{};"
 	    "H.load?H.load(a):(H.q=H.q||[]).push(a)})([\"%s\",\"%s\",",
 	    dir, name);
@@ -548,13 +557,17 @@ write_terms(struct srch *s, const char *root, struct buf *man,
 	struct term **v = xcalloc(s->nterms ? s->nterms : 1, sizeof(*v));
 	struct buf keys = BUF_INIT, data = BUF_INIT, blob = BUF_INIT;
 	struct buf payload = BUF_INIT;
-	size_t n = 0, i, first = 0, count = 0;
+	size_t n = 0, i, first = 0, count = 0, total = 0;
 	char name[32];
 	int rc = -1, nshards = 0;
 
 	for (i = 0; i < s->tcap; i++)
-		if (s->terms[i].s)
+		if (s->terms[i].s) {
 			v[n++] = &s->terms[i];
+			total += (s->terms[i].post.len + 8) / 3 * 4;
+		}
+	s->shard_target = total / MAX_TERM_SHARDS > SHARD_MIN ?
+	    total / MAX_TERM_SHARDS : SHARD_MIN;
 	if (n > 1)
 		qsort(v, n, sizeof(*v), term_ptr_cmp);
 	for (i = 0; i <= n; i++) {
@@ -565,7 +578,7 @@ write_terms(struct srch *s, const char *root, struct buf *man,
 			put_varint(&blob, v[i]->df);
 			buf_put(&blob, v[i]->post.ptr, v[i]->post.len);
 			/* a hot term goes alone into its own shard */
-			if (count > 0 && blob.len * 4 / 3 >= SHARD_TARGET * 4)
+			if (count > 0 && blob.len * 4 / 3 >= s->shard_target * 4)
 				flush = 1;
 		}
 		if (flush) {
@@ -592,7 +605,7 @@ write_terms(struct srch *s, const char *root, struct buf *man,
 		put_base64(&data, (const unsigned char *)blob.ptr, blob.len);
 		buf_putc(&data, '"');
 		count++;
-		if (data.len >= SHARD_TARGET) {
+		if (data.len >= s->shard_target) {
 			/* cut after this term: the next iteration flushes */
 			buf_reset(&payload);
 			buf_printf(&payload, "[%s],[%s]", keys.ptr, data.ptr);
@@ -741,6 +754,26 @@ facet_json(struct buf *b, const char *name, struct fval *v, size_t n)
 	buf_puts(b, first ? "]" : "]]]");
 }
 
+/* Body lengths, one byte per doc (len_quant), base64. */
+static int
+write_lengths(struct srch *s, const char *root, char name[32],
+    struct diag *d)
+{
+	struct buf raw = BUF_INIT, payload = BUF_INIT;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < s->ndocs; i++)
+		buf_putc(&raw, (int)len_quant(s->docs[i].blen));
+	buf_putc(&payload, '"');
+	put_base64(&payload, (const unsigned char *)raw.ptr, raw.len);
+	buf_putc(&payload, '"');
+	rc = write_shard(s, root, "l", &payload, name, d);
+	buf_release(&raw);
+	buf_release(&payload);
+	return rc;
+}
+
 static int
 write_facets(struct srch *s, const char *root, char name[32], struct diag *d)
 {
@@ -803,7 +836,7 @@ write_facets(struct srch *s, const char *root, char name[32], struct diag *d)
 int
 srch_write(struct srch *s, const char *outdir, struct diag *d)
 {
-	char *root = NULL, *path = NULL, fname[32];
+	char *root = NULL, *path = NULL, fname[32], lname[32];
 	struct buf man = BUF_INIT, shards = BUF_INIT, docs = BUF_INIT;
 	unsigned long long total = 0;
 	size_t i;
@@ -836,15 +869,16 @@ srch_write(struct srch *s, const char *outdir, struct diag *d)
 	merge(s);
 	if (write_terms(s, root, &shards, d) == -1 ||
 	    write_docs(s, root, &docs, d) == -1 ||
-	    write_facets(s, root, fname, d) == -1)
+	    write_facets(s, root, fname, d) == -1 ||
+	    write_lengths(s, root, lname, d) == -1)
 		goto out;
 	buf_printf(&man, "{\"v\":%d,\"n\":%zu,\"avg\":%.3f,\"k1\":1.2,"
 	    "\"b\":0.75,\"fw\":[%d,%d,%d,%d,%d],\"ds\":%d,\"t\":[%s],"
-	    "\"d\":[%s],\"f\":\"%s\"}", FORMAT_VERSION, s->ndocs,
+	    "\"d\":[%s],\"f\":\"%s\",\"l\":\"%s\"}", FORMAT_VERSION, s->ndocs,
 	    s->ndocs ? (double)total / (double)s->ndocs : 0.0,
 	    field_weight[0], field_weight[1], field_weight[2],
 	    field_weight[3], field_weight[4], DOCS_PER_SHARD, shards.ptr,
-	    docs.ptr, fname + 2);
+	    docs.ptr, fname + 2, lname + 2);
 	buf_reset(&shards);
 	buf_printf(&shards, "(function(a){var H=window.HB=window.HB||{};"
 	    "H.load?H.load(a):(H.q=H.q||[]).push(a)})([\"m\",\"manifest\",%s]);\n",

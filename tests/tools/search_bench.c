@@ -4,7 +4,8 @@
  *   search_bench [-n DOCS] [-t THREADS] [-o OUTDIR] [-q]
  *
  * Generates a deterministic mixed Japanese/English handbook-like corpus
- * (default 10,000 documents of about 4 KB of text), indexes it with
+ * (default 10,000 documents of about 4 KB of text; words drawn from a
+ * 6,000-word Zipf vocabulary, handbook terms at ranks 20..~700), indexes it with
  * srch_add/srch_write and prints build time, file count, bytes, the gzip
  * size of the manifest and of the runtime.  Unless -q, it then runs
  * tests/search/bench-queries.mjs (node) on the result for per-query bytes
@@ -60,26 +61,76 @@ rnd(unsigned *seed)
 
 #define PICK(a) (a)[rnd(seed) % (sizeof(a) / sizeof(*(a)))]
 
-/* One random word: mostly vocabulary, some random kanji compounds. */
-static void
-word(struct buf *b, unsigned *seed)
-{
-	unsigned r = rnd(seed) % 100, k, n = (unsigned)strlen(kanji) / 3;
+#define VOCAB 6000
 
-	if (r < 55) {
-		buf_puts(b, PICK(words));
-	} else if (r < 90) {
-		for (k = 0; k < 2 + (r & 1); k++)
-			buf_put(b, kanji + 3 * (rnd(seed) % n), 3);
-	} else if (r < 97) {
-		buf_puts(b, PICK(en));
-	} else {
-		buf_puts(b, PICK(controls));
+/* The vocabulary in Zipf rank order: generated kanji compounds and katakana
+ * words, with the handbook words and the English words spread over ranks
+ * 20..~1000 (common but not everywhere, as in real handbooks). */
+struct vocab {
+	char	*w[VOCAB];
+	double	 cum[VOCAB];
+};
+
+static void
+vocab_init(struct vocab *v, unsigned *seed)
+{
+	static const char *const kana =
+	    "アイウエオカキクケコサシスセソタチツテトナニヌネノハヒフヘホマミムメモ"
+	    "ヤユヨラリルレロワンガギグゲゴザジズゼゾダデドバビブベボパピプペポー";
+	size_t nk = strlen(kanji) / 3, nka = strlen(kana) / 3, i, k, n;
+	double sum = 0;
+	struct buf b = BUF_INIT;
+
+	for (i = 0; i < VOCAB; i++) {
+		buf_reset(&b);
+		if (i >= 20 && (i - 20) % 10 == 0 &&
+		    (i - 20) / 10 < sizeof(words) / sizeof(*words)) {
+			buf_puts(&b, words[(i - 20) / 10]);
+		} else if (i >= 25 && (i - 25) % 40 == 0 &&
+		    (i - 25) / 40 < sizeof(en) / sizeof(*en)) {
+			buf_puts(&b, en[(i - 25) / 40]);
+		} else if (rnd(seed) % 4 == 0) {
+			n = 3 + rnd(seed) % 4;
+			for (k = 0; k < n; k++)
+				buf_put(&b, kana + 3 * (rnd(seed) % nka), 3);
+		} else {
+			n = 2 + rnd(seed) % 2;
+			for (k = 0; k < n; k++)
+				buf_put(&b, kanji + 3 * (rnd(seed) % nk), 3);
+		}
+		v->w[i] = xstrdup(b.ptr);
+		sum += 1.0 / (i + 1);
+		v->cum[i] = sum;
 	}
+	for (i = 0; i < VOCAB; i++)
+		v->cum[i] /= sum;
+	buf_release(&b);
+}
+
+/* One random word (Zipf), sometimes a control id. */
+static void
+word(struct buf *b, unsigned *seed, const struct vocab *v)
+{
+	double x = (rnd(seed) * 32768.0 + rnd(seed)) / (32768.0 * 32768.0);
+	size_t lo = 0, hi = VOCAB - 1;
+
+	if (rnd(seed) % 200 == 0) {
+		buf_puts(b, PICK(controls));
+		return;
+	}
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (v->cum[mid] < x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	buf_puts(b, v->w[lo]);
 }
 
 static char *
-prose(unsigned *seed, size_t bytes)
+prose(unsigned *seed, size_t bytes, const struct vocab *v)
 {
 	struct buf b = BUF_INIT;
 	int k, n;
@@ -87,7 +138,7 @@ prose(unsigned *seed, size_t bytes)
 	while (b.len < bytes) {
 		n = 2 + (int)(rnd(seed) % 3);
 		for (k = 0; k < n; k++) {
-			word(&b, seed);
+			word(&b, seed, v);
 			if (k + 1 < n)
 				buf_puts(&b, PICK(particles));
 		}
@@ -131,6 +182,7 @@ main(int argc, char **argv)
 		{ "policy", "規程" }, { "procedure", "手順書" },
 		{ "seminar", "セミナー" }, { "incident", "インシデント報告" } };
 	struct srch *s;
+	static struct vocab voc;
 	struct srch_stats st;
 	struct diag d;
 	double t0, t1, t2;
@@ -150,6 +202,7 @@ main(int argc, char **argv)
 			return 2;
 	}
 	diag_init(&d);
+	vocab_init(&voc, seed);
 	s = srch_new();
 	srch_set_threads(s, threads);
 	t0 = now_ms();
@@ -157,15 +210,15 @@ main(int argc, char **argv)
 		struct srch_section sec[4];
 		struct srch_doc doc;
 		const char *ctl[2], *tags[2];
-		char *url = xasprintf("docs/%05d.html", i), *title = prose(seed, 30);
+		char *url = xasprintf("docs/%05d.html", i), *title = prose(seed, 30, &voc);
 		char *date = xasprintf("20%02u-%02u-%02u", 18 + rnd(seed) % 8,
 		    1 + rnd(seed) % 12, 1 + rnd(seed) % 28);
 		char *anchors[4], *heads[4], *texts[4];
 
 		for (k = 0; k < 4; k++) {
 			anchors[k] = k ? xasprintf("s%d", k) : xstrdup("");
-			heads[k] = k ? prose(seed, 20) : xstrdup("");
-			texts[k] = prose(seed, 1000);
+			heads[k] = k ? prose(seed, 20, &voc) : xstrdup("");
+			texts[k] = prose(seed, 1000, &voc);
 			text += strlen(texts[k]);
 			sec[k].anchor = anchors[k];
 			sec[k].heading = heads[k];
@@ -224,6 +277,8 @@ main(int argc, char **argv)
 	fflush(stdout);
 	srch_free(s);
 	diag_release(&d);
+	for (i = 0; i < VOCAB; i++)
+		free(voc.w[i]);
 	if (quiet)
 		return 0;
 	cmd = xasprintf("node tests/search/bench-queries.mjs '%s'", out);

@@ -170,9 +170,16 @@ posting(const char *all, const char *term, struct buf *out)
 				for (j = 0; j < nd && b < bytes + n; j++) {
 					unsigned long mask;
 
+					unsigned long h, single = 0;
+
 					id += varint(&b);
-					(void)varint(&b);	/* length */
-					mask = varint(&b);
+					h = varint(&b);
+					if (h < 80) {
+						mask = 1ul << (h % 5);
+						single = h / 5 + 1;
+					} else {
+						mask = h - 80;
+					}
 					buf_printf(out, "%s%zu:%lu:", j ? ";" : "",
 					    id, mask);
 					for (f = 0; f < 5; f++) {
@@ -180,7 +187,7 @@ posting(const char *all, const char *term, struct buf *out)
 
 						if (!(mask & (1ul << f)))
 							continue;
-						tf = varint(&b);
+						tf = single ? single : varint(&b);
 						buf_printf(out, "[%lu", tf);
 						for (t = 0; t < tf && f != 1; t++) {
 							pos += varint(&b);
@@ -215,7 +222,7 @@ main(void)
 	INT_EQ(st.docs, 3, "docs");
 	INT_EQ(st.doc_shards, 1, "doc shards");
 	OK(st.term_shards >= 1, "term shards");
-	INT_EQ(st.files, st.term_shards + st.doc_shards + 2, "files");
+	INT_EQ(st.files, st.term_shards + st.doc_shards + 3, "files");
 	slurp(dir, &a);
 	OK(strstr(a.ptr, "H.load?H.load(a)") != NULL && strstr(a.ptr, "\"m\",\"manifest\"") != NULL,
 	    "manifest registers itself");

@@ -209,33 +209,50 @@
 		return out.subarray(0, n);
 	}
 	var decoded = new Map();
-	/* Posting list: [{id, lq, tf:[5], pos:[[title],[],[heading],[],[body]]}] */
+	function varint(u, at) {	/* [value, next offset] */
+		var x = 0, sh = 0, c;
+		do { c = u[at++]; x += (c & 127) * Math.pow(2, sh); sh += 7; } while (c & 128);
+		return [x, at];
+	}
+	/* Posting list: [{id, tf:[5], u, po:[5 offsets of positions or -1]}];
+	 * positions are decoded on demand by positions(e, f). */
 	function decode(blob) {
 		var hit = decoded.get(blob);
 		if (hit) return hit;
-		var u = b64(blob), i = 0;
+		var u = b64(blob), i = 0, r;
 		function v() {
-			var x = 0, s = 0, c;
-			do { c = u[i++]; x += (c & 127) * Math.pow(2, s); s += 7; } while (c & 128);
-			return x;
+			var c = u[i];
+			if (c < 128) { i++; return c; }
+			r = varint(u, i); i = r[1]; return r[0];
 		}
 		var df = v(), list = new Array(df), id = 0;
 		for (var d = 0; d < df; d++) {
 			id += v();
-			var lq = v(), mask = v(), tf = [0, 0, 0, 0, 0], pos = [null, null, null, null, null];
+			var h = v(), mask, one = 0, tf = [0, 0, 0, 0, 0], po = [-1, -1, -1, -1, -1];
+			if (h < 80) { mask = 1 << (h % 5); one = Math.floor(h / 5) + 1; } else mask = h - 80;
 			for (var f = 0; f < 5; f++) {
 				if (!(mask & (1 << f))) continue;
-				tf[f] = v();
+				tf[f] = one || v();
 				if (HAS_POS[f]) {
-					var p = new Array(tf[f]), at = 0;
-					for (var k = 0; k < tf[f]; k++) { at += v(); p[k] = at; }
-					pos[f] = p;
+					po[f] = i;
+					for (var k = 0; k < tf[f]; k++) while (u[i++] & 128);
 				}
 			}
-			list[d] = { id: id, lq: lq, tf: tf, pos: pos };
+			list[d] = { id: id, tf: tf, u: u, po: po, pc: null };
 		}
 		decoded.set(blob, list);
 		return list;
+	}
+	var NOPOS = [];
+	function positions(e, f) {
+		if (e.po[f] < 0) return NOPOS;
+		if (!e.pc) e.pc = [null, null, null, null, null];
+		if (e.pc[f]) return e.pc[f];
+		var out = new Array(e.tf[f]), at = 0, i = e.po[f], r;
+		for (var k = 0; k < e.tf[f]; k++) {
+			r = varint(e.u, i); i = r[1]; at += r[0]; out[k] = at;
+		}
+		return (e.pc[f] = out);
 	}
 	function shardNames(a, b) { /* shards for the term range [a, b] */
 		var i = Math.max(shardIndex(a), 0), j = Math.max(shardIndex(b), 0), out = [];
@@ -269,48 +286,57 @@
 	}
 
 	/* ---------------------------------------------------- evaluation */
-	/* A unit's matches: Map id -> {tf:[5], pos:[...], lq}, plus df. */
+	/* A unit's matches: {m: Map id -> match, df}; a match has tf:[5]
+	 * and either src (posting entries) or ph (phrase start positions). */
 	function union(lists) {
 		var m = new Map();
 		lists.forEach(function (list) {
 			list.forEach(function (e) {
 				var r = m.get(e.id);
-				if (!r) { r = { tf: [0, 0, 0, 0, 0], pos: [[], [], [], [], []], lq: e.lq }; m.set(e.id, r); }
-				for (var f = 0; f < 5; f++) {
-					r.tf[f] += e.tf[f];
-					if (e.pos[f]) r.pos[f] = r.pos[f].concat(e.pos[f]);
-				}
+				if (!r) { r = { tf: [0, 0, 0, 0, 0], src: [] }; m.set(e.id, r); }
+				for (var f = 0; f < 5; f++) r.tf[f] += e.tf[f];
+				r.src.push(e);
 			});
 		});
 		return { m: m, df: m.size };
 	}
+	function matchPos(r, f) {
+		if (r.ph) return r.ph[f] || NOPOS;
+		var out = [];
+		r.src.forEach(function (e) { out = out.concat(positions(e, f)); });
+		return out;
+	}
 	function phrase(lists, offs) {
 		/* lists[k] holds cover bigram k, expected at offset offs[k] */
-		var m = new Map(), maps = lists.map(function (l) {
+		var order = lists.map(function (l, k) { return k; })
+			.sort(function (a, b) { return lists[a].length - lists[b].length; });
+		var maps = lists.map(function (l, k) {
+			if (k === order[0]) return null;
 			var x = new Map();
 			l.forEach(function (e) { x.set(e.id, e); });
 			return x;
 		});
-		var df = Math.min.apply(null, lists.map(function (l) { return l.length; }));
-		var order = lists.map(function (l, k) { return k; }).sort(function (a, b) { return lists[a].length - lists[b].length; });
+		var m = new Map(), df = lists[order[0]].length;
 		lists[order[0]].forEach(function (e0) {
 			var es = [];
 			for (var k = 0; k < lists.length; k++) {
-				var e = maps[k].get(e0.id);
+				var e = k === order[0] ? e0 : maps[k].get(e0.id);
 				if (!e) return;
 				es.push(e);
 			}
-			var r = { tf: [0, 0, 0, 0, 0], pos: [[], [], [], [], []], lq: e0.lq }, any = false;
+			var r = { tf: [0, 0, 0, 0, 0], ph: [null, null, null, null, null] }, any = false;
 			[F_TITLE, F_HEADING, F_TAG, F_BODY].forEach(function (f) {
-				var sets = es.map(function (e) { return e.pos[f] ? new Set(e.pos[f]) : null; });
-				if (sets.some(function (s) { return !s; })) return;
-				es[0].pos[f].forEach(function (p) {
-					for (var k = 1; k < es.length; k++)
-						if (!sets[k].has(p + offs[k])) return;
-					r.tf[f]++;
-					r.pos[f].push(p);
-					any = true;
-				});
+				if (es.some(function (e) { return e.po[f] < 0; })) return;
+				var cand = positions(es[0], f);
+				for (var k = 1; k < es.length && cand.length; k++) {
+					var other = positions(es[k], f), o = offs[k] - offs[0], next = [], j = 0;
+					for (var i = 0; i < cand.length; i++) {
+						while (j < other.length && other[j] < cand[i] + o) j++;
+						if (j < other.length && other[j] === cand[i] + o) next.push(cand[i]);
+					}
+					cand = next;
+				}
+				if (cand.length) { r.tf[f] = cand.length; r.ph[f] = cand; any = true; }
 			});
 			if (any) m.set(e0.id, r);
 		});
@@ -334,10 +360,11 @@
 			return prefix(u.s, false, 3).then(union);
 		return term(u.s).then(function (l) { return union(l ? [l] : []); });
 	}
-	function score(r, df) {
+	var lengths = null;	/* quantized body length per doc */
+	function score(r, df, id) {
 		var N = manifest.n, k1 = manifest.k1, b = manifest.b, fw = manifest.fw;
 		var idf = Math.log(1 + (N - df + 0.5) / (df + 0.5)), s = 0;
-		var len = Math.pow(2, r.lq / 8) - 1;
+		var len = Math.pow(2, lengths[id] / 8) - 1;
 		for (var f = 0; f < 5; f++) {
 			var tf = r.tf[f];
 			if (!tf) continue;
@@ -351,16 +378,20 @@
 		return ready().then(function () {
 			var us = units(q), trailing = /\s$/.test(q);
 			if (!us.length) return { hits: [], partial: false, units: us };
-			return Promise.all(us.map(function (u, i) {
+			var lname = 'l/' + manifest.l;
+			return Promise.all([load(lname).then(function () {
+				if (!lengths) lengths = b64(store[lname]);
+			})].concat(us.map(function (u, i) {
 				return evalUnit(u, i === us.length - 1 && !trailing && !u.cjk);
-			})).then(function (rs) {
+			}))).then(function (rs) {
+				rs.shift();
 				function collect(and) {
 					var ids = new Map();
 					rs.forEach(function (r, k) {
 						r.m.forEach(function (e, id) {
 							var h = ids.get(id);
 							if (!h) { h = { id: id, score: 0, n: 0, m: [] }; ids.set(id, h); }
-							h.score += score(e, r.df);
+							h.score += score(e, r.df, id);
 							h.n++;
 							h.m.push(e);
 						});
@@ -398,8 +429,8 @@
 			bs = doc.s.map(function (s) { return s[4]; });
 		if (!doc.s.length) return -1;
 		hit.m.forEach(function (e) {
-			(e.pos[F_BODY] || []).forEach(function (p) { var k = lastLE(bs, p); votes[k] = (votes[k] || 0) + 1; });
-			(e.pos[F_HEADING] || []).forEach(function (p) { var k = lastLE(hs, p); votes[k] = (votes[k] || 0) + 2; });
+			matchPos(e, F_BODY).forEach(function (p) { var k = lastLE(bs, p); votes[k] = (votes[k] || 0) + 1; });
+			matchPos(e, F_HEADING).forEach(function (p) { var k = lastLE(hs, p); votes[k] = (votes[k] || 0) + 2; });
 		});
 		Object.keys(votes).forEach(function (k) {
 			if (votes[k] > bestN || (votes[k] === bestN && +k < best)) { best = +k; bestN = votes[k]; }
