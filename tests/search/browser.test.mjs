@@ -112,6 +112,21 @@ try {
 				ok(types.length > 0 && types.length < nBefore && types.every(t => t === 'incident'),
 					`facet type=incident filters (${nBefore} -> ${types})`);
 			} else ok(false, 'type facet checkbox for incident');
+			// filter-only browsing: no query, one facet value
+			await page.goto(base + 'search.html');
+			await page.waitForSelector('[data-search-facets] [data-facet=type] input[value=seminar]', { timeout: 10000 }).catch(() => {});
+			const sem = page.locator('[data-search-facets] [data-facet=type] input[value=seminar]');
+			if (await sem.count()) {
+				const want = +(await sem.locator('xpath=..').textContent()).match(/\((\d+)\)/)[1];
+				await sem.check();
+				await page.waitForSelector('[data-search-results] a', { timeout: 10000 }).catch(() => {});
+				const types = await page.$$eval('[data-search-results] > li.search-result', l => l.map(x => x.dataset.type));
+				ok(types.length === want && types.every(t => t === 'seminar'), `filter-only browsing: ${types.length} of ${want} seminars`);
+			} else ok(false, 'facets shown without a query');
+			// hierarchical control facet: A.5 would take A.5.1; here 8 values sorted naturally
+			const ctl = await page.$$eval('[data-search-facets] [data-facet=control] input', l => l.map(x => x.value));
+			ok(ctl.indexOf('5.17') < ctl.indexOf('8.5') && ctl.indexOf('8.5') < ctl.indexOf('8.13'), `controls sorted naturally (${ctl})`);
+			await page.goto(base + 'search.html');
 			await input.fill('紛失');
 			await page.waitForFunction(() => document.querySelector('[data-search-results]').getAttribute('data-search-query') === '紛失',
 				null, { timeout: 10000 }).catch(() => {});

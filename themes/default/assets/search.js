@@ -564,19 +564,37 @@
 			sel = { type: {}, control: {}, tag: {}, year: {} }, seq = 0, fdata = null, shown = 30;
 		if (list && !list.hasAttribute('aria-label')) list.setAttribute('aria-label', T.label);
 		function setStatus(s) { if (status) status.textContent = s; }
+		/* facet value v is chosen (controls are hierarchical: A.5 takes A.5.1) */
+		function chosen(f, v) {
+			if (sel[f][v]) return true;
+			return f === 'control' && Object.keys(sel.control).some(function (k) {
+				return v.toLowerCase().indexOf(k.toLowerCase() + '.') === 0;
+			});
+		}
 		function passes(id) {
 			return Object.keys(sel).every(function (f) {
 				var want = Object.keys(sel[f]);
 				if (!want.length || !fdata) return true;
-				return fdata[f].some(function (v) { return sel[f][v[0]] && v[2].indexOf(id) >= 0; });
+				return fdata[f].some(function (v) { return chosen(f, v[0]) && v[2].indexOf(id) >= 0; });
 			});
+		}
+		function natural(a, b) {
+			var x = a.split(/(\d+)/), y = b.split(/(\d+)/);
+			for (var i = 0; i < x.length && i < y.length; i++) {
+				if (x[i] === y[i]) continue;
+				if (i % 2) return +x[i] - +y[i];
+				return x[i] < y[i] ? -1 : 1;
+			}
+			return x.length - y.length;
 		}
 		function drawFacets(ids) {
 			if (!fbox || !fdata) return;
 			clear(fbox);
 			var inRes = new Set(ids);
 			['type', 'control', 'tag', 'year'].forEach(function (f) {
-				var vals = fdata[f].map(function (v) {
+				var vals = fdata[f].slice().sort(function (a, b) {
+					return f === 'year' ? (a[0] < b[0] ? 1 : -1) : natural(a[0], b[0]);
+				}).map(function (v) {
 					return [v, v[2].filter(function (id) { return inRes.has(id); }).length];
 				}).filter(function (x) { return x[1] > 0 || sel[f][x[0][0]]; });
 				if (!vals.length) return;
@@ -623,7 +641,8 @@
 				.then(function (a) {
 					if (my !== seq) return;
 					var res = a[0], hits = res.hits;
-					if (!res.units.length && anySel)
+					/* no query: facets count (and filters browse) every document */
+					if (!res.units.length)
 						hits = Array.from({ length: manifest.n }, function (x, i) { return { id: i, score: 0, m: [] }; });
 					drawFacets(hits.map(function (h) { return h.id; }));
 					var kept = hits.filter(function (h) { return passes(h.id); });
