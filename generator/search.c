@@ -80,6 +80,8 @@ dup_clean(const char *s)
 	return buf_detach(&b);
 }
 
+/* Sanitized copies of n strings (NULL items become ""); caller frees
+ * with free_list(). */
 static char **
 dup_list(const char *const *v, size_t n)
 {
@@ -91,6 +93,7 @@ dup_list(const char *const *v, size_t n)
 	return out;
 }
 
+/* Frees a dup_list() array; NULL is fine. */
 static void
 free_list(char **v, size_t n)
 {
@@ -101,6 +104,7 @@ free_list(char **v, size_t n)
 	free(v);
 }
 
+/* Appends v as an unsigned LEB128 varint. */
 static void
 put_varint(struct buf *b, unsigned long v)
 {
@@ -111,6 +115,7 @@ put_varint(struct buf *b, unsigned long v)
 	buf_putc(b, (int)v);
 }
 
+/* Appends the standard base64 (with padding) of p[0..n). */
 static void
 put_base64(struct buf *b, const unsigned char *p, size_t n)
 {
@@ -140,6 +145,7 @@ put_base64(struct buf *b, const unsigned char *p, size_t n)
 	}
 }
 
+/* FNV-1a 64 of p[0..n): content hashes for file names. */
 static uint64_t
 fnv(const char *p, size_t n)
 {
@@ -168,6 +174,7 @@ json_capped(struct buf *b, const char *s, size_t cap)
 	val_json_string(b, s, i);
 }
 
+/* Appends s as a JSON string (safe inside <script>), or null. */
 static void
 json_str(struct buf *b, const char *s)
 {
@@ -179,6 +186,7 @@ json_str(struct buf *b, const char *s)
 
 /* -------------------------------------------------------------- public API */
 
+/* See search.h. */
 struct srch *
 srch_new(void)
 {
@@ -229,6 +237,7 @@ srch_add(struct srch *s, const struct srch_doc *d)
 	buf_init(&o->posts);
 }
 
+/* Frees everything a document copy owns. */
 static void
 sdoc_release(struct sdoc *o)
 {
@@ -250,6 +259,7 @@ sdoc_release(struct sdoc *o)
 	buf_release(&o->posts);
 }
 
+/* Empties the term table. */
 static void
 free_terms(struct srch *s)
 {
@@ -292,6 +302,7 @@ struct occ {
 	unsigned	 pos;
 };
 
+/* Orders occurrences by term bytes, field, position. */
 static int
 occ_cmp(const void *a, const void *b)
 {
@@ -402,6 +413,7 @@ struct worker {
 	size_t		 first, step;
 };
 
+/* Thread body: tokenizes documents first, first+step, ... */
 static void *
 work(void *arg)
 {
@@ -445,6 +457,7 @@ tokenize_all(struct srch *s)
 
 /* --------------------------------------------------------------- merging */
 
+/* The table entry for term t (created empty when new); borrowed. */
 static struct term *
 term_slot(struct srch *s, const char *t, size_t len)
 {
@@ -478,6 +491,9 @@ term_slot(struct srch *s, const char *t, size_t len)
 	return &s->terms[i];
 }
 
+/* Appends every document's postings to the term table in doc-id order
+ * (so the output does not depend on the thread count), then drops the
+ * per-document buffers. */
 static void
 merge(struct srch *s)
 {
@@ -505,6 +521,7 @@ merge(struct srch *s)
 
 /* ---------------------------------------------------------------- writing */
 
+/* Orders terms bytewise, i.e. by code point. */
 static int
 term_ptr_cmp(const void *a, const void *b)
 {
@@ -633,6 +650,7 @@ out:
 	return rc;
 }
 
+/* Appends a JSON array of the n strings. */
 static void
 json_list(struct buf *b, char **v, size_t n)
 {
@@ -718,6 +736,7 @@ struct fval {
 	size_t		 doc;
 };
 
+/* Orders facet pairs by value, then doc id. */
 static int
 fval_cmp(const void *a, const void *b)
 {
@@ -774,6 +793,8 @@ write_lengths(struct srch *s, const char *root, char name[32],
 	return rc;
 }
 
+/* Writes the facet file (type, control, tag, year -> doc ids); its name
+ * goes to name.  Returns 0 or -1 after reporting. */
 static int
 write_facets(struct srch *s, const char *root, char name[32], struct diag *d)
 {

@@ -11,6 +11,7 @@
 #include "tokenize.h"
 #include "util.h"
 
+/* See tokenize.h for the public functions. */
 void
 tok_list_init(struct tok_list *l)
 {
@@ -201,6 +202,7 @@ is_word_cont(long c)
 	return k >= UTF8PROC_CATEGORY_MN && k <= UTF8PROC_CATEGORY_ME;
 }
 
+/* 1 when c[0..n) is a non-empty run of ASCII digits. */
 static int
 is_digit_str(const long *c, size_t n)
 {
