@@ -500,6 +500,11 @@
 		});
 	}
 
+	/* Manifest and lengths, ahead of the first query. */
+	function prefetch() {
+		ready().then(function () { return load('l/' + manifest.l); }).catch(function () {});
+	}
+
 	HB.tokenize = tokenize;
 	HB.normalize = normalize;
 	HB.units = units;
@@ -561,7 +566,7 @@
 		var list = document.querySelector('[data-search-results]'),
 			status = document.querySelector('[data-search-status]'),
 			fbox = document.querySelector('[data-search-facets]'),
-			sel = { type: {}, control: {}, tag: {}, year: {} }, seq = 0, fdata = null, shown = 30;
+			sel = { type: {}, control: {}, tag: {}, year: {} }, seq = 0, fdata = null, shown = 20;
 		if (list && !list.hasAttribute('aria-label')) list.setAttribute('aria-label', T.label);
 		function setStatus(s) { if (status) status.textContent = s; }
 		/* facet value v is chosen (controls are hierarchical: A.5 takes A.5.1) */
@@ -628,7 +633,7 @@
 				});
 				if (hits.length > shown) {
 					var b = el('button', { type: 'button', 'class': 'search-more', text: T.more });
-					b.addEventListener('click', function () { shown += 30; run(); });
+					b.addEventListener('click', function () { shown += 20; run(); });
 					list.appendChild(el('li', { 'class': 'search-more-item' }, [b]));
 				}
 			});
@@ -655,7 +660,7 @@
 				}).catch(function (e) { if (my === seq) setStatus(T.error); if (W.console) console.error(e); });
 		}
 		var later = debounce(function () {
-			shown = 30;
+			shown = 20;
 			try {
 				var h = '#q=' + encodeURIComponent(input.value);
 				if (location.hash !== h) history.replaceState(null, '', location.pathname + location.search.replace(/([?&])q=[^&]*&?/, '$1').replace(/[?&]$/, '') + h);
@@ -730,7 +735,7 @@
 			}).catch(function (e) { if (W.console) console.error(e); });
 		}, 120);
 		input.addEventListener('input', run);
-		input.addEventListener('focus', function () { ready().catch(function () {}); });
+		input.addEventListener('focus', prefetch);
 		input.addEventListener('keydown', function (e) {
 			if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
 				if (drop.hidden || !items.length) return;
