@@ -566,87 +566,135 @@ out:
 	return rc;
 }
 
-/* Term shards; appends [first-term,name] pairs to man. */
+/* Base64 size of a term's blob (df varint + postings). */
+static size_t
+blob_size(const struct term *t)
+{
+	size_t n = t->post.len + 1;
+	unsigned long df = t->df;
+
+	while (df >= 0x80) {
+		n++;
+		df >>= 7;
+	}
+	return (n + 2) / 3 * 4;
+}
+
+/* Number of term shards the packing rule gives with target T: a term of
+ * T bytes or more gets a shard of its own; other terms fill a shard until
+ * it reaches T. */
+static size_t
+plan(const size_t *size, size_t n, size_t T)
+{
+	size_t i, count = 0, cur = 0;
+
+	for (i = 0; i < n; i++) {
+		if (size[i] >= T) {
+			count += 1 + (cur > 0);
+			cur = 0;
+		} else if ((cur += size[i]) >= T) {
+			count++;
+			cur = 0;
+		}
+	}
+	return count + (cur > 0);
+}
+
+/* Writes the shard holding terms v[first..end) and appends its manifest
+ * entry.  Returns 0 or -1 after reporting. */
+static int
+flush_terms(struct srch *s, const char *root, struct term **v, size_t first,
+    size_t end, struct buf *man, struct diag *d)
+{
+	struct buf payload = BUF_INIT, blob = BUF_INIT;
+	char name[32];
+	size_t i;
+	int rc;
+
+	buf_putc(&payload, '[');
+	for (i = first; i < end; i++) {
+		buf_puts(&payload, i > first ? "," : "");
+		json_str(&payload, v[i]->s);
+	}
+	buf_puts(&payload, "],[");
+	for (i = first; i < end; i++) {
+		buf_reset(&blob);
+		put_varint(&blob, v[i]->df);
+		buf_put(&blob, v[i]->post.ptr, v[i]->post.len);
+		buf_puts(&payload, i > first ? ",\"" : "\"");
+		put_base64(&payload, (const unsigned char *)blob.ptr, blob.len);
+		buf_putc(&payload, '"');
+	}
+	buf_putc(&payload, ']');
+	rc = write_shard(s, root, "t", &payload, name, d);
+	if (rc == 0) {
+		buf_puts(man, s->stats.term_shards ? ",[" : "[");
+		json_str(man, v[first]->s);
+		buf_printf(man, ",\"%s\"]", name + 2);
+		s->stats.term_shards++;
+	}
+	buf_release(&payload);
+	buf_release(&blob);
+	return rc;
+}
+
+/* Term shards in code-point order; appends [first-term,name] pairs to
+ * man.  The target size is the smallest (at least SHARD_MIN) that keeps
+ * the shard count within MAX_TERM_SHARDS.  Returns 0 or -1. */
 static int
 write_terms(struct srch *s, const char *root, struct buf *man,
     struct diag *d)
 {
 	struct term **v = xcalloc(s->nterms ? s->nterms : 1, sizeof(*v));
-	struct buf keys = BUF_INIT, data = BUF_INIT, blob = BUF_INIT;
-	struct buf payload = BUF_INIT;
-	size_t n = 0, i, first = 0, count = 0, total = 0;
-	char name[32];
-	int rc = -1, nshards = 0;
+	size_t *size = xcalloc(s->nterms ? s->nterms : 1, sizeof(*size));
+	size_t n = 0, i, first = 0, cur = 0, total = 0, lo, hi, T;
+	int rc = -1;
 
 	for (i = 0; i < s->tcap; i++)
-		if (s->terms[i].s) {
+		if (s->terms[i].s)
 			v[n++] = &s->terms[i];
-			total += (s->terms[i].post.len + 8) / 3 * 4;
-		}
-	s->shard_target = total / MAX_TERM_SHARDS > SHARD_MIN ?
-	    total / MAX_TERM_SHARDS : SHARD_MIN;
 	if (n > 1)
 		qsort(v, n, sizeof(*v), term_ptr_cmp);
-	for (i = 0; i <= n; i++) {
-		int flush = i == n && count > 0;
+	for (i = 0; i < n; i++)
+		total += size[i] = blob_size(v[i]);
+	T = SHARD_MIN;
+	if (plan(size, n, T) > MAX_TERM_SHARDS) {
+		lo = SHARD_MIN;
+		hi = total + 1;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
 
-		if (i < n) {
-			buf_reset(&blob);
-			put_varint(&blob, v[i]->df);
-			buf_put(&blob, v[i]->post.ptr, v[i]->post.len);
-			/* a hot term goes alone into its own shard */
-			if (count > 0 && blob.len * 4 / 3 >= s->shard_target * 4)
-				flush = 1;
+			if (plan(size, n, mid) <= MAX_TERM_SHARDS)
+				hi = mid;
+			else
+				lo = mid + 1;
 		}
-		if (flush) {
-			buf_reset(&payload);
-			buf_printf(&payload, "[%s],[%s]", keys.ptr, data.ptr);
-			if (write_shard(s, root, "t", &payload, name, d) == -1)
+		T = lo;
+	}
+	s->shard_target = T;
+	for (i = 0; i < n; i++) {
+		if (size[i] >= T) {
+			if (cur > 0 && flush_terms(s, root, v, first, i, man,
+			    d) == -1)
 				goto out;
-			buf_puts(man, nshards ? "," : "");
-			buf_putc(man, '[');
-			json_str(man, v[first]->s);
-			buf_printf(man, ",\"%s\"]", name + 2);
-			nshards++;
-			buf_reset(&keys);
-			buf_reset(&data);
-			count = 0;
-		}
-		if (i == n)
-			break;
-		if (count == 0)
-			first = i;
-		buf_puts(&keys, count ? "," : "");
-		json_str(&keys, v[i]->s);
-		buf_puts(&data, count ? ",\"" : "\"");
-		put_base64(&data, (const unsigned char *)blob.ptr, blob.len);
-		buf_putc(&data, '"');
-		count++;
-		if (data.len >= s->shard_target) {
-			/* cut after this term: the next iteration flushes */
-			buf_reset(&payload);
-			buf_printf(&payload, "[%s],[%s]", keys.ptr, data.ptr);
-			if (write_shard(s, root, "t", &payload, name, d) == -1)
+			if (flush_terms(s, root, v, i, i + 1, man, d) == -1)
 				goto out;
-			buf_puts(man, nshards ? "," : "");
-			buf_putc(man, '[');
-			json_str(man, v[first]->s);
-			buf_printf(man, ",\"%s\"]", name + 2);
-			nshards++;
-			buf_reset(&keys);
-			buf_reset(&data);
-			count = 0;
+			first = i + 1;
+			cur = 0;
+		} else if ((cur += size[i]) >= T) {
+			if (flush_terms(s, root, v, first, i + 1, man, d) == -1)
+				goto out;
+			first = i + 1;
+			cur = 0;
 		}
 	}
-	s->stats.term_shards = (size_t)nshards;
+	if (cur > 0 && flush_terms(s, root, v, first, n, man, d) == -1)
+		goto out;
 	s->stats.terms = n;
 	rc = 0;
 out:
 	free(v);
-	buf_release(&keys);
-	buf_release(&data);
-	buf_release(&blob);
-	buf_release(&payload);
+	free(size);
 	return rc;
 }
 
