@@ -64,6 +64,15 @@ for (const [q, ctl] of [['8.13', '8.13'], ['A.5.1', 'A.5.1'], ['8.7', '8.7']]) {
 	ok(rs[0].url === 'procedures/backup.html', `8.13 -> backup first (${rs[0].url})`);
 }
 
+{
+	const { rs } = await urls('8.1');
+	ok(rs.length > 0 && rs.every(r => r.controls.includes('8.1')), `8.1 finds only control 8.1, not 8.13 (${rs.length})`);
+	const { rs: a5 } = await urls('A.5');
+	ok(a5.length > 0 && a5.every(r => r.controls.some(c => c.startsWith('A.5.'))), `A.5 finds A.5.x (${a5.length})`);
+	const { rs: bk } = await urls('endp');
+	ok(bk.length === 1 && bk[0].url === 'lessons/edr.html', 'prefix of the word being typed');
+}
+
 // 4. phrase precision: 情報を is not every page containing 情報
 {
 	const a = (await urls('情報を')).urls.sort(), b = (await urls('情報')).urls;

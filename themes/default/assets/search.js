@@ -277,8 +277,11 @@
 			names.forEach(function (name) {
 				store[name].forEach(function (blob, key) {
 					if (key.length >= p.length && key.slice(0, p.length) === p &&
-						(!cjkOnly || isCjk(key.codePointAt(0))))
-						out.push(decode(blob));
+						(!cjkOnly || isCjk(key.codePointAt(0)))) {
+						var l = decode(blob);
+						l.exact = key === p;
+						out.push(l);
+					}
 				});
 			});
 			return out;
@@ -288,13 +291,16 @@
 	/* ---------------------------------------------------- evaluation */
 	/* A unit's matches: {m: Map id -> match, df}; a match has tf:[5]
 	 * and either src (posting entries) or ph (phrase start positions). */
-	function union(lists) {
+	function union(lists, partial) {
+		/* partial: lists other than the exact term (a Latin prefix) score half */
 		var m = new Map();
 		lists.forEach(function (list) {
+			var w = partial && !list.exact ? 0.5 : 1;
 			list.forEach(function (e) {
 				var r = m.get(e.id);
-				if (!r) { r = { tf: [0, 0, 0, 0, 0], src: [] }; m.set(e.id, r); }
+				if (!r) { r = { tf: [0, 0, 0, 0, 0], src: [], w: w }; m.set(e.id, r); }
 				for (var f = 0; f < 5; f++) r.tf[f] += e.tf[f];
+				if (w > r.w) r.w = w;
 				r.src.push(e);
 			});
 		});
@@ -356,8 +362,10 @@
 				return phrase(lists, offs);
 			});
 		}
-		if (last && u.s.length >= 2)
-			return prefix(u.s, false, 3).then(union);
+		/* the word being typed matches as a prefix, but not control-id-like
+		 * ones: 8.1 must not find 8.13 (hierarchy comes from the index) */
+		if (last && u.s.length >= 2 && !/^([a-z]|\d+)(\.\d+)+$/.test(u.s))
+			return prefix(u.s, false, 3).then(function (ls) { return union(ls, true); });
 		return term(u.s).then(function (l) { return union(l ? [l] : []); });
 	}
 	var lengths = null;	/* quantized body length per doc */
@@ -371,7 +379,7 @@
 			var norm = f === F_BODY ? 1 - b + b * len / (manifest.avg || 1) : 1;
 			s += fw[f] * tf * (k1 + 1) / (tf + k1 * norm);
 		}
-		return idf * s;
+		return idf * s * (r.w || 1);
 	}
 	/* search(query) -> {hits:[{id, score, m:[unit matches]}], partial, units} */
 	function search(q) {
@@ -561,6 +569,13 @@
 		try { return decodeURIComponent(m[1].replace(/\+/g, ' ')); } catch (e) { return ''; }
 	}
 
+	/* Calls fn on input, but not while an IME composition is open (the
+	 * half-typed reading is not a query); compositionend runs it. */
+	function onInput(input, fn) {
+		input.addEventListener('input', function (e) { if (!e.isComposing) fn(); });
+		input.addEventListener('compositionend', function () { fn(); });
+	}
+
 	/* Search page */
 	function bindPage(input) {
 		var list = document.querySelector('[data-search-results]'),
@@ -667,7 +682,7 @@
 			} catch (e) { /* file:// policies may refuse */ }
 			run();
 		}, 150);
-		input.addEventListener('input', later);
+		onInput(input, later);
 		if (input.form) input.form.addEventListener('submit', function (e) { e.preventDefault(); later(); });
 		input.value = queryFromUrl() || input.value;
 		run();
@@ -734,7 +749,7 @@
 				});
 			}).catch(function (e) { if (W.console) console.error(e); });
 		}, 120);
-		input.addEventListener('input', run);
+		onInput(input, run);
 		input.addEventListener('focus', prefetch);
 		input.addEventListener('keydown', function (e) {
 			if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
