@@ -1,6 +1,7 @@
 // The shared tokenizer vectors (tests/search/vectors.txt) against the JS
 // tokenizer in themes/default/assets/search.js.  node tokenizer.test.mjs
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,5 +49,45 @@ for (const [got, want] of props) {
 	if (got === want) passed++; else { failed++; console.log(`FAIL property: got ${got} want ${want}`); }
 }
 if (passed < 20) { failed++; console.log('FAIL too few vectors'); }
+
+// Parity on random strings: the C tokenizer (build/tests/test_tokenize
+// --print) and the JS one must agree on every one.
+const bin = join(process.env.TEBIKI_BUILD || join(root, 'build'), 'tests', 'test_tokenize');
+if (existsSync(bin)) {
+	const pools = [
+		'情報管理人々〆切々の対策を守るバックアップメモリーセキュリティ',
+		'ﾊﾞｯｸｱｯﾌﾟｶﾀｶﾅﾟﾞｰ･',
+		'ＥＤＲＵＳＢ０１２ａｂｃ．－／',
+		'abcXYZ0189.-_/ :;,!?()[]',
+		'İıΣσςßÅéñ\u0301\u0308\u3099\u309a①②㍿㌔',
+		'😀🔐\u200b\ufeff\u00a0\u3000、。・「」',
+		'한국어中文字符\u{20b9f}\u{2a6b2}',
+	].map(p => [...p]);
+	let seed = 7;
+	const rnd = n => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed % n; };
+	const inputs = [];
+	for (let i = 0; i < 600; i++) {
+		let t = '';
+		const len = 1 + rnd(30);
+		for (let k = 0; k < len; k++) { const pool = pools[rnd(pools.length)]; t += pool[rnd(pool.length)]; }
+		inputs.push(t);
+	}
+	const esc = t => [...t].map(ch => {
+		const c = ch.codePointAt(0);
+		return ch === '\\' ? '\\\\' : c < 0x20 || c > 0x7e ? `\\u{${c.toString(16)}}` : ch;
+	}).join('');
+	const out = spawnSync(bin, ['--print'], { input: inputs.map(esc).join('\n') + '\n', encoding: 'utf8' });
+	const got = out.stdout.split('\n').filter(l => l.startsWith('>')).map(l => l.slice(2));
+	let same = 0;
+	inputs.forEach((t, i) => {
+		const js = HB.tokenize(t).map(([x, p]) => `${x}@${p}`).join(' ');
+		if (js === got[i]) same++;
+		else if (same + 5 > i) console.log(`  differs: ${esc(t)}\n    C  ${got[i]}\n    JS ${js}`);
+	});
+	if (same === inputs.length) passed++;
+	else { failed++; console.log(`FAIL random parity: ${same}/${inputs.length} agree`); }
+} else {
+	console.log(`# ${bin} not built: random C/JS parity not checked`);
+}
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);
