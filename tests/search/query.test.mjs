@@ -73,6 +73,12 @@ for (const [q, ctl] of [['8.13', '8.13'], ['A.5.1', 'A.5.1'], ['8.7', '8.7']]) {
 	ok(bk.length === 1 && bk[0].url === 'lessons/edr.html', 'prefix of the word being typed');
 }
 
+{
+	const { urls: u } = await urls('バックアップ');
+	ok(u[0] === 'procedures/backup.html' && u.includes('incidents/2024-ransomware.html'),
+		`title match ranks above body-only matches (${u.slice(0, 3)})`);
+}
+
 // 4. phrase precision: 情報を is not every page containing 情報
 {
 	const a = (await urls('情報を')).urls.sort(), b = (await urls('情報')).urls;
