@@ -796,29 +796,48 @@ fval_cmp(const void *a, const void *b)
 	return x->doc < y->doc ? -1 : x->doc > y->doc;
 }
 
-/* Appends `"name":[[value,label,[ids]],...]` for the pairs in v. */
+/* Appends `"name":[[value,label,docs],...]` for the pairs in v; docs is
+ * an array of doc-id gaps (first id, then differences) or, when shorter, a
+ * base64 string of a bitmap over all ndocs documents (bit i%8 of byte i/8). */
 static void
-facet_json(struct buf *b, const char *name, struct fval *v, size_t n)
+facet_json(struct buf *b, const char *name, struct fval *v, size_t n,
+    size_t ndocs)
 {
-	size_t i;
-	int first = 1;
+	struct buf gaps = BUF_INIT;
+	unsigned char *bits = xcalloc(ndocs / 8 + 1, 1);
+	size_t i, j, k, prev;
 
 	if (n > 1)
 		qsort(v, n, sizeof(*v), fval_cmp);
 	buf_printf(b, "\"%s\":[", name);
-	for (i = 0; i < n; i++) {
-		if (i == 0 || strcmp(v[i].key, v[i - 1].key)) {
-			buf_puts(b, first ? "[" : "]],[");
-			first = 0;
-			json_str(b, v[i].key);
-			buf_putc(b, ',');
-			json_str(b, v[i].label);
-			buf_printf(b, ",[%zu", v[i].doc);
-		} else if (v[i].doc != v[i - 1].doc) {
-			buf_printf(b, ",%zu", v[i].doc);
+	for (i = 0; i < n; i = j) {
+		buf_reset(&gaps);
+		memset(bits, 0, ndocs / 8 + 1);
+		prev = 0;
+		for (j = i; j < n && strcmp(v[j].key, v[i].key) == 0; j++) {
+			if (j > i && v[j].doc == v[j - 1].doc)
+				continue;
+			buf_printf(&gaps, "%s%zu", j > i ? "," : "",
+			    v[j].doc - prev);
+			prev = v[j].doc;
+			bits[v[j].doc / 8] |= (unsigned char)(1u << v[j].doc % 8);
+		}
+		buf_puts(b, i ? ",[" : "[");
+		json_str(b, v[i].key);
+		buf_putc(b, ',');
+		json_str(b, v[i].label);
+		k = (ndocs + 7) / 8;
+		if ((k + 2) / 3 * 4 + 2 < gaps.len + 2) {
+			buf_puts(b, ",\"");
+			put_base64(b, bits, k);
+			buf_puts(b, "\"]");
+		} else {
+			buf_printf(b, ",[%s]]", gaps.ptr);
 		}
 	}
-	buf_puts(b, first ? "]" : "]]]");
+	buf_putc(b, ']');
+	free(bits);
+	buf_release(&gaps);
 }
 
 /* Body lengths, one byte per doc (len_quant), base64. */
@@ -862,19 +881,19 @@ write_facets(struct srch *s, const char *root, char name[32], struct diag *d)
 	for (i = 0; i < s->ndocs; i++)
 		if (s->docs[i].type[0])
 			ADD(s->docs[i].type, s->docs[i].type_label, i);
-	facet_json(&payload, "type", v, n);
+	facet_json(&payload, "type", v, n, s->ndocs);
 	n = 0;
 	for (i = 0; i < s->ndocs; i++)
 		for (k = 0; k < s->docs[i].ncontrols; k++)
 			ADD(s->docs[i].controls[k], s->docs[i].controls[k], i);
 	buf_putc(&payload, ',');
-	facet_json(&payload, "control", v, n);
+	facet_json(&payload, "control", v, n, s->ndocs);
 	n = 0;
 	for (i = 0; i < s->ndocs; i++)
 		for (k = 0; k < s->docs[i].ntags; k++)
 			ADD(s->docs[i].tags[k], s->docs[i].tags[k], i);
 	buf_putc(&payload, ',');
-	facet_json(&payload, "tag", v, n);
+	facet_json(&payload, "tag", v, n, s->ndocs);
 	n = 0;
 	/* year: the date's first four bytes, kept in the date string */
 	for (i = 0; i < s->ndocs; i++)
@@ -888,7 +907,7 @@ write_facets(struct srch *s, const char *root, char name[32], struct diag *d)
 		v[i].label = y;
 	}
 	buf_putc(&payload, ',');
-	facet_json(&payload, "year", v, n);
+	facet_json(&payload, "year", v, n, s->ndocs);
 	for (i = 0; i < n; i++) {
 		/* every year key is its own allocation; after sorting
 		 * key and label still point to the same copy */

@@ -118,6 +118,12 @@ for (const [q, ctl] of [['8.13', '8.13'], ['A.5.1', 'A.5.1'], ['8.7', '8.7']]) {
 	const f = await HB.facets();
 	ok(f.type.some(v => v[0] === 'incident' && v[2].length > 1), 'type facet lists incident docs');
 	ok(f.control.some(v => v[0] === '8.13'), 'control facet has 8.13');
+	// every value decodes (gap lists and bitmaps) to exactly the source docs
+	const want = (k, v) => corpus.map((d, i) => (k === 'type' ? [d.type] : k === 'control' ? d.controls : d.tags).includes(v) ? i : -1).filter(i => i >= 0);
+	let exactFacets = 0, all = 0;
+	for (const k of ['type', 'control', 'tag'])
+		for (const v of f[k]) { all++; if (same(v[2], want(k, v[0]))) exactFacets++; else console.log(`  facet ${k}=${v[0]} differs`); }
+	ok(all > 10 && exactFacets === all, `facet doc lists exact ${exactFacets}/${all}`);
 }
 times.sort((a, b) => a - b);
 console.log(`# ${samples} random queries: median ${times[times.length >> 1].toFixed(2)} ms, ` +

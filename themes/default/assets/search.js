@@ -424,9 +424,28 @@
 			});
 		});
 	}
+	var facetData = null;
+	/* {type|control|tag|year: [[value, label, [ids], Set]]}, decoded from
+	 * gap lists or base64 bitmaps. */
 	function facets() {
 		var name = 'f/' + manifest.f;
-		return load(name).then(function () { return store[name]; });
+		return load(name).then(function () {
+			if (facetData) return facetData;
+			facetData = {};
+			Object.keys(store[name]).forEach(function (k) {
+				facetData[k] = store[name][k].map(function (v) {
+					var ids = [], at = 0, i;
+					if (typeof v[2] === 'string') {
+						var bits = b64(v[2]);
+						for (i = 0; i < manifest.n; i++) if (bits[i >> 3] & (1 << (i & 7))) ids.push(i);
+					} else {
+						for (i = 0; i < v[2].length; i++) { at += v[2][i]; ids.push(at); }
+					}
+					return [v[0], v[1], ids, new Set(ids)];
+				});
+			});
+			return facetData;
+		});
 	}
 
 	/* ------------------------------------------------ excerpts, links */
@@ -595,7 +614,7 @@
 			return Object.keys(sel).every(function (f) {
 				var want = Object.keys(sel[f]);
 				if (!want.length || !fdata) return true;
-				return fdata[f].some(function (v) { return chosen(f, v[0]) && v[2].indexOf(id) >= 0; });
+				return fdata[f].some(function (v) { return chosen(f, v[0]) && v[3].has(id); });
 			});
 		}
 		function natural(a, b) {
