@@ -351,7 +351,7 @@
 	function evalUnit(u, last) {
 		if (u.cjk) {
 			var n = u.cp.length;
-			if (n === 1) return prefix(u.s, true, 4).then(union);
+			if (n === 1) return prefix(u.s, true, 6).then(function (ls) { return union(ls); });
 			var offs = [];
 			for (var o = 0; o + 1 < n; o += 2) offs.push(o);
 			if (n % 2) offs.push(n - 2);
