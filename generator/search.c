@@ -1,0 +1,991 @@
+/*
+ * search: builds and writes the static search index (see search.h and
+ * docs/search.md for the file format).
+ */
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "diag.h"
+#include "search.h"
+#include "tokenize.h"
+#include "util.h"
+#include "value.h"
+
+#define FORMAT_VERSION	1
+#define NFIELDS		5	/* title, control, heading, tag, body */
+#define F_TITLE		0
+#define F_CONTROL	1
+#define F_HEADING	2
+#define F_TAG		3
+#define F_BODY		4
+#define HAS_POS(f)	((f) != F_CONTROL)
+#define SHARD_MIN	16384	/* base64 posting bytes per term shard, at least */
+#define MAX_TERM_SHARDS	600	/* larger shards beyond this many (file budget) */
+#define DOCS_PER_SHARD	32
+#define SECTION_CAP	200	/* code points of text kept per section */
+#define DOC_CAP		500	/* code points of text kept per document */
+#define HDR_SINGLE	80	/* posting header below this: one field, tf <= 16 */
+#define MAX_THREADS	8
+
+static const int field_weight[NFIELDS] = { 5, 8, 2, 3, 1 };
+
+struct sdoc {
+	char	 *url, *title, *type, *type_label, *lang, *date;
+	char	**controls; size_t ncontrols;
+	char	**tags; size_t ntags;
+	char	**anchors, **headings, **texts; size_t nsections;
+	/* filled by the tokenizer */
+	unsigned *hstart, *bstart;	/* per section heading/body positions */
+	unsigned  blen;			/* body length in positions */
+	struct buf terms;		/* "term\0" records, sorted */
+	struct buf posts;		/* posting bytes per term, concatenated */
+	size_t	 *tpost;		/* per term: end offset in posts */
+	size_t	  nterms;
+};
+
+struct term {
+	char		*s;
+	size_t		 len;
+	unsigned	 df;
+	unsigned	 last;		/* last doc id */
+	struct buf	 post;
+};
+
+struct srch {
+	struct sdoc	*docs;
+	size_t		 ndocs, cap;
+	int		 threads;
+	struct term	*terms;		/* hash table */
+	size_t		 nterms, tcap;
+	size_t		 shard_target;	/* base64 bytes per term shard */
+	struct srch_stats stats;
+};
+
+/* ---------------------------------------------------------------- helpers */
+
+/* A sanitized copy of s (NULL stays NULL); caller frees. */
+static char *
+dup_clean(const char *s)
+{
+	struct buf b = BUF_INIT;
+
+	if (s == NULL)
+		return NULL;
+	tok_sanitize(&b, s, strlen(s));
+	return buf_detach(&b);
+}
+
+/* Sanitized copies of n strings (NULL items become ""); caller frees
+ * with free_list(). */
+static char **
+dup_list(const char *const *v, size_t n)
+{
+	char **out = xcalloc(n ? n : 1, sizeof(*out));
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		out[i] = dup_clean(v[i] ? v[i] : "");
+	return out;
+}
+
+/* Frees a dup_list() array; NULL is fine. */
+static void
+free_list(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; v && i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* Appends v as an unsigned LEB128 varint. */
+static void
+put_varint(struct buf *b, unsigned long v)
+{
+	while (v >= 0x80) {
+		buf_putc(b, (int)(0x80 | (v & 0x7f)));
+		v >>= 7;
+	}
+	buf_putc(b, (int)v);
+}
+
+/* Appends the standard base64 (with padding) of p[0..n). */
+static void
+put_base64(struct buf *b, const unsigned char *p, size_t n)
+{
+	static const char tab[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t i;
+	unsigned long v;
+
+	for (i = 0; i + 2 < n; i += 3) {
+		v = (unsigned long)p[i] << 16 | p[i + 1] << 8 | p[i + 2];
+		buf_putc(b, tab[v >> 18]);
+		buf_putc(b, tab[v >> 12 & 63]);
+		buf_putc(b, tab[v >> 6 & 63]);
+		buf_putc(b, tab[v & 63]);
+	}
+	if (n - i == 1) {
+		v = (unsigned long)p[i] << 16;
+		buf_putc(b, tab[v >> 18]);
+		buf_putc(b, tab[v >> 12 & 63]);
+		buf_puts(b, "==");
+	} else if (n - i == 2) {
+		v = (unsigned long)p[i] << 16 | p[i + 1] << 8;
+		buf_putc(b, tab[v >> 18]);
+		buf_putc(b, tab[v >> 12 & 63]);
+		buf_putc(b, tab[v >> 6 & 63]);
+		buf_putc(b, '=');
+	}
+}
+
+/* FNV-1a 64 of p[0..n): content hashes for file names. */
+static uint64_t
+fnv(const char *p, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		h ^= (unsigned char)p[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+/* At most `cap` code points of s (valid UTF-8) as a JSON string. */
+static void
+json_capped(struct buf *b, const char *s, size_t cap)
+{
+	size_t i = 0, cps = 0;
+
+	while (s[i] && cps < cap) {
+		i++;
+		while (((unsigned char)s[i] & 0xc0) == 0x80)
+			i++;
+		cps++;
+	}
+	val_json_string(b, s, i);
+}
+
+/* Appends s as a JSON string (safe inside <script>), or null. */
+static void
+json_str(struct buf *b, const char *s)
+{
+	if (s == NULL)
+		buf_puts(b, "null");
+	else
+		val_json_string(b, s, strlen(s));
+}
+
+/* -------------------------------------------------------------- public API */
+
+/* See search.h. */
+struct srch *
+srch_new(void)
+{
+	return xcalloc(1, sizeof(struct srch));
+}
+
+void
+srch_set_threads(struct srch *s, int n)
+{
+	s->threads = n;
+}
+
+void
+srch_add(struct srch *s, const struct srch_doc *d)
+{
+	struct sdoc *o;
+	size_t i;
+
+	if (s->ndocs == s->cap) {
+		s->cap = s->cap ? s->cap * 2 : 64;
+		s->docs = xreallocarray(s->docs, s->cap, sizeof(*s->docs));
+	}
+	o = &s->docs[s->ndocs++];
+	memset(o, 0, sizeof(*o));
+	o->url = dup_clean(d->url ? d->url : "");
+	o->title = dup_clean(d->title ? d->title : "");
+	o->type = dup_clean(d->type ? d->type : "");
+	o->type_label = dup_clean(d->type_label ? d->type_label :
+	    (d->type ? d->type : ""));
+	o->lang = dup_clean(d->lang ? d->lang : "");
+	o->date = dup_clean(d->date);
+	o->controls = dup_list(d->controls, d->ncontrols);
+	o->ncontrols = d->ncontrols;
+	o->tags = dup_list(d->tags, d->ntags);
+	o->ntags = d->ntags;
+	o->nsections = d->nsections;
+	o->anchors = xcalloc(d->nsections + 1, sizeof(char *));
+	o->headings = xcalloc(d->nsections + 1, sizeof(char *));
+	o->texts = xcalloc(d->nsections + 1, sizeof(char *));
+	for (i = 0; i < d->nsections; i++) {
+		const struct srch_section *sec = &d->sections[i];
+
+		o->anchors[i] = dup_clean(sec->anchor ? sec->anchor : "");
+		o->headings[i] = dup_clean(sec->heading ? sec->heading : "");
+		o->texts[i] = dup_clean(sec->text ? sec->text : "");
+	}
+	buf_init(&o->terms);
+	buf_init(&o->posts);
+}
+
+/* Frees everything a document copy owns. */
+static void
+sdoc_release(struct sdoc *o)
+{
+	free(o->url);
+	free(o->title);
+	free(o->type);
+	free(o->type_label);
+	free(o->lang);
+	free(o->date);
+	free_list(o->controls, o->ncontrols);
+	free_list(o->tags, o->ntags);
+	free_list(o->anchors, o->nsections);
+	free_list(o->headings, o->nsections);
+	free_list(o->texts, o->nsections);
+	free(o->hstart);
+	free(o->bstart);
+	free(o->tpost);
+	buf_release(&o->terms);
+	buf_release(&o->posts);
+}
+
+/* Empties the term table. */
+static void
+free_terms(struct srch *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->tcap; i++) {
+		free(s->terms[i].s);
+		buf_release(&s->terms[i].post);
+	}
+	free(s->terms);
+	s->terms = NULL;
+	s->nterms = s->tcap = 0;
+}
+
+void
+srch_free(struct srch *s)
+{
+	size_t i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < s->ndocs; i++)
+		sdoc_release(&s->docs[i]);
+	free(s->docs);
+	free_terms(s);
+	free(s);
+}
+
+void
+srch_get_stats(const struct srch *s, struct srch_stats *st)
+{
+	*st = s->stats;
+}
+
+/* ------------------------------------------------------------ tokenizing */
+
+struct occ {
+	const char	*term;	/* into one of the field lists */
+	unsigned	 field;
+	unsigned	 pos;
+};
+
+/* Orders occurrences by term bytes, field, position. */
+static int
+occ_cmp(const void *a, const void *b)
+{
+	const struct occ *x = a, *y = b;
+	int c = strcmp(x->term, y->term);
+
+	if (c)
+		return c;
+	if (x->field != y->field)
+		return x->field < y->field ? -1 : 1;
+	return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+/* Quantized body length (one byte, log scale), decoded by the runtime as
+ * 2^(q/8) - 1. */
+static unsigned
+len_quant(unsigned len)
+{
+	double q = floor(8.0 * log2(1.0 + len) + 0.5);
+
+	return q > 255 ? 255 : (unsigned)q;
+}
+
+/* Tokenizes one document into its sorted term records and per-term posting
+ * bytes (everything after the doc-id delta). */
+static void
+tokenize_doc(struct sdoc *o)
+{
+	struct tok_list fl[NFIELDS];
+	struct occ *occ = NULL;
+	size_t nocc = 0, i, j, k, f;
+	unsigned tf[NFIELDS], mask;
+
+	for (f = 0; f < NFIELDS; f++)
+		tok_list_init(&fl[f]);
+	tok_text(&fl[F_TITLE], o->title, strlen(o->title));
+	for (i = 0; i < o->ncontrols; i++)
+		tok_text(&fl[F_CONTROL], o->controls[i],
+		    strlen(o->controls[i]));
+	for (i = 0; i < o->ntags; i++)
+		tok_text(&fl[F_TAG], o->tags[i], strlen(o->tags[i]));
+	o->hstart = xcalloc(o->nsections + 1, sizeof(unsigned));
+	o->bstart = xcalloc(o->nsections + 1, sizeof(unsigned));
+	for (i = 0; i < o->nsections; i++) {
+		o->hstart[i] = fl[F_HEADING].pos;
+		tok_text(&fl[F_HEADING], o->headings[i],
+		    strlen(o->headings[i]));
+		o->bstart[i] = fl[F_BODY].pos;
+		tok_text(&fl[F_BODY], o->texts[i], strlen(o->texts[i]));
+	}
+	o->blen = fl[F_BODY].pos;
+	for (f = 0; f < NFIELDS; f++)
+		nocc += fl[f].n;
+	occ = xcalloc(nocc ? nocc : 1, sizeof(*occ));
+	nocc = 0;
+	for (f = 0; f < NFIELDS; f++)
+		for (i = 0; i < fl[f].n; i++) {
+			occ[nocc].term = tok_term(&fl[f], i);
+			occ[nocc].field = (unsigned)f;
+			occ[nocc].pos = fl[f].v[i].pos;
+			nocc++;
+		}
+	if (nocc > 1)
+		qsort(occ, nocc, sizeof(*occ), occ_cmp);
+	o->tpost = xcalloc(nocc ? nocc : 1, sizeof(size_t));
+	for (i = 0; i < nocc; i = j) {
+		for (j = i; j < nocc && strcmp(occ[j].term, occ[i].term) == 0;
+		    j++)
+			;
+		memset(tf, 0, sizeof(tf));
+		mask = 0;
+		for (k = i; k < j; k++) {
+			tf[occ[k].field]++;
+			mask |= 1u << occ[k].field;
+		}
+		buf_puts(&o->terms, occ[i].term);
+		buf_putc(&o->terms, '\0');
+		/* header: one field with tf <= 16 packed in one number
+		 * (tf-1)*5+field, else HDR_SINGLE+mask then tf per field */
+		if ((mask & (mask - 1)) == 0 && tf[occ[i].field] <= 16)
+			put_varint(&o->posts, (tf[occ[i].field] - 1) * NFIELDS +
+			    occ[i].field);
+		else
+			put_varint(&o->posts, HDR_SINGLE + mask);
+		for (k = i, f = 0; f < NFIELDS; f++) {
+			unsigned prev = 0;
+
+			if (!tf[f])
+				continue;
+			if ((mask & (mask - 1)) != 0 || tf[f] > 16)
+				put_varint(&o->posts, tf[f]);
+			for (; k < j && occ[k].field == f; k++) {
+				if (HAS_POS(f))
+					put_varint(&o->posts,
+					    occ[k].pos - prev);
+				prev = occ[k].pos;
+			}
+		}
+		o->tpost[o->nterms++] = o->posts.len;
+	}
+	free(occ);
+	for (f = 0; f < NFIELDS; f++)
+		tok_list_release(&fl[f]);
+}
+
+struct worker {
+	struct srch	*s;
+	size_t		 first, step;
+};
+
+/* Thread body: tokenizes documents first, first+step, ... */
+static void *
+work(void *arg)
+{
+	struct worker *w = arg;
+	size_t i;
+
+	for (i = w->first; i < w->s->ndocs; i += w->step)
+		tokenize_doc(&w->s->docs[i]);
+	return NULL;
+}
+
+/* Tokenizes every document with up to MAX_THREADS threads. */
+static void
+tokenize_all(struct srch *s)
+{
+	pthread_t tid[MAX_THREADS];
+	struct worker w[MAX_THREADS];
+	int n = s->threads > 0 ? s->threads : util_ncpu(), i, started = 0;
+
+	if (n > MAX_THREADS)
+		n = MAX_THREADS;
+	if ((size_t)n > s->ndocs)
+		n = s->ndocs ? (int)s->ndocs : 1;
+	for (i = 0; i < n; i++) {
+		w[i].s = s;
+		w[i].first = (size_t)i;
+		w[i].step = (size_t)n;
+	}
+	for (i = 1; i < n; i++) {
+		if (pthread_create(&tid[i], NULL, work, &w[i]) != 0)
+			break;
+		started = i;
+	}
+	/* documents of threads that could not start are done here */
+	for (i = started + 1; i < n; i++)
+		work(&w[i]);
+	work(&w[0]);
+	for (i = 1; i <= started; i++)
+		pthread_join(tid[i], NULL);
+}
+
+/* --------------------------------------------------------------- merging */
+
+/* The table entry for term t (created empty when new); borrowed. */
+static struct term *
+term_slot(struct srch *s, const char *t, size_t len)
+{
+	size_t i, mask;
+
+	if ((s->nterms + 1) * 2 > s->tcap) {
+		struct term *old = s->terms;
+		size_t ocap = s->tcap, k;
+
+		s->tcap = s->tcap ? s->tcap * 2 : 1024;
+		s->terms = xcalloc(s->tcap, sizeof(*s->terms));
+		for (k = 0; k < ocap; k++) {
+			if (old[k].s == NULL)
+				continue;
+			mask = s->tcap - 1;
+			for (i = fnv(old[k].s, old[k].len) & mask;
+			    s->terms[i].s; i = (i + 1) & mask)
+				;
+			s->terms[i] = old[k];
+		}
+		free(old);
+	}
+	mask = s->tcap - 1;
+	for (i = fnv(t, len) & mask; s->terms[i].s; i = (i + 1) & mask)
+		if (s->terms[i].len == len && memcmp(s->terms[i].s, t, len) == 0)
+			return &s->terms[i];
+	s->terms[i].s = xstrndup(t, len);
+	s->terms[i].len = len;
+	buf_init(&s->terms[i].post);
+	s->nterms++;
+	return &s->terms[i];
+}
+
+/* Appends every document's postings to the term table in doc-id order
+ * (so the output does not depend on the thread count), then drops the
+ * per-document buffers. */
+static void
+merge(struct srch *s)
+{
+	size_t id, k, off, poff, len;
+	struct sdoc *o;
+	struct term *t;
+
+	for (id = 0; id < s->ndocs; id++) {
+		o = &s->docs[id];
+		for (k = 0, off = 0, poff = 0; k < o->nterms; k++) {
+			len = strlen(o->terms.ptr + off);
+			t = term_slot(s, o->terms.ptr + off, len);
+			put_varint(&t->post, (unsigned long)id - t->last);
+			buf_put(&t->post, o->posts.ptr + poff,
+			    o->tpost[k] - poff);
+			t->last = (unsigned)id;
+			t->df++;
+			poff = o->tpost[k];
+			off += len + 1;
+		}
+		buf_release(&o->terms);
+		buf_release(&o->posts);
+	}
+}
+
+/* ---------------------------------------------------------------- writing */
+
+/* Orders terms bytewise, i.e. by code point. */
+static int
+term_ptr_cmp(const void *a, const void *b)
+{
+	const struct term *x = *(const struct term *const *)a;
+	const struct term *y = *(const struct term *const *)b;
+
+	return strcmp(x->s, y->s);
+}
+
+/* Writes search/<dir>/<hash>.js holding the loader call for `kind` with
+ * `payload` (a JSON array body without brackets); the name goes to *name
+ * ("t/0123456789ab").  Returns 0 or -1 after reporting. */
+static int
+write_shard(struct srch *s, const char *root, const char *dir,
+    const struct buf *payload, char name[32], struct diag *d)
+{
+	struct buf out = BUF_INIT;
+	char *path = NULL;
+	int rc = -1;
+
+	snprintf(name, 32, "%s/%010llx", dir, (unsigned long long)
+	    (fnv(payload->ptr, payload->len) & 0xffffffffffULL));
+	buf_printf(&out, "(function(a){var H=window.HB=window.HB||{};"
+	    "H.load?H.load(a):(H.q=H.q||[]).push(a)})([\"%s\",\"%s\",",
+	    dir, name);
+	buf_put(&out, payload->ptr, payload->len);
+	buf_puts(&out, "]);\n");
+	path = xasprintf("%s/%s.js", root, name);
+	if (util_write_file(path, out.ptr, out.len) == -1) {
+		diag_err(d, NULL, 0, 0, "cannot write '%s': %s", path,
+		    strerror(errno));
+		goto out;
+	}
+	s->stats.files++;
+	s->stats.bytes += out.len;
+	if (out.len > s->stats.largest_shard)
+		s->stats.largest_shard = out.len;
+	rc = 0;
+out:
+	free(path);
+	buf_release(&out);
+	return rc;
+}
+
+/* Base64 size of a term's blob (df varint + postings). */
+static size_t
+blob_size(const struct term *t)
+{
+	size_t n = t->post.len + 1;
+	unsigned long df = t->df;
+
+	while (df >= 0x80) {
+		n++;
+		df >>= 7;
+	}
+	return (n + 2) / 3 * 4;
+}
+
+/* Number of term shards the packing rule gives with target T: a term of
+ * T bytes or more gets a shard of its own; other terms fill a shard until
+ * it reaches T. */
+static size_t
+plan(const size_t *size, size_t n, size_t T)
+{
+	size_t i, count = 0, cur = 0;
+
+	for (i = 0; i < n; i++) {
+		if (size[i] >= T) {
+			count += 1 + (cur > 0);
+			cur = 0;
+		} else if ((cur += size[i]) >= T) {
+			count++;
+			cur = 0;
+		}
+	}
+	return count + (cur > 0);
+}
+
+/* Writes the shard holding terms v[first..end) and appends its manifest
+ * entry.  Returns 0 or -1 after reporting. */
+static int
+flush_terms(struct srch *s, const char *root, struct term **v, size_t first,
+    size_t end, struct buf *man, struct diag *d)
+{
+	struct buf payload = BUF_INIT, blob = BUF_INIT;
+	char name[32];
+	size_t i;
+	int rc;
+
+	buf_putc(&payload, '[');
+	for (i = first; i < end; i++) {
+		buf_puts(&payload, i > first ? "," : "");
+		json_str(&payload, v[i]->s);
+	}
+	buf_puts(&payload, "],[");
+	for (i = first; i < end; i++) {
+		buf_reset(&blob);
+		put_varint(&blob, v[i]->df);
+		buf_put(&blob, v[i]->post.ptr, v[i]->post.len);
+		buf_puts(&payload, i > first ? ",\"" : "\"");
+		put_base64(&payload, (const unsigned char *)blob.ptr, blob.len);
+		buf_putc(&payload, '"');
+	}
+	buf_putc(&payload, ']');
+	rc = write_shard(s, root, "t", &payload, name, d);
+	if (rc == 0) {
+		buf_puts(man, s->stats.term_shards ? ",[" : "[");
+		json_str(man, v[first]->s);
+		buf_printf(man, ",\"%s\"]", name + 2);
+		s->stats.term_shards++;
+	}
+	buf_release(&payload);
+	buf_release(&blob);
+	return rc;
+}
+
+/* Term shards in code-point order; appends [first-term,name] pairs to
+ * man.  The target size is the smallest (at least SHARD_MIN) that keeps
+ * the shard count within MAX_TERM_SHARDS.  Returns 0 or -1. */
+static int
+write_terms(struct srch *s, const char *root, struct buf *man,
+    struct diag *d)
+{
+	struct term **v = xcalloc(s->nterms ? s->nterms : 1, sizeof(*v));
+	size_t *size = xcalloc(s->nterms ? s->nterms : 1, sizeof(*size));
+	size_t n = 0, i, first = 0, cur = 0, total = 0, lo, hi, T;
+	int rc = -1;
+
+	for (i = 0; i < s->tcap; i++)
+		if (s->terms[i].s)
+			v[n++] = &s->terms[i];
+	if (n > 1)
+		qsort(v, n, sizeof(*v), term_ptr_cmp);
+	for (i = 0; i < n; i++)
+		total += size[i] = blob_size(v[i]);
+	T = SHARD_MIN;
+	if (plan(size, n, T) > MAX_TERM_SHARDS) {
+		lo = SHARD_MIN;
+		hi = total + 1;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+
+			if (plan(size, n, mid) <= MAX_TERM_SHARDS)
+				hi = mid;
+			else
+				lo = mid + 1;
+		}
+		T = lo;
+	}
+	s->shard_target = T;
+	for (i = 0; i < n; i++) {
+		if (size[i] >= T) {
+			if (cur > 0 && flush_terms(s, root, v, first, i, man,
+			    d) == -1)
+				goto out;
+			if (flush_terms(s, root, v, i, i + 1, man, d) == -1)
+				goto out;
+			first = i + 1;
+			cur = 0;
+		} else if ((cur += size[i]) >= T) {
+			if (flush_terms(s, root, v, first, i + 1, man, d) == -1)
+				goto out;
+			first = i + 1;
+			cur = 0;
+		}
+	}
+	if (cur > 0 && flush_terms(s, root, v, first, n, man, d) == -1)
+		goto out;
+	s->stats.terms = n;
+	rc = 0;
+out:
+	free(v);
+	free(size);
+	return rc;
+}
+
+/* Appends a JSON array of the n strings. */
+static void
+json_list(struct buf *b, char **v, size_t n)
+{
+	size_t i;
+
+	buf_putc(b, '[');
+	for (i = 0; i < n; i++) {
+		buf_puts(b, i ? "," : "");
+		json_str(b, v[i]);
+	}
+	buf_putc(b, ']');
+}
+
+/* Document shards; appends their names to man. */
+static int
+write_docs(struct srch *s, const char *root, struct buf *man,
+    struct diag *d)
+{
+	struct buf payload = BUF_INIT;
+	size_t i, k, left;
+	char name[32];
+	int rc = -1;
+
+	for (i = 0; i < s->ndocs; i++) {
+		struct sdoc *o = &s->docs[i];
+
+		buf_puts(&payload, i % DOCS_PER_SHARD ? "," : "[");
+		buf_puts(&payload, "{\"u\":");
+		json_str(&payload, o->url);
+		buf_puts(&payload, ",\"t\":");
+		json_str(&payload, o->title);
+		buf_puts(&payload, ",\"y\":");
+		json_str(&payload, o->type);
+		buf_puts(&payload, ",\"yl\":");
+		json_str(&payload, o->type_label);
+		buf_puts(&payload, ",\"l\":");
+		json_str(&payload, o->lang);
+		buf_puts(&payload, ",\"d\":");
+		json_str(&payload, o->date);
+		buf_puts(&payload, ",\"c\":");
+		json_list(&payload, o->controls, o->ncontrols);
+		buf_puts(&payload, ",\"g\":");
+		json_list(&payload, o->tags, o->ntags);
+		buf_puts(&payload, ",\"s\":[");
+		left = DOC_CAP;
+		for (k = 0; k < o->nsections; k++) {
+			size_t cap = left < SECTION_CAP ? left : SECTION_CAP;
+			size_t cps = 0, j;
+
+			buf_puts(&payload, k ? ",[" : "[");
+			json_str(&payload, o->anchors[k]);
+			buf_putc(&payload, ',');
+			json_str(&payload, o->headings[k]);
+			buf_putc(&payload, ',');
+			json_capped(&payload, o->texts[k], cap);
+			buf_printf(&payload, ",%u,%u]", o->hstart[k],
+			    o->bstart[k]);
+			for (j = 0; o->texts[k][j]; j++)
+				cps += ((unsigned char)o->texts[k][j] & 0xc0)
+				    != 0x80;
+			left -= cps < cap ? cps : cap;
+		}
+		buf_puts(&payload, "]}");
+		if ((i + 1) % DOCS_PER_SHARD == 0 || i + 1 == s->ndocs) {
+			buf_putc(&payload, ']');
+			if (write_shard(s, root, "d", &payload, name, d) == -1)
+				goto out;
+			buf_printf(man, "%s\"%s\"", i < DOCS_PER_SHARD ? "" :
+			    ",", name + 2);
+			s->stats.doc_shards++;
+			buf_reset(&payload);
+		}
+	}
+	rc = 0;
+out:
+	buf_release(&payload);
+	return rc;
+}
+
+struct fval {
+	const char	*key;
+	const char	*label;
+	size_t		 doc;
+};
+
+/* Orders facet pairs by value, then doc id. */
+static int
+fval_cmp(const void *a, const void *b)
+{
+	const struct fval *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+
+	if (c)
+		return c;
+	return x->doc < y->doc ? -1 : x->doc > y->doc;
+}
+
+/* Appends `"name":[[value,label,docs],...]` for the pairs in v; docs is
+ * an array of doc-id gaps (first id, then differences) or, when shorter, a
+ * base64 string of a bitmap over all ndocs documents (bit i%8 of byte i/8). */
+static void
+facet_json(struct buf *b, const char *name, struct fval *v, size_t n,
+    size_t ndocs)
+{
+	struct buf gaps = BUF_INIT;
+	unsigned char *bits = xcalloc(ndocs / 8 + 1, 1);
+	size_t i, j, k, prev;
+
+	if (n > 1)
+		qsort(v, n, sizeof(*v), fval_cmp);
+	buf_printf(b, "\"%s\":[", name);
+	for (i = 0; i < n; i = j) {
+		buf_reset(&gaps);
+		memset(bits, 0, ndocs / 8 + 1);
+		prev = 0;
+		for (j = i; j < n && strcmp(v[j].key, v[i].key) == 0; j++) {
+			if (j > i && v[j].doc == v[j - 1].doc)
+				continue;
+			buf_printf(&gaps, "%s%zu", j > i ? "," : "",
+			    v[j].doc - prev);
+			prev = v[j].doc;
+			bits[v[j].doc / 8] |= (unsigned char)(1u << v[j].doc % 8);
+		}
+		buf_puts(b, i ? ",[" : "[");
+		json_str(b, v[i].key);
+		buf_putc(b, ',');
+		json_str(b, v[i].label);
+		k = (ndocs + 7) / 8;
+		if ((k + 2) / 3 * 4 + 2 < gaps.len + 2) {
+			buf_puts(b, ",\"");
+			put_base64(b, bits, k);
+			buf_puts(b, "\"]");
+		} else {
+			buf_printf(b, ",[%s]]", gaps.ptr);
+		}
+	}
+	buf_putc(b, ']');
+	free(bits);
+	buf_release(&gaps);
+}
+
+/* Body lengths, one byte per doc (len_quant), base64. */
+static int
+write_lengths(struct srch *s, const char *root, char name[32],
+    struct diag *d)
+{
+	struct buf raw = BUF_INIT, payload = BUF_INIT;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < s->ndocs; i++)
+		buf_putc(&raw, (int)len_quant(s->docs[i].blen));
+	buf_putc(&payload, '"');
+	put_base64(&payload, (const unsigned char *)raw.ptr, raw.len);
+	buf_putc(&payload, '"');
+	rc = write_shard(s, root, "l", &payload, name, d);
+	buf_release(&raw);
+	buf_release(&payload);
+	return rc;
+}
+
+/* Writes the facet file (type, control, tag, year -> doc ids); its name
+ * goes to name.  Returns 0 or -1 after reporting. */
+static int
+write_facets(struct srch *s, const char *root, char name[32], struct diag *d)
+{
+	struct fval *v = NULL;
+	size_t n = 0, cap = 0, i, k;
+	struct buf payload = BUF_INIT;
+	int rc;
+
+#define ADD(K, L, D) do {						\
+	if (n == cap) {							\
+		cap = cap ? cap * 2 : 256;				\
+		v = xreallocarray(v, cap, sizeof(*v));			\
+	}								\
+	v[n].key = (K); v[n].label = (L); v[n].doc = (D); n++;		\
+} while (0)
+	buf_putc(&payload, '{');
+	for (i = 0; i < s->ndocs; i++)
+		if (s->docs[i].type[0])
+			ADD(s->docs[i].type, s->docs[i].type_label, i);
+	facet_json(&payload, "type", v, n, s->ndocs);
+	n = 0;
+	for (i = 0; i < s->ndocs; i++)
+		for (k = 0; k < s->docs[i].ncontrols; k++)
+			ADD(s->docs[i].controls[k], s->docs[i].controls[k], i);
+	buf_putc(&payload, ',');
+	facet_json(&payload, "control", v, n, s->ndocs);
+	n = 0;
+	for (i = 0; i < s->ndocs; i++)
+		for (k = 0; k < s->docs[i].ntags; k++)
+			ADD(s->docs[i].tags[k], s->docs[i].tags[k], i);
+	buf_putc(&payload, ',');
+	facet_json(&payload, "tag", v, n, s->ndocs);
+	n = 0;
+	/* year: the date's first four bytes, kept in the date string */
+	for (i = 0; i < s->ndocs; i++)
+		if (s->docs[i].date && strlen(s->docs[i].date) >= 4)
+			ADD(s->docs[i].date, s->docs[i].date, i);
+	for (i = 0; i < n; i++) {
+		/* compare only the year part: cut a copy */
+		char *y = xstrndup(v[i].key, 4);
+
+		v[i].key = y;
+		v[i].label = y;
+	}
+	buf_putc(&payload, ',');
+	facet_json(&payload, "year", v, n, s->ndocs);
+	for (i = 0; i < n; i++) {
+		/* every year key is its own allocation; after sorting
+		 * key and label still point to the same copy */
+		free((char *)v[i].key);
+	}
+	buf_putc(&payload, '}');
+#undef ADD
+	rc = write_shard(s, root, "f", &payload, name, d);
+	free(v);
+	buf_release(&payload);
+	return rc;
+}
+
+int
+srch_write(struct srch *s, const char *outdir, struct diag *d)
+{
+	char *root = NULL, *path = NULL, fname[32], lname[32];
+	struct buf man = BUF_INIT, shards = BUF_INIT, docs = BUF_INIT;
+	unsigned long long total = 0;
+	size_t i;
+	int rc = -1;
+
+	memset(&s->stats, 0, sizeof(s->stats));
+	s->stats.docs = s->ndocs;
+	root = util_path_join(outdir, "search");
+	if (util_rmtree(root) == -1 && errno != ENOENT) {
+		diag_err(d, NULL, 0, 0, "cannot remove '%s': %s", root,
+		    strerror(errno));
+		goto out;
+	}
+	free_terms(s);
+	for (i = 0; i < s->ndocs; i++) {
+		struct sdoc *o = &s->docs[i];
+
+		free(o->hstart);
+		free(o->bstart);
+		free(o->tpost);
+		o->hstart = o->bstart = NULL;
+		o->tpost = NULL;
+		o->nterms = 0;
+		buf_reset(&o->terms);
+		buf_reset(&o->posts);
+	}
+	tokenize_all(s);
+	for (i = 0; i < s->ndocs; i++)
+		total += s->docs[i].blen;
+	merge(s);
+	if (write_terms(s, root, &shards, d) == -1 ||
+	    write_docs(s, root, &docs, d) == -1 ||
+	    write_facets(s, root, fname, d) == -1 ||
+	    write_lengths(s, root, lname, d) == -1)
+		goto out;
+	buf_printf(&man, "{\"v\":%d,\"n\":%zu,\"avg\":%.3f,\"k1\":1.2,"
+	    "\"b\":0.75,\"fw\":[%d,%d,%d,%d,%d],\"ds\":%d,\"t\":[%s],"
+	    "\"d\":[%s],\"f\":\"%s\",\"l\":\"%s\"}", FORMAT_VERSION, s->ndocs,
+	    s->ndocs ? (double)total / (double)s->ndocs : 0.0,
+	    field_weight[0], field_weight[1], field_weight[2],
+	    field_weight[3], field_weight[4], DOCS_PER_SHARD, shards.ptr,
+	    docs.ptr, fname + 2, lname + 2);
+	buf_reset(&shards);
+	buf_printf(&shards, "(function(a){var H=window.HB=window.HB||{};"
+	    "H.load?H.load(a):(H.q=H.q||[]).push(a)})([\"m\",\"manifest\",%s]);\n",
+	    man.ptr);
+	path = util_path_join(root, "manifest.js");
+	if (util_write_file(path, shards.ptr, shards.len) == -1) {
+		diag_err(d, NULL, 0, 0, "cannot write '%s': %s", path,
+		    strerror(errno));
+		goto out;
+	}
+	s->stats.files++;
+	s->stats.bytes += shards.len;
+	s->stats.manifest_bytes = shards.len;
+	rc = 0;
+out:
+	free(root);
+	free(path);
+	buf_release(&man);
+	buf_release(&shards);
+	buf_release(&docs);
+	return rc;
+}

@@ -1,0 +1,61 @@
+/*
+ * search: the static search index (format: docs/search.md).
+ *
+ * The build adds every document (in document order, from one thread), then
+ * srch_write() tokenizes them (in parallel worker threads; the output is
+ * byte-identical whatever the thread count), builds BM25 postings with
+ * positions and writes classic-script shards under outdir/search/:
+ *
+ *   search/manifest.js     HB manifest: counts, shard boundaries, file names
+ *   search/t/<hash>.js     term shards (sorted terms, base64 varint postings)
+ *   search/d/<hash>.js     document shards (url, title, type, sections, text)
+ *   search/f/<hash>.js     facets (type, control, tag, year -> doc ids)
+ */
+#ifndef SEARCH_H
+#define SEARCH_H
+
+#include <stddef.h>
+
+struct diag;
+
+struct srch_section {
+	const char	*anchor;	/* heading id, "" for page top */
+	const char	*heading;
+	const char	*text;		/* plain text */
+};
+
+struct srch_doc {
+	const char	*url;		/* site-root-relative, "procedures/backup.html" */
+	const char	*title, *type, *type_label, *lang, *date; /* date may be NULL */
+	const char *const *controls; size_t ncontrols;	/* canonical ids "8.13" */
+	const char *const *tags; size_t ntags;
+	const struct srch_section *sections; size_t nsections;
+};
+
+/* Figures about the last srch_write(). */
+struct srch_stats {
+	size_t	 docs;
+	size_t	 terms;
+	size_t	 files;		/* files written under search/ */
+	size_t	 bytes;		/* their total size */
+	size_t	 manifest_bytes;
+	size_t	 term_shards;
+	size_t	 doc_shards;
+	size_t	 largest_shard;	/* bytes */
+};
+
+/* A new empty index; free with srch_free(). */
+struct srch	*srch_new(void);
+/* Copies the document (strings sanitized to valid UTF-8); it gets the next
+ * doc id.  One thread at a time. */
+void		 srch_add(struct srch *, const struct srch_doc *);
+/* Worker threads for srch_write (0: one per CPU, the default). */
+void		 srch_set_threads(struct srch *, int);
+/* Replaces outdir/search/ with the index.  Returns 0, or -1 after
+ * reporting to d (output directory problems). */
+int		 srch_write(struct srch *, const char *outdir, struct diag *d);
+/* Figures of the last srch_write (zeros before). */
+void		 srch_get_stats(const struct srch *, struct srch_stats *);
+void		 srch_free(struct srch *);
+
+#endif

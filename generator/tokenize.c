@@ -1,0 +1,343 @@
+/*
+ * tokenize: search tokenizer (see tokenize.h for the specification).
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <utf8proc.h>
+
+#include "buf.h"
+#include "tokenize.h"
+#include "util.h"
+
+/* See tokenize.h for the public functions. */
+void
+tok_list_init(struct tok_list *l)
+{
+	memset(l, 0, sizeof(*l));
+	buf_init(&l->terms);
+}
+
+void
+tok_list_release(struct tok_list *l)
+{
+	free(l->v);
+	buf_release(&l->terms);
+	tok_list_init(l);
+}
+
+void
+tok_list_reset(struct tok_list *l)
+{
+	l->n = 0;
+	l->pos = 0;
+	buf_reset(&l->terms);
+}
+
+const char *
+tok_term(const struct tok_list *l, size_t i)
+{
+	return l->terms.ptr + l->v[i].off;
+}
+
+/* Decodes one UTF-8 sequence at p (n bytes left) into *cp; returns the bytes
+ * consumed (>= 1).  An ill-formed sequence yields U+FFFD for its maximal
+ * valid prefix, as the WHATWG decoder does. */
+static size_t
+decode(const unsigned char *p, size_t n, long *cp)
+{
+	unsigned char c = p[0];
+	size_t need, i;
+	long v;
+	unsigned char lo = 0x80, hi = 0xbf;
+
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	if (c >= 0xc2 && c <= 0xdf) {
+		need = 1;
+		v = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		need = 2;
+		v = c & 0x0f;
+		if (c == 0xe0)
+			lo = 0xa0;
+		if (c == 0xed)
+			hi = 0x9f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		need = 3;
+		v = c & 0x07;
+		if (c == 0xf0)
+			lo = 0x90;
+		if (c == 0xf4)
+			hi = 0x8f;
+	} else {
+		*cp = 0xfffd;
+		return 1;
+	}
+	for (i = 1; i <= need; i++) {
+		if (i >= n || p[i] < lo || p[i] > hi) {
+			*cp = 0xfffd;
+			return i;
+		}
+		v = (v << 6) | (p[i] & 0x3f);
+		lo = 0x80;
+		hi = 0xbf;
+	}
+	*cp = v;
+	return need + 1;
+}
+
+/* Appends code point c as UTF-8. */
+static void
+put_cp(struct buf *b, long c)
+{
+	utf8proc_uint8_t tmp[4];
+	utf8proc_ssize_t k = utf8proc_encode_char((utf8proc_int32_t)c, tmp);
+
+	buf_put(b, tmp, (size_t)k);
+}
+
+void
+tok_sanitize(struct buf *out, const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, k;
+	long c;
+
+	while (i < len) {
+		k = decode(p + i, len - i, &c);
+		if (c == 0xfffd && !(k == 3 && p[i] == 0xef))
+			put_cp(out, 0xfffd);
+		else
+			buf_put(out, p + i, k);
+		i += k;
+	}
+}
+
+/* Lowercase with the parity table (see tokenize.h). */
+static long
+lower(long c)
+{
+	if (c == 0x130)
+		return 'i';
+	if (c == 0x3a3)
+		return 0x3c3;
+	return utf8proc_tolower((utf8proc_int32_t)c);
+}
+
+void
+tok_normalize(struct buf *out, const char *s, size_t len)
+{
+	struct buf clean = BUF_INIT;
+	utf8proc_uint8_t *nf = NULL;
+	utf8proc_ssize_t n, i;
+	utf8proc_int32_t c;
+	utf8proc_ssize_t k;
+
+	tok_sanitize(&clean, s, len);
+	n = utf8proc_map((const utf8proc_uint8_t *)clean.ptr,
+	    (utf8proc_ssize_t)clean.len, &nf,
+	    UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_COMPAT);
+	if (n < 0) {
+		/* cannot happen on sanitized input; keep the text as it is */
+		buf_put(out, clean.ptr, clean.len);
+		goto out;
+	}
+	for (i = 0; i < n; i += k) {
+		k = utf8proc_iterate(nf + i, n - i, &c);
+		if (k <= 0)
+			break;
+		put_cp(out, lower(c));
+	}
+out:
+	free(nf);
+	buf_release(&clean);
+}
+
+int
+tok_is_cjk(long c)
+{
+	return (c >= 0x3041 && c <= 0x309f) ||	/* Hiragana */
+	    (c >= 0x30a1 && c <= 0x30fa) ||	/* Katakana */
+	    (c >= 0x30fc && c <= 0x30ff) ||	/* ー ヽ ヾ ヿ */
+	    (c >= 0x31f0 && c <= 0x31ff) ||	/* small Katakana */
+	    (c >= 0x3005 && c <= 0x3007) ||	/* 々 〆 〇 */
+	    c == 0x303b ||			/* 〻 */
+	    (c >= 0x3400 && c <= 0x4dbf) ||	/* Han ext. A */
+	    (c >= 0x4e00 && c <= 0x9fff) ||	/* Han */
+	    (c >= 0xf900 && c <= 0xfaff) ||	/* compatibility */
+	    (c >= 0x20000 && c <= 0x3134f);	/* Han ext. B.. */
+}
+
+/* Letter or number (not CJK): may start a word. */
+static int
+is_word_start(long c)
+{
+	utf8proc_category_t k;
+
+	if (c < 0x80)
+		return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9');
+	if (tok_is_cjk(c))
+		return 0;
+	k = utf8proc_category((utf8proc_int32_t)c);
+	return (k >= UTF8PROC_CATEGORY_LU && k <= UTF8PROC_CATEGORY_LO) ||
+	    (k >= UTF8PROC_CATEGORY_ND && k <= UTF8PROC_CATEGORY_NO);
+}
+
+/* Word start or a mark: may continue a word. */
+static int
+is_word_cont(long c)
+{
+	utf8proc_category_t k;
+
+	if (is_word_start(c))
+		return 1;
+	if (c < 0x80 || tok_is_cjk(c))
+		return 0;
+	k = utf8proc_category((utf8proc_int32_t)c);
+	return k >= UTF8PROC_CATEGORY_MN && k <= UTF8PROC_CATEGORY_ME;
+}
+
+/* 1 when c[0..n) is a non-empty run of ASCII digits. */
+static int
+is_digit_str(const long *c, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (c[i] < '0' || c[i] > '9')
+			return 0;
+	return n > 0;
+}
+
+/* Appends a token for code points c[0..n) at pos (dropped if too long or
+ * an exact duplicate of the token just before it at the same position). */
+static void
+emit(struct tok_list *l, const long *c, size_t n, unsigned pos, int cap)
+{
+	struct tok_token *t;
+	size_t off = l->terms.len, i;
+
+	if (cap && n > TOK_MAX_CP)
+		return;
+	for (i = 0; i < n; i++)
+		put_cp(&l->terms, c[i]);
+	buf_putc(&l->terms, '\0');
+	/* drop duplicates among the tokens of this unit */
+	for (i = l->n; i-- > 0 && l->v[i].pos == pos;) {
+		if (l->v[i].len == l->terms.len - 1 - off &&
+		    memcmp(l->terms.ptr + l->v[i].off, l->terms.ptr + off,
+		    l->v[i].len) == 0) {
+			buf_truncate(&l->terms, off);
+			return;
+		}
+	}
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 64;
+		l->v = xreallocarray(l->v, l->cap, sizeof(*l->v));
+	}
+	t = &l->v[l->n++];
+	t->off = off;
+	t->len = l->terms.len - 1 - off;
+	t->pos = pos;
+}
+
+/* A CJK run c[0..n). */
+static void
+emit_cjk(struct tok_list *l, const long *c, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < n; i++)
+		emit(l, c + i, 2, l->pos + (unsigned)i, 0);
+	emit(l, c + n - 1, 1, l->pos + (unsigned)(n - 1), 0);
+	l->pos += (unsigned)n + 1;
+}
+
+/* An identifier c[0..n) made of nparts words; starts[k]/ends[k] delimit
+ * part k. */
+static void
+emit_ident(struct tok_list *l, const long *c, size_t n, const size_t *starts,
+    const size_t *ends, size_t nparts)
+{
+	size_t k;
+	int control = nparts >= 2;
+
+	emit(l, c, n, l->pos, 1);
+	for (k = 0; k < nparts && control; k++) {
+		if (k > 0 && c[starts[k] - 1] != '.')
+			control = 0;
+		else if (!is_digit_str(c + starts[k], ends[k] - starts[k]) &&
+		    !(k == 0 && ends[k] - starts[k] == 1 &&
+		    c[0] >= 'a' && c[0] <= 'z'))
+			control = 0;
+	}
+	if (control) {
+		for (k = nparts - 1; k >= 2; k--)
+			emit(l, c, ends[k - 1], l->pos, 1);
+	} else {
+		for (k = 0; k < nparts && nparts > 1; k++)
+			emit(l, c + starts[k], ends[k] - starts[k], l->pos, 1);
+	}
+	l->pos += 2;
+}
+
+#define MAXPARTS 64
+
+void
+tok_text(struct tok_list *l, const char *s, size_t len)
+{
+	struct buf nf = BUF_INIT;
+	long *cp = NULL;
+	size_t n = 0, i, j, k, np;
+	size_t starts[MAXPARTS], ends[MAXPARTS];
+	utf8proc_int32_t c;
+	utf8proc_ssize_t step;
+
+	tok_normalize(&nf, s, len);
+	cp = xreallocarray(NULL, nf.len + 1, sizeof(*cp));
+	for (i = 0; i < nf.len; i += (size_t)step) {
+		step = utf8proc_iterate((const utf8proc_uint8_t *)nf.ptr + i,
+		    (utf8proc_ssize_t)(nf.len - i), &c);
+		if (step <= 0)
+			break;
+		cp[n++] = c;
+	}
+	i = 0;
+	while (i < n) {
+		if (tok_is_cjk(cp[i])) {
+			for (j = i; j < n && tok_is_cjk(cp[j]); j++)
+				;
+			emit_cjk(l, cp + i, j - i);
+			i = j;
+			continue;
+		}
+		if (!is_word_start(cp[i])) {
+			i++;
+			continue;
+		}
+		np = 0;
+		j = i;
+		for (;;) {
+			k = j;
+			while (j < n && is_word_cont(cp[j]))
+				j++;
+			starts[np] = k - i;
+			ends[np] = j - i;
+			np++;
+			if (np == MAXPARTS || j + 1 >= n ||
+			    !(cp[j] == '.' || cp[j] == '-' || cp[j] == '_' ||
+			    cp[j] == '/') || !is_word_start(cp[j + 1]))
+				break;
+			j++;
+		}
+		emit_ident(l, cp + i, j - i, starts, ends, np);
+		i = j;
+	}
+	free(cp);
+	buf_release(&nf);
+}

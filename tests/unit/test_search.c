@@ -1,0 +1,324 @@
+/*
+ * test_search: srch_* writes an index that reads back: files and layout,
+ * postings of chosen terms (doc ids, field mask, tf, positions), escaping,
+ * byte-identical output whatever the thread count, rewrite removes stale
+ * shards.  Ranking itself is checked by tests/search/query.test.mjs.
+ */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "diag.h"
+#include "harness.h"
+#include "search.h"
+#include "util.h"
+
+static const char *const ctl_backup[] = { "8.13" };
+static const char *const ctl_a[] = { "A.5.1", "5.17" };
+static const char *const tags_a[] = { "バックアップ", "EDR" };
+
+static const struct srch_section sec0[] = {
+	{ "", "", "業務データのバックアップを毎日取得する。" },
+	{ "restore", "復旧", "バックアップから復元できることを確認する。" },
+};
+static const struct srch_section sec1[] = {
+	{ "", "", "情報を守るための方針。情報資産の一覧を作る。" },
+};
+static const struct srch_section sec2[] = {
+	{ "x", "</script><!-- \xe2\x80\xa8", "bad \xff bytes \x01 and </script>, see 8.13" },
+};
+
+static void
+docs(struct srch *s)
+{
+	struct srch_doc d;
+
+	memset(&d, 0, sizeof(d));
+	d.url = "procedures/backup.html";
+	d.title = "バックアップ手順";
+	d.type = "procedure";
+	d.type_label = "手順書";
+	d.lang = "ja";
+	d.date = "2024-05-10";
+	d.controls = ctl_backup;
+	d.ncontrols = 1;
+	d.sections = sec0;
+	d.nsections = 2;
+	srch_add(s, &d);
+	memset(&d, 0, sizeof(d));
+	d.url = "policies/info.html";
+	d.title = "情報セキュリティ方針";
+	d.type = "policy";
+	d.controls = ctl_a;
+	d.ncontrols = 2;
+	d.tags = tags_a;
+	d.ntags = 2;
+	d.sections = sec1;
+	d.nsections = 1;
+	srch_add(s, &d);
+	memset(&d, 0, sizeof(d));
+	d.url = "x.html";
+	d.title = "</script><script>alert(1)</script>";
+	d.sections = sec2;
+	d.nsections = 1;
+	srch_add(s, &d);
+}
+
+/* Reads every file under dir/search (sorted names) into one buffer. */
+static void
+slurp(const char *dir, struct buf *out)
+{
+	static const char *const sub[] = { "", "t", "d", "f" };
+	size_t i, k, n;
+
+	for (i = 0; i < 4; i++) {
+		char *p = xasprintf("%s/search/%s", dir, sub[i]);
+		DIR *dd = opendir(p);
+		struct dirent *e;
+		char *names[256];
+
+		n = 0;
+		while (dd && (e = readdir(dd)) && n < 256)
+			if (util_has_suffix(e->d_name, ".js"))
+				names[n++] = xstrdup(e->d_name);
+		if (dd)
+			closedir(dd);
+		util_sort_strings(names, n);
+		for (k = 0; k < n; k++) {
+			char *f = xasprintf("%s/%s", p, names[k]);
+
+			buf_printf(out, "== %s/%s\n", sub[i], names[k]);
+			util_read_file(f, out);
+			free(f);
+			free(names[k]);
+		}
+		free(p);
+	}
+}
+
+static unsigned long
+varint(const unsigned char **p)
+{
+	unsigned long v = 0;
+	int s = 0;
+
+	while (**p & 0x80) {
+		v |= (unsigned long)(*(*p)++ & 0x7f) << s;
+		s += 7;
+	}
+	v |= (unsigned long)(*(*p)++) << s;
+	return v;
+}
+
+static size_t
+unbase64(const char *s, size_t n, unsigned char *out)
+{
+	static const char tab[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t i, o = 0;
+	unsigned long v;
+	int k;
+
+	for (i = 0; i + 3 < n + 1 && i < n; i += 4) {
+		v = 0;
+		for (k = 0; k < 4; k++) {
+			const char *c = strchr(tab, s[i + k]);
+
+			v = v << 6 | (unsigned long)(s[i + k] != '=' && c ?
+			    c - tab : 0);
+		}
+		out[o++] = (unsigned char)(v >> 16);
+		if (s[i + 2] != '=')
+			out[o++] = (unsigned char)(v >> 8);
+		if (s[i + 3] != '=')
+			out[o++] = (unsigned char)v;
+	}
+	return o;
+}
+
+/* Finds term in the term shards of `all` and decodes its postings into
+ * "id:mask:tf,tf..:p p p;..." text. */
+static void
+posting(const char *all, const char *term, struct buf *out)
+{
+	char key[128];
+	const char *p = all, *shard, *keys, *data;
+	size_t idx, k;
+	unsigned char bytes[4096];
+
+	snprintf(key, sizeof(key), "\"%s\"", term);
+	while ((shard = strstr(p, "[\"t\",\"t/"))) {
+		keys = strchr(shard + 8, '[') + 1;
+		data = strstr(keys, "],[") + 3;
+		p = data;
+		for (idx = 0, k = 0; keys + k < data - 3; idx++) {
+			size_t len = strcspn(keys + k, ",]");
+
+			if (len == strlen(key) && memcmp(keys + k, key, len) == 0) {
+				const char *d = data;
+				size_t i, n, nd, j, f, id = 0;
+				const unsigned char *b = bytes;
+
+				for (i = 0; i < idx; i++)
+					d = strchr(d, ',') + 1;
+				d++;
+				n = unbase64(d, strcspn(d, "\""), bytes);
+				nd = varint(&b);
+				for (j = 0; j < nd && b < bytes + n; j++) {
+					unsigned long mask;
+
+					unsigned long h, single = 0;
+
+					id += varint(&b);
+					h = varint(&b);
+					if (h < 80) {
+						mask = 1ul << (h % 5);
+						single = h / 5 + 1;
+					} else {
+						mask = h - 80;
+					}
+					buf_printf(out, "%s%zu:%lu:", j ? ";" : "",
+					    id, mask);
+					for (f = 0; f < 5; f++) {
+						unsigned long tf, t, pos = 0;
+
+						if (!(mask & (1ul << f)))
+							continue;
+						tf = single ? single : varint(&b);
+						buf_printf(out, "[%lu", tf);
+						for (t = 0; t < tf && f != 1; t++) {
+							pos += varint(&b);
+							buf_printf(out, " %lu", pos);
+						}
+						buf_putc(out, ']');
+					}
+				}
+				return;
+			}
+			k += len + 1;
+		}
+	}
+}
+
+/* Ranking sanity with the manifest's weights: for "8.13" the document
+ * with the control (field 1) outranks the one that mentions it in the body
+ * (field 4), and terms and shard boundaries are in code-point order. */
+static void
+ranking(const char *all)
+{
+	const char *fw = strstr(all, "\"fw\":["), *t, *p;
+	int w[5] = { 0 }, n;
+	char prev[64] = "", cur[64];
+
+	OK(fw && sscanf(fw, "\"fw\":[%d,%d,%d,%d,%d]", &w[0], &w[1], &w[2],
+	    &w[3], &w[4]) == 5, "field weights in the manifest");
+	/* tf 1 in each: BM25 saturation is the same, so weights decide */
+	OK(w[1] > w[0] && w[0] > w[3] && w[3] > w[2] && w[2] > w[4],
+	    "control > title > tag > heading > body");
+	t = strstr(all, "\"t\":[[");
+	OK(t != NULL, "shard boundaries");
+	for (p = t ? t + 5 : ""; (p = strstr(p, "[\"")) && p < strstr(t, "]]") + 2;
+	    p += 2) {
+		n = (int)strcspn(p + 2, "\"");
+		snprintf(cur, sizeof(cur), "%.*s", n, p + 2);
+		OK(strcmp(prev, cur) < 0, "boundary '%s' after '%s'", cur, prev);
+		snprintf(prev, sizeof(prev), "%s", cur);
+	}
+}
+
+int
+main(void)
+{
+	char tmpl[] = "/tmp/test_search.XXXXXX", *dir = mkdtemp(tmpl);
+	char *dir2 = NULL, *stale = NULL;
+	struct srch *s = srch_new(), *s2 = srch_new();
+	struct srch_stats st;
+	struct diag d;
+	struct buf a = BUF_INIT, b = BUF_INIT, p = BUF_INIT;
+
+	diag_init(&d);
+	OK(dir != NULL, "mkdtemp");
+	docs(s);
+	srch_set_threads(s, 1);
+	INT_EQ(srch_write(s, dir, &d), 0, "srch_write");
+	srch_get_stats(s, &st);
+	INT_EQ(st.docs, 3, "docs");
+	INT_EQ(st.doc_shards, 1, "doc shards");
+	OK(st.term_shards >= 1, "term shards");
+	INT_EQ(st.files, st.term_shards + st.doc_shards + 3, "files");
+	slurp(dir, &a);
+	OK(strstr(a.ptr, "H.load?H.load(a)") != NULL && strstr(a.ptr, "\"m\",\"manifest\"") != NULL,
+	    "manifest registers itself");
+	OK(strstr(a.ptr, "</") == NULL, "no '</' anywhere in the index");
+	OK(strstr(a.ptr, "<!--") == NULL, "no '<!--' anywhere in the index");
+	OK(strstr(a.ptr, "\xe2\x80\xa8") == NULL, "U+2028 escaped");
+	OK(strstr(a.ptr, "\x01") == NULL && strstr(a.ptr, "\xff") == NULL,
+	    "control and invalid bytes escaped or replaced");
+	OK(strstr(a.ptr, "\\u003c/script\\u003e\\u003cscript\\u003ealert(1)") != NULL,
+	    "title kept, escaped");
+	OK(strstr(a.ptr, "\"u\":\"procedures/backup.html\"") != NULL, "url");
+	OK(strstr(a.ptr, "[\"restore\",\"復旧\",") != NULL, "section anchor");
+
+	/* postings: doc id, field mask (1 title, 2 control, 4 heading,
+	 * 8 tag, 16 body), tf and positions per field */
+	posting(a.ptr, "a.5", &p);
+	STR_EQ(p.ptr, "1:2:[1]", "hierarchical prefix a.5 of A.5.1");
+	buf_reset(&p);
+	posting(a.ptr, "バッ", &p);
+	STR_EQ(p.ptr, "0:17:[1 0][2 6 20];1:8:[1 0]",
+	    "バッ: title + body twice in doc 0, tag in doc 1");
+	buf_reset(&p);
+	posting(a.ptr, "情報", &p);
+	STR_EQ(p.ptr, "1:17:[1 0][2 0 11]", "情報 positions");
+	buf_reset(&p);
+	posting(a.ptr, "報を", &p);
+	STR_EQ(p.ptr, "1:16:[1 1]", "報を follows 情報 at +1");
+	buf_reset(&p);
+	posting(a.ptr, "edr", &p);
+	STR_EQ(p.ptr, "1:8:[1 7]", "edr tag");
+	buf_reset(&p);
+	posting(a.ptr, "8.13", &p);
+	STR_EQ(p.ptr, "0:2:[1];2:16:[1 10]", "8.13 in doc 0's controls, doc 2's body");
+	ranking(a.ptr);
+
+	/* same bytes with 4 threads and from a fresh writer */
+	dir2 = xasprintf("%s/again", dir);
+	docs(s2);
+	srch_set_threads(s2, 4);
+	INT_EQ(srch_write(s2, dir2, &d), 0, "srch_write 4 threads");
+	slurp(dir2, &b);
+	OK(a.len == b.len && memcmp(a.ptr, b.ptr, a.len) == 0,
+	    "byte-identical output with 1 and 4 threads");
+	/* rewriting replaces the old files */
+	stale = xasprintf("%s/search/t/stale.js", dir);
+	util_write_file(stale, "x", 1);
+	INT_EQ(srch_write(s, dir, &d), 0, "rewrite");
+	OK(!util_is_file(stale), "stale shard removed");
+	buf_reset(&b);
+	slurp(dir, &b);
+	OK(a.len == b.len && memcmp(a.ptr, b.ptr, a.len) == 0,
+	    "second srch_write gives the same bytes");
+	/* empty index */
+	{
+		struct srch *e = srch_new();
+		char *d3 = xasprintf("%s/empty", dir);
+
+		INT_EQ(srch_write(e, d3, &d), 0, "empty index");
+		srch_free(e);
+		free(d3);
+	}
+	INT_EQ(diag_errors(&d), 0, "no diagnostics");
+	util_rmtree(dir);
+	srch_free(s);
+	srch_free(s2);
+	free(dir2);
+	free(stale);
+	buf_release(&a);
+	buf_release(&b);
+	buf_release(&p);
+	diag_release(&d);
+	return DONE();
+}

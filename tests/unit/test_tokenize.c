@@ -1,0 +1,179 @@
+/*
+ * test_tokenize: the shared tokenizer vectors (tests/search/vectors.txt)
+ * against tok_text(), plus a few properties.
+ *
+ *   test_tokenize                 run the vectors
+ *   test_tokenize --print < in    print "< line" / "> tokens" for each
+ *                                 escaped input line (to extend the file)
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "harness.h"
+#include "tokenize.h"
+#include "util.h"
+
+/* Decodes the vector escapes of line into out (bytes). */
+static void
+unescape(struct buf *out, const char *s)
+{
+	char hex[16];
+	unsigned long v;
+	size_t k;
+
+	while (*s) {
+		if (s[0] == '\\' && s[1] == '\\') {
+			buf_putc(out, '\\');
+			s += 2;
+		} else if (s[0] == '\\' && s[1] == 'x') {
+			memcpy(hex, s + 2, 2);
+			hex[2] = '\0';
+			buf_putc(out, (int)strtoul(hex, NULL, 16));
+			s += 4;
+		} else if (s[0] == '\\' && s[1] == 'u' && s[2] == '{') {
+			k = strcspn(s + 3, "}");
+			memcpy(hex, s + 3, k < 15 ? k : 15);
+			hex[k < 15 ? k : 15] = '\0';
+			v = strtoul(hex, NULL, 16);
+			if (v < 0x80) {
+				buf_putc(out, (int)v);
+			} else if (v < 0x800) {
+				buf_putc(out, (int)(0xc0 | v >> 6));
+				buf_putc(out, (int)(0x80 | (v & 0x3f)));
+			} else if (v < 0x10000) {
+				buf_putc(out, (int)(0xe0 | v >> 12));
+				buf_putc(out, (int)(0x80 | (v >> 6 & 0x3f)));
+				buf_putc(out, (int)(0x80 | (v & 0x3f)));
+			} else {
+				buf_putc(out, (int)(0xf0 | v >> 18));
+				buf_putc(out, (int)(0x80 | (v >> 12 & 0x3f)));
+				buf_putc(out, (int)(0x80 | (v >> 6 & 0x3f)));
+				buf_putc(out, (int)(0x80 | (v & 0x3f)));
+			}
+			s += 3 + k + 1;
+		} else {
+			buf_putc(out, *s++);
+		}
+	}
+}
+
+/* "term@pos term@pos" for the tokens of the escaped input. */
+static void
+render(struct buf *out, const char *escaped)
+{
+	struct buf in = BUF_INIT;
+	struct tok_list l;
+	size_t i;
+
+	tok_list_init(&l);
+	unescape(&in, escaped);
+	tok_text(&l, in.ptr, in.len);
+	for (i = 0; i < l.n; i++)
+		buf_printf(out, "%s%s@%u", i ? " " : "", tok_term(&l, i),
+		    l.v[i].pos);
+	tok_list_release(&l);
+	buf_release(&in);
+}
+
+static void
+chomp(char *s)
+{
+	size_t n = strlen(s);
+
+	while (n && (s[n - 1] == '\n' || s[n - 1] == '\r'))
+		s[--n] = '\0';
+}
+
+static int
+print_mode(void)
+{
+	char line[4096];
+	struct buf out = BUF_INIT;
+
+	while (fgets(line, sizeof(line), stdin)) {
+		chomp(line);
+		buf_reset(&out);
+		render(&out, line);
+		printf("< %s\n> %s\n\n", line, out.ptr);
+	}
+	buf_release(&out);
+	return 0;
+}
+
+static void
+run_vectors(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char line[4096], input[4096] = "";
+	struct buf out = BUF_INIT;
+	int have = 0, cases = 0;
+
+	OK(f != NULL, "cannot open '%s'", path);
+	if (f == NULL)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		chomp(line);
+		if (line[0] == '<' && line[1] == ' ') {
+			snprintf(input, sizeof(input), "%s", line + 2);
+			have = 1;
+		} else if (line[0] == '>' && have) {
+			buf_reset(&out);
+			render(&out, input);
+			STR_EQ(out.ptr, line[1] ? line + 2 : "", input);
+			have = 0;
+			cases++;
+		}
+	}
+	fclose(f);
+	OK(cases >= 20, "only %d vectors in '%s'", cases, path);
+	buf_release(&out);
+}
+
+/* Properties not easily written as vectors. */
+static void
+properties(void)
+{
+	struct tok_list l;
+	struct buf b = BUF_INIT;
+	char junk[512];
+	size_t i;
+	unsigned seed = 12345;
+
+	tok_list_init(&l);
+	/* positions continue across calls, with the unit gap */
+	tok_text(&l, "情報", strlen("情報"));
+	tok_text(&l, "管理", strlen("管理"));
+	INT_EQ(l.n, 4, "tokens of two calls");
+	INT_EQ(l.v[2].pos, 3, "second call starts after the gap");
+	/* random bytes never crash and give valid UTF-8 terms */
+	for (i = 0; i < 2000; i++) {
+		size_t k;
+
+		for (k = 0; k < sizeof(junk); k++) {
+			seed = seed * 1103515245u + 12345u;
+			junk[k] = (char)(seed >> 16);
+		}
+		tok_list_reset(&l);
+		tok_text(&l, junk, sizeof(junk));
+	}
+	OK(1, "random bytes");
+	buf_reset(&b);
+	tok_normalize(&b, "ＡＢＣ\xff", 10);
+	STR_EQ(b.ptr, "abc\xef\xbf\xbd", "normalize replaces invalid bytes");
+	tok_list_release(&l);
+	buf_release(&b);
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *shared = "tests/search/vectors.txt";
+
+	if (argc > 1 && strcmp(argv[1], "--print") == 0)
+		return print_mode();
+	run_vectors(argc > 1 ? argv[1] : shared);
+	properties();
+	return DONE();
+}
