@@ -20,6 +20,7 @@
 #include "model.h"
 #include "pool.h"
 #include "render.h"
+#include "search.h"
 #include "util.h"
 #include "value.h"
 
@@ -690,6 +691,67 @@ build_write(struct build *b, const char *rel, const void *p, size_t len)
 	return rc;
 }
 
+/* Splits the page's text at headings for the search index. */
+static void
+extract_sections(struct page *p)
+{
+	cmark_iter *it = cmark_iter_new(p->md.root);
+	cmark_event_type ev;
+	cmark_node *n;
+	cmark_node_type ty;
+	struct buf text = BUF_INIT, head = BUF_INIT;
+	const char *lit, *anchor = "";
+	int in_heading = 0;
+
+	for (;;) {
+		ev = cmark_iter_next(it);
+		n = ev == CMARK_EVENT_DONE ? NULL : cmark_iter_get_node(it);
+		ty = n ? cmark_node_get_type(n) : CMARK_NODE_NONE;
+		if (ev == CMARK_EVENT_DONE || (ev == CMARK_EVENT_ENTER &&
+		    ty == CMARK_NODE_HEADING)) {
+			if (text.len || head.len || p->nsections == 0) {
+				struct srch_section *s;
+
+				p->sections = xreallocarray(p->sections,
+				    p->nsections + 1, sizeof(*p->sections));
+				s = &p->sections[p->nsections++];
+				s->anchor = xstrdup(anchor);
+				s->heading = xstrdup(head.ptr);
+				s->text = xstrdup(text.ptr);
+			}
+			if (ev == CMARK_EVENT_DONE)
+				break;
+			buf_reset(&text);
+			buf_reset(&head);
+			anchor = md_heading_id(n) ? md_heading_id(n) : "";
+			in_heading = 1;
+			continue;
+		}
+		if (ev == CMARK_EVENT_EXIT && ty == CMARK_NODE_HEADING) {
+			in_heading = 0;
+			continue;
+		}
+		if (ev == CMARK_EVENT_ENTER && (ty == CMARK_NODE_TEXT ||
+		    ty == CMARK_NODE_CODE || ty == CMARK_NODE_CODE_BLOCK) &&
+		    (lit = cmark_node_get_literal(n)) != NULL) {
+			buf_puts(in_heading ? &head : &text, lit);
+		} else if (ev == CMARK_EVENT_ENTER && (ty == CMARK_NODE_SOFTBREAK
+		    || ty == CMARK_NODE_LINEBREAK)) {
+			buf_putc(in_heading ? &head : &text, ' ');
+		} else if (ev == CMARK_EVENT_EXIT && !in_heading &&
+		    text.len && text.ptr[text.len - 1] != '\n' &&
+		    (ty & CMARK_NODE_TYPE_MASK) == CMARK_NODE_TYPE_BLOCK) {
+			buf_putc(&text, '\n');
+		} else if (ev == CMARK_EVENT_EXIT && !in_heading && text.len &&
+		    strcmp(cmark_node_get_type_string(n), "table_cell") == 0) {
+			buf_putc(&text, ' ');
+		}
+	}
+	cmark_iter_free(it);
+	buf_release(&text);
+	buf_release(&head);
+}
+
 static void
 pass2_page(void *arg, size_t i, int worker)
 {
@@ -701,6 +763,8 @@ pass2_page(void *arg, size_t i, int worker)
 	if (p->excluded)
 		return;
 	resolve_links(b, p);
+	if (b->cfg.search)
+		extract_sections(p);
 	md_render(&p->md, &html);
 	p->body_html = buf_detach(&html);
 	if (render_page(b, p, &out) == 0)
@@ -831,6 +895,148 @@ swap_output(struct build *b)
 	}
 }
 
+/* Writes {url, title, tags, sections} of every indexed page as JSON. */
+static void
+dump_corpus(struct build *b, const char *path)
+{
+	struct buf j = BUF_INIT;
+	size_t i, k, n = 0;
+
+	buf_putc(&j, '[');
+	for (i = 0; i < b->npages; i++) {
+		struct page *p = &b->pages[i];
+		const struct value *tv = val_get(p->src.meta, "tags");
+
+		if (p->excluded)
+			continue;
+		buf_puts(&j, n++ ? ",\n{\"url\":" : "{\"url\":");
+		val_json_string(&j, p->out, strlen(p->out));
+		buf_puts(&j, ",\"title\":");
+		val_json_string(&j, p->title, strlen(p->title));
+		buf_puts(&j, ",\"tags\":[");
+		for (k = 0; tv && tv->kind == VAL_LIST && k < tv->n; k++) {
+			const char *t = val_cstr(tv->items[k]);
+
+			if (k)
+				buf_putc(&j, ',');
+			val_json_string(&j, t ? t : "", t ? strlen(t) : 0);
+		}
+		buf_puts(&j, "],\"sections\":[");
+		for (k = 0; k < p->nsections; k++) {
+			if (k)
+				buf_putc(&j, ',');
+			buf_puts(&j, "{\"heading\":");
+			val_json_string(&j, p->sections[k].heading,
+			    strlen(p->sections[k].heading));
+			buf_puts(&j, ",\"text\":");
+			val_json_string(&j, p->sections[k].text,
+			    strlen(p->sections[k].text));
+			buf_putc(&j, '}');
+		}
+		buf_puts(&j, "]}");
+	}
+	for (i = 0; i < b->model->nctls; i++) {
+		const struct control *c = &b->model->ctls[i];
+		char *t = xasprintf("%s %s", c->key, strcmp(b->cfg.language,
+		    "en") == 0 ? c->title_en : c->title_ja);
+
+		buf_puts(&j, n++ ? ",\n{\"url\":" : "{\"url\":");
+		val_json_string(&j, c->out, strlen(c->out));
+		buf_puts(&j, ",\"title\":");
+		val_json_string(&j, t, strlen(t));
+		buf_puts(&j, ",\"tags\":[],\"sections\":[{\"heading\":\"\","
+		    "\"text\":\"\"}]}");
+		free(t);
+	}
+	buf_puts(&j, "]\n");
+	util_write_file(path, j.ptr, j.len);
+	buf_release(&j);
+}
+
+/* Indexes every page of this build and writes search/. */
+static void
+write_search(struct build *b, int jobs)
+{
+	struct srch *s = srch_new();
+	struct srch_doc doc;
+	const char **ctl = NULL, **tags = NULL;
+	size_t i, k, nc, nt;
+	struct model *m = b->model;
+
+	srch_set_threads(s, jobs);
+	for (i = 0; i < b->npages; i++) {
+		struct page *p = &b->pages[i];
+		const struct value *tv = val_get(p->src.meta, "tags");
+		const char *date;
+
+		if (p->excluded)
+			continue;
+		memset(&doc, 0, sizeof(doc));
+		doc.url = p->out;
+		doc.title = p->title;
+		doc.type = p->type;
+		doc.type_label = render_label(b, p->lang, "types", p->type);
+		doc.lang = p->lang;
+		date = val_cstr(val_get(p->src.meta, "date"));
+		if (date == NULL)
+			date = val_cstr(val_get(p->src.meta, "effective"));
+		doc.date = date;
+		nc = 0;
+		ctl = xreallocarray(ctl, m->out_off[i + 1] - m->out_off[i] + 1,
+		    sizeof(*ctl));
+		for (k = m->out_off[i]; k < m->out_off[i + 1]; k++)
+			if (m->refs[k].kind == MODEL_CONTROL && (nc == 0 ||
+			    strcmp(ctl[nc - 1], m->ctls[m->refs[k].to].key)))
+				ctl[nc++] = m->ctls[m->refs[k].to].key;
+		nt = 0;
+		if (tv && tv->kind == VAL_LIST) {
+			tags = xreallocarray(tags, tv->n + 1, sizeof(*tags));
+			for (k = 0; k < tv->n; k++)
+				if (val_cstr(tv->items[k]))
+					tags[nt++] = val_cstr(tv->items[k]);
+		}
+		doc.controls = ctl;
+		doc.ncontrols = nc;
+		doc.tags = tags;
+		doc.ntags = nt;
+		doc.sections = p->sections;
+		doc.nsections = p->nsections;
+		srch_add(s, &doc);
+	}
+	/* control pages are documents too: the id typed finds the control */
+	for (i = 0; i < m->nctls; i++) {
+		struct srch_section sec = { "", "", "" };
+		const char *one[1];
+		char *title = xasprintf("%s %s", m->ctls[i].key,
+		    strcmp(b->cfg.language, "en") == 0 ? m->ctls[i].title_en :
+		    m->ctls[i].title_ja);
+
+		memset(&doc, 0, sizeof(doc));
+		one[0] = m->ctls[i].key;
+		doc.url = m->ctls[i].out;
+		doc.title = title;
+		doc.type = "control";
+		doc.type_label = render_label(b, b->cfg.language, "types",
+		    "control");
+		doc.lang = b->cfg.language;
+		doc.controls = one;
+		doc.ncontrols = 1;
+		doc.sections = &sec;
+		doc.nsections = 1;
+		srch_add(s, &doc);
+		free(title);
+	}
+	if (b->opts->write)
+		srch_write(s, b->tmp_dir, b->d);
+	srch_free(s);
+	/* test hook: the indexed text as JSON, the ground truth for the
+	 * recall/precision test (tests/suites/41-search-example.sh) */
+	if (getenv("TEBIKI_SEARCH_CORPUS"))
+		dump_corpus(b, getenv("TEBIKI_SEARCH_CORPUS"));
+	free(ctl);
+	free(tags);
+}
+
 /* Writes .tebiki-manifest: every output file with its size, sorted. */
 static int
 write_manifest(struct build *b)
@@ -897,6 +1103,12 @@ build_release(struct build *b)
 		free(p->classification);
 		free(p->body_html);
 		free(p->stale_by);
+		for (size_t k = 0; k < p->nsections; k++) {
+			free((char *)p->sections[k].anchor);
+			free((char *)p->sections[k].heading);
+			free((char *)p->sections[k].text);
+		}
+		free(p->sections);
 		val_unref(p->tmpl_extra);
 	}
 	free(b->pages);
@@ -1019,6 +1231,8 @@ build_run(const struct build_opts *o, struct diag *d)
 	pool_run(jobs, b.npages, pass2_page, &b);
 	render_generated(&b);
 	copy_static(&b);
+	if (b.cfg.search)
+		write_search(&b, jobs);
 	if (diag_errors(d) > 0)
 		goto out;
 	if (write_manifest(&b) == -1)

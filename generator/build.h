@@ -20,6 +20,7 @@ struct diag;
 struct value;
 struct tmpl_set;
 struct model;
+struct srch_section;
 
 /* An action item of a lesson, incident or report. */
 struct action {
@@ -61,6 +62,8 @@ struct page {
 	size_t			*stale_by;	/* lessons that call for an update */
 	size_t			 nstale;
 	char			*body_html;	/* pass 2 */
+	struct srch_section	*sections;	/* pass 2: text for search */
+	size_t			 nsections;
 	struct value		*tmpl_extra;	/* from filters, may be NULL */
 };
 

@@ -59,6 +59,16 @@ load_i18n(struct build *b, const char *lang)
 }
 
 /* i18n label "group.key", falling back to the key itself. */
+static const char *label(struct build *, const char *, const char *,
+    const char *);
+
+const char *
+render_label(struct build *b, const char *lang, const char *group,
+    const char *key)
+{
+	return label(b, lang, group, key);
+}
+
 static const char *
 label(struct build *b, const char *lang, const char *group, const char *key)
 {

@@ -18,6 +18,9 @@ int		 render_page(struct build *, struct page *, struct buf *out);
 /* Renders and writes the generated pages. */
 int		 render_generated(struct build *);
 void		 render_release(struct build *);
+/* The i18n label group.key in lang (the key itself when missing). */
+const char	*render_label(struct build *, const char *lang, const char *group,
+		    const char *key);
 /* "2024年1月10日" (ja) or "January 10, 2024" (en); caller frees. */
 char		*render_date(const char *lang, int y, int m, int d);
 

@@ -42,6 +42,7 @@ struct sdoc {
 	/* filled by the tokenizer */
 	unsigned *hstart, *bstart;	/* per section heading/body positions */
 	unsigned  blen;			/* body length in positions */
+	unsigned  tlen;			/* title length in positions */
 	struct buf terms;		/* "term\0" records, sorted */
 	struct buf posts;		/* posting bytes per term, concatenated */
 	size_t	 *tpost;		/* per term: end offset in posts */
@@ -354,6 +355,7 @@ tokenize_doc(struct sdoc *o)
 		tok_text(&fl[F_BODY], o->texts[i], strlen(o->texts[i]));
 	}
 	o->blen = fl[F_BODY].pos;
+	o->tlen = fl[F_TITLE].pos;
 	for (f = 0; f < NFIELDS; f++)
 		nocc += fl[f].n;
 	occ = xcalloc(nocc ? nocc : 1, sizeof(*occ));
@@ -840,7 +842,8 @@ facet_json(struct buf *b, const char *name, struct fval *v, size_t n,
 	buf_release(&gaps);
 }
 
-/* Body lengths, one byte per doc (len_quant), base64. */
+/* Body lengths, one byte per doc (len_quant), then title lengths (one
+ * byte per doc, capped at 255 positions), base64. */
 static int
 write_lengths(struct srch *s, const char *root, char name[32],
     struct diag *d)
@@ -851,6 +854,9 @@ write_lengths(struct srch *s, const char *root, char name[32],
 
 	for (i = 0; i < s->ndocs; i++)
 		buf_putc(&raw, (int)len_quant(s->docs[i].blen));
+	for (i = 0; i < s->ndocs; i++)
+		buf_putc(&raw, (int)(s->docs[i].tlen > 255 ? 255 :
+		    s->docs[i].tlen));
 	buf_putc(&payload, '"');
 	put_base64(&payload, (const unsigned char *)raw.ptr, raw.len);
 	buf_putc(&payload, '"');

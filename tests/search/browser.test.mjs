@@ -62,7 +62,8 @@ function check(what, hrefs, checks) {
 
 try {
 	for (const [label, base] of [['file', fileBase], ['http', httpBase]]) {
-		const page = await browser.newPage();
+		// the site's CSP forbids eval, which the test driver itself uses
+		const page = await browser.newPage({ bypassCSP: true });
 		const errors = [];
 		page.on('pageerror', e => errors.push(String(e)));
 		page.on('console', m => { if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) errors.push(m.text()); });
@@ -112,6 +113,9 @@ try {
 				ok(types.length > 0 && types.length < nBefore && types.every(t => t === 'incident'),
 					`facet type=incident filters (${nBefore} -> ${types})`);
 			} else ok(false, 'type facet checkbox for incident');
+			// fixture-only checks (seminar facet, </script> title); the real
+			// example handbook is checked with SEARCH_REAL_SITE=1
+			if (!process.env.SEARCH_REAL_SITE) {
 			// filter-only browsing: no query, one facet value
 			await page.goto(base + 'search.html');
 			await page.waitForSelector('[data-search-facets] [data-facet=type] input[value=seminar]', { timeout: 10000 }).catch(() => {});
@@ -132,6 +136,7 @@ try {
 				null, { timeout: 10000 }).catch(() => {});
 			const t = await page.$$eval('[data-search-results] a', as => as.map(a => a.textContent));
 			ok(t.some(x => x.includes('</script><script>alert(1)</script>')), 'title with </script> shown as text');
+			}
 			ok(await page.evaluate(() => document.querySelectorAll('script:not([src])').length === 0), 'no injected script');
 		}
 

@@ -30,7 +30,7 @@ let seed = 42;
 const rnd = n => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed % n; };
 const isCjk = c => HB.tokenize(String.fromCodePoint(c)).length === 1 && c > 0x3000;
 let exact = 0, samples = 0, times = [];
-for (let i = 0; i < 300; i++) {
+for (let i = 0; i < (process.env.SEARCH_REAL_SITE ? 1500 : 300); i++) {
 	const d = corpus[rnd(corpus.length)];
 	const texts = d.sections.map(s => s.text).concat([d.title]);
 	const t = [...norm(texts[rnd(texts.length)])];
@@ -47,6 +47,25 @@ for (let i = 0; i < 300; i++) {
 }
 ok(samples >= 100, `enough random samples (${samples})`);
 ok(exact === samples, `random substrings exact ${exact}/${samples}`);
+
+// The built example handbook (SEARCH_REAL_SITE=1): only checks that hold
+// for any site; the rest below are about the fixture's own documents.
+if (process.env.SEARCH_REAL_SITE) {
+	for (const [variant, canon] of [['ＥＤＲ', 'EDR'], ['ﾊﾞｯｸｱｯﾌﾟ', 'バックアップ'], ['ｅｄｒ', 'edr']]) {
+		const a = (await urls(variant)).urls, b = (await urls(canon)).urls;
+		ok(a.length > 0 && same(a, b), `'${variant}' = '${canon}' (${a.length} vs ${b.length})`);
+	}
+	for (const q of ['情報を', '鍵', '復元', 'ランサムウェア']) {
+		const got = (await urls(q)).urls.sort();
+		ok(got.length > 0 && same(got, truth(q)), `'${q}' exact (${got.length} vs ${truth(q).length})`);
+	}
+	const a = (await urls('情報を')).urls, b = (await urls('情報')).urls;
+	ok(a.length < b.length, `情報を (${a.length}) is not every page with 情報 (${b.length})`);
+	times.sort((x, y) => x - y);
+	console.log(`# ${samples} random queries: median ${times[times.length >> 1].toFixed(2)} ms`);
+	console.log(`${passed} passed, ${failed} failed`);
+	process.exit(failed ? 1 : 0);
+}
 
 // 2. width variants give the canonical results
 for (const [variant, canon] of [['ＥＤＲ', 'EDR'], ['ﾊﾞｯｸｱｯﾌﾟ', 'バックアップ'], ['ＵＳＢメモリ', 'USBメモリ'], ['ｅｄｒ', 'edr']]) {

@@ -368,15 +368,22 @@
 			return prefix(u.s, false, 3).then(function (ls) { return union(ls, true); });
 		return term(u.s).then(function (l) { return union(l ? [l] : []); });
 	}
-	var lengths = null;	/* quantized body length per doc */
+	var lengths = null;	/* quantized body length per doc, then title lengths */
+	var titleAvg = 0;
 	function score(r, df, id) {
 		var N = manifest.n, k1 = manifest.k1, b = manifest.b, fw = manifest.fw;
 		var idf = Math.log(1 + (N - df + 0.5) / (df + 0.5)), s = 0;
 		var len = Math.pow(2, lengths[id] / 8) - 1;
+		if (!titleAvg) {
+			for (var i = 0; i < N; i++) titleAvg += lengths[N + i] || 0;
+			titleAvg = titleAvg / N || 1;
+		}
 		for (var f = 0; f < 5; f++) {
 			var tf = r.tf[f];
 			if (!tf) continue;
-			var norm = f === F_BODY ? 1 - b + b * len / (manifest.avg || 1) : 1;
+			/* short titles that are mostly the query rank first */
+			var norm = f === F_BODY ? 1 - b + b * len / (manifest.avg || 1) :
+				f === F_TITLE ? 1 - b + b * (lengths[N + id] || titleAvg) / titleAvg : 1;
 			s += fw[f] * tf * (k1 + 1) / (tf + k1 * norm);
 		}
 		return idf * s * (r.w || 1);

@@ -1,0 +1,1 @@
+(function(a){var H=window.HB=window.HB||{};H.load?H.load(a):(H.q=H.q||[]).push(a)})(["f","f/f3ec1177af",{"type":[["page","page",[0,1]],["policy","policy",[2]],["procedure","procedure",[3]]],"control":[],"tag":[],"year":[]}]);
