@@ -588,18 +588,31 @@ charge(lua_State *L, struct ast_build *b, size_t n)
 		    "%d MiB", (int)(b->out_cap >> 20));
 }
 
+/* Appends `n` to `parent`.  cmark-gfm refuses some shapes its renderer
+ * handles fine (custom inlines or line breaks in table cells); those are
+ * linked by hand. */
+static void
+attach(cmark_node *parent, cmark_node *n)
+{
+	if (cmark_node_append_child(parent, n))
+		return;
+	n->parent = parent;
+	n->prev = parent->last_child;
+	n->next = NULL;
+	if (parent->last_child)
+		parent->last_child->next = n;
+	else
+		parent->first_child = n;
+	parent->last_child = n;
+}
+
 /* Appends a new node of `type` to `parent` and returns it. */
 static cmark_node *
 add(cmark_node *parent, cmark_node_type type)
 {
 	cmark_node *n = cmark_node_new(type);
 
-	if (!cmark_node_append_child(parent, n)) {
-		/* cannot happen for the shapes we build; keep it valid */
-		cmark_node_free(n);
-		n = cmark_node_new(CMARK_NODE_CUSTOM_BLOCK);
-		cmark_node_append_child(parent, n);
-	}
+	attach(parent, n);
 	return n;
 }
 
@@ -610,7 +623,7 @@ add_custom(lua_State *L, struct ast_build *b, cmark_node *parent, int block,
 	cmark_node *n = cmark_node_new(block ? CMARK_NODE_CUSTOM_BLOCK :
 	    CMARK_NODE_CUSTOM_INLINE);
 
-	cmark_node_append_child(parent, n);
+	attach(parent, n);
 	charge(L, b, strlen(enter) + strlen(exit));
 	cmark_node_set_on_enter(n, enter);
 	cmark_node_set_on_exit(n, exit);
@@ -825,7 +838,7 @@ build_note(lua_State *L, struct ast_build *b, int el, cmark_node *parent,
 		fn->refs = 0;
 		def = cmark_node_new(CMARK_NODE_FOOTNOTE_DEFINITION);
 		fn->def = def;
-		cmark_node_append_child(b->root, def);
+		attach(b->root, def);
 		cmark_chunk_set_cstr(cmark_node_mem(def), &def->as.literal,
 		    fn->label);
 		blocks_field(L, b, el, "content", def, depth);
@@ -1068,7 +1081,7 @@ build_row(lua_State *L, struct ast_build *b, int row, cmark_node *tbl,
 	const char *tag;
 	int cells, blocks, blk;
 
-	cmark_node_append_child(tbl, r);
+	attach(tbl, r);
 	cmark_gfm_extensions_set_table_row_is_header(r, header);
 	if (lua_getfield(L, row, "cells") != LUA_TTABLE) {
 		lua_pop(L, 1);
@@ -1078,7 +1091,7 @@ build_row(lua_State *L, struct ast_build *b, int row, cmark_node *tbl,
 	n = (lua_Integer)lua_rawlen(L, cells);
 	for (i = 1; i <= n; i++) {
 		cell = new_ext_node(CMARK_NODE_TABLE_CELL, "table");
-		cmark_node_append_child(r, cell);
+		attach(r, cell);
 		lua_rawgeti(L, cells, i);
 		if (lua_getfield(L, -1, "contents") == LUA_TTABLE) {
 			blocks = lua_gettop(L);
@@ -1137,7 +1150,7 @@ build_table(lua_State *L, struct ast_build *b, int el, cmark_node *parent,
 	lua_Integer i, n;
 	int bodies;
 
-	cmark_node_append_child(parent, tbl);
+	attach(parent, tbl);
 	lua_getfield(L, el, "colspecs");
 	n = lua_istable(L, -1) ? (lua_Integer)lua_rawlen(L, -1) : 0;
 	al = xcalloc((size_t)n + 1, 1);
