@@ -179,15 +179,17 @@ ffile_open(struct ffile *f, const struct flt_opts *o, size_t i, int site,
 	sbx_push_env(s, 1);
 	if (sbx_run_chunk(s, -1) != LUA_OK)
 		return sbx_report(s, d, "loading the filter");
-	/* stack: env, ret */
+	/* stack: env, ret; call shape(ret, env) */
 	push_tebiki(s);
 	lua_getfield(s->L, -1, "shape");
 	lua_remove(s->L, -2);
-	lua_insert(s->L, -3);
+	lua_pushvalue(s->L, -2);
+	lua_pushvalue(s->L, -4);
 	if (sbx_pcall(s, 2, 2) != LUA_OK)
 		return sbx_report(s, d, "loading the filter");
 	f->hooks_ref = luaL_ref(s->L, LUA_REGISTRYINDEX);
 	f->filters_ref = luaL_ref(s->L, LUA_REGISTRYINDEX);
+	lua_settop(s->L, 0);
 	return 0;
 }
 
@@ -381,6 +383,7 @@ collect_run(lua_State *L)
 	push_hook(c->f, "collect");
 	push_page(c->f->s, &site->pages[c->page], site->data[c->page]);
 	page = lua_gettop(L);
+	lua_pushvalue(L, page - 1);
 	lua_pushvalue(L, page);
 	lua_call(L, 1, 0);
 	lua_getfield(L, page, "data");
@@ -403,11 +406,12 @@ link_run(lua_State *L)
 	struct sbx *s = c->f->s;
 	struct value **nd, *sd;
 	size_t i;
-	int pages, raw, st, tb;
+	int pages, raw, st, tb, fn;
 
 	push_tebiki(s);
 	tb = lua_gettop(L);
 	push_hook(c->f, "link");
+	fn = lua_gettop(L);
 	lua_createtable(L, (int)site->npages, 0);
 	pages = lua_gettop(L);
 	for (i = 0; i < site->npages; i++) {
@@ -438,6 +442,7 @@ link_run(lua_State *L)
 	lua_pushlightuserdata(L, site);
 	lua_pushcclosure(L, l_site_add_page, 1);
 	lua_setfield(L, st, "add_page");
+	lua_pushvalue(L, fn);
 	lua_pushvalue(L, st);
 	lua_call(L, 1, 0);
 	/* read back; convert everything before replacing anything */

@@ -303,12 +303,7 @@ run(struct fx *fx, const char *dir, int nthreads, struct result *r)
 		fp = xreallocarray(fp, r->n + na, sizeof(*fp));
 		for (k = 0; k < na; k++) {
 			struct pg *p = &r->pages[r->n + k];
-			struct buf txt = BUF_INIT;
-
-			buf_puts(&txt, "---\n---\n");
-			buf_puts(&txt, added[k].markdown);
-			page_load(p, added[k].path, txt.ptr, &d);
-			buf_release(&txt);
+			page_load(p, added[k].path, added[k].markdown, &d);
 			val_unref(p->meta);
 			p->meta = val_ref(added[k].meta);
 			free(p->type);
