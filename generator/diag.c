@@ -177,7 +177,8 @@ diag_flush(struct diag *d, FILE *f, enum diag_format fmt)
 	size_t i;
 
 	pthread_mutex_lock(&d->lock);
-	qsort(d->msgs, d->n, sizeof(*d->msgs), msgcmp);
+	if (d->n > 0)
+		qsort(d->msgs, d->n, sizeof(*d->msgs), msgcmp);
 	for (i = 0; i < d->n; i++) {
 		m = &d->msgs[i];
 		if (fmt == DIAG_JSON) {

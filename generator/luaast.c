@@ -1090,7 +1090,11 @@ build_row(lua_State *L, struct ast_build *b, int row, cmark_node *tbl,
 	cells = lua_gettop(L);
 	n = (lua_Integer)lua_rawlen(L, cells);
 	for (i = 1; i <= n; i++) {
-		cell = new_ext_node(CMARK_NODE_TABLE_CELL, "table");
+		/* not cmark_node_new_with_ext: the extension would allocate
+		 * per-cell data it never frees; the renderer does not need it */
+		cell = cmark_node_new(CMARK_NODE_TABLE_CELL);
+		cmark_node_set_syntax_extension(cell,
+		    cmark_find_syntax_extension("table"));
 		attach(r, cell);
 		lua_rawgeti(L, cells, i);
 		if (lua_getfield(L, -1, "contents") == LUA_TTABLE) {
@@ -1167,7 +1171,7 @@ build_table(lua_State *L, struct ast_build *b, int el, cmark_node *parent,
 	lua_pop(L, 1);
 	cmark_gfm_extensions_set_table_columns(tbl, (uint16_t)n);
 	cmark_gfm_extensions_set_table_alignments(tbl, (uint16_t)n, al);
-	/* the extension keeps `al` (and frees it with the node) */
+	free(al);	/* the extension copied it */
 	if (lua_getfield(L, el, "head") == LUA_TTABLE &&
 	    lua_getfield(L, -1, "rows") == LUA_TTABLE)
 		build_rows(L, b, lua_gettop(L), tbl, 1, depth);
@@ -1673,7 +1677,8 @@ to_value(lua_State *L, int idx, int depth)
 		nk++;
 		lua_pop(L, 1);
 	}
-	qsort(keys, nk, sizeof(*keys), keycmp);
+	if (nk > 0)
+		qsort(keys, nk, sizeof(*keys), keycmp);
 	if (islist) {
 		for (i = 0; i < nk; i++)
 			if (keys[i].num != (lua_Integer)i + 1)

@@ -150,8 +150,12 @@ page_load(struct pg *p, const char *path, const char *text, struct diag *d)
 	v = val_get(p->meta, "title");
 	p->title = xstrdup(v && val_cstr(v) ? val_cstr(v) : "");
 	p->url = xstrdup(path + (strncmp(path, "content/", 8) == 0 ? 8 : 0));
-	if (util_has_suffix(p->url, ".md"))
-		strcpy(p->url + strlen(p->url) - 3, ".html");
+	if (util_has_suffix(p->url, ".md")) {
+		p->url[strlen(p->url) - 3] = '\0';
+		slash = p->url;
+		p->url = xasprintf("%s.html", slash);
+		free(slash);
+	}
 	return 0;
 }
 
