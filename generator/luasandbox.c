@@ -393,6 +393,23 @@ l_text_reverse(lua_State *L)
 	return 1;
 }
 
+/* _TEBIKI.where(f): "filters/x.lua:12", where the Lua function f is
+ * defined (used in messages about what a filter function returned). */
+static int
+l_where(lua_State *L)
+{
+	lua_Debug ar;
+
+	luaL_checktype(L, 1, LUA_TFUNCTION);
+	lua_pushvalue(L, 1);
+	if (!lua_getinfo(L, ">S", &ar) || ar.linedefined <= 0) {
+		lua_pushliteral(L, "?");
+		return 1;
+	}
+	lua_pushfstring(L, "%s:%d", ar.short_src, ar.linedefined);
+	return 1;
+}
+
 static const luaL_Reg text_fns[] = {
 	{ "lower", l_text_lower },
 	{ "upper", l_text_upper },
@@ -475,6 +492,8 @@ setup(lua_State *L)
 	lua_setglobal(L, "spairs");
 	lua_getfield(L, -1, "rawset");
 	lua_setglobal(L, "rawset");
+	lua_pushcfunction(L, l_where);
+	lua_setfield(L, -2, "where");
 	lua_pop(L, 1);
 	lua_pushliteral(L, "html");
 	lua_setglobal(L, "FORMAT");

@@ -160,7 +160,6 @@ local function mkattr(id, classes, attributes)
 			elseif type(k) == "string" then attributes[k] = tostring(v)
 			end
 		end
-		tsort(classes)
 	end
 	local attrs = {}
 	if type(attributes) == "table" then
@@ -455,10 +454,14 @@ local function class_of(el)
 end
 
 -- normalises a callback result into a list of elements of class `cls`
-local function splice_result(r, cls, fname)
+local function splice_result(r, cls, fname, f)
 	local what = cls == "Inline" and
 	    "Inline, list of Inlines, or string expected" or
 	    "Block, list of Blocks, or string expected"
+	if f and _TEBIKI.where then
+		-- "filters/x.lua:12: Para returned ..." (where f is defined)
+		fname = _TEBIKI.where(f) .. ": " .. fname
+	end
 	if type(r) == "string" then
 		if cls == "Inline" then return text_inlines(r) end
 		return blocks(r)
@@ -561,7 +564,7 @@ local function walk_tw(list, kind, p)
 				out[#out + 1] = el
 			else
 				CHANGED, touched = true, true
-				for _, x in ipairs(splice_result(r, cls, rawget(el, "tag"))) do
+				for _, x in ipairs(splice_result(r, cls, rawget(el, "tag"), f)) do
 					out[#out + 1] = x
 				end
 			end
@@ -584,7 +587,7 @@ local function walk_tw(list, kind, p)
 				    " must return a list or nil", 0)
 			end
 			CHANGED = true
-			res = mklist(splice_result(r, cls, cls .. "s"))
+			res = mklist(splice_result(r, cls, cls .. "s", p.lfn))
 		end
 	end
 	return res
@@ -598,7 +601,7 @@ local function walk_td(list, kind, F)
 		local r, stop = lfn(list)
 		if r ~= nil then
 			CHANGED = true
-			list = mklist(splice_result(r, cls, cls .. "s"))
+			list = mklist(splice_result(r, cls, cls .. "s", lfn))
 		end
 		if stop == false then return list end
 	end
@@ -612,7 +615,7 @@ local function walk_td(list, kind, F)
 			local r, stop = f(el)
 			if r ~= nil then
 				CHANGED, touched = true, true
-				items_ = splice_result(r, cls, rawget(el, "tag"))
+				items_ = splice_result(r, cls, rawget(el, "tag"), f)
 			end
 			if stop == false then descend = false end
 		end

@@ -1,7 +1,7 @@
 /*
  * filter_bench: milliseconds per page for parse + render without filters,
- * with a filter that has no element functions (no conversion), with an
- * identity element filter (conversion to Lua, nothing changed, the cmark
+ * with a filter that has no element functions (no conversion), with a
+ * Pandoc function only (conversion, no walk), with an identity element filter (conversion to Lua, nothing changed, the cmark
  * tree is kept) and with a filter that returns every Str (full round trip).
  *
  *   filter_bench [pages]        (default 200 pages of ~6 KiB)
@@ -103,13 +103,15 @@ main(int argc, char **argv)
 {
 	struct buf text = BUF_INIT;
 	int n = argc > 1 ? atoi(argv[1]) : 200;
-	double base, meta, ident, trip;
+	double base, meta, conv, ident, trip;
 
 	md_init();
 	page_text(&text);
 	base = bench(NULL, n, text.ptr, text.len);
 	meta = bench("return { template = function(p) return {} end }", n,
 	    text.ptr, text.len);
+	conv = bench("return {{ Pandoc = function(d) end }}", n, text.ptr,
+	    text.len);
 	ident = bench("return {{ Str = function(s) end }}", n, text.ptr,
 	    text.len);
 	trip = bench("return {{ Str = function(s) return s end }}", n,
@@ -117,6 +119,7 @@ main(int argc, char **argv)
 	printf("page: %zu bytes, %d pages\n", text.len, n);
 	printf("no filter:              %.3f ms/page\n", base);
 	printf("no element functions:   %.3f ms/page\n", meta);
+	printf("conversion only:        %.3f ms/page\n", conv);
 	printf("identity (Str -> nil):  %.3f ms/page\n", ident);
 	printf("round trip (Str -> s):  %.3f ms/page\n", trip);
 	buf_release(&text);
