@@ -160,22 +160,33 @@ push_page(struct sbx *s, const struct flt_page *p, const struct value *data)
 	lua_remove(L, tb);
 }
 
-/* Loads a filter file into a new state; with `site`, runs it once and keeps
- * its filters and hooks.  NULL after reporting. */
+/* Loads filter file i into a new state (compiled, not run).  0, or -1
+ * after reporting. */
 static int
-ffile_open(struct ffile *f, const struct flt_opts *o, size_t i, int site,
+ffile_open(struct ffile *f, const struct flt_opts *o, size_t i,
     struct diag *d)
 {
-	struct sbx *s;
-
 	f->filters_ref = LUA_NOREF;
 	f->hooks_ref = LUA_NOREF;
-	f->s = s = sbx_new(o->files[i].path, o->files[i].display, o->site_dir,
+	f->s = sbx_new(o->files[i].path, o->files[i].display, o->site_dir,
 	    o->instr_budget, o->mem_cap, d);
-	if (s == NULL)
-		return -1;
-	if (!site)
-		return 0;
+	return f->s ? 0 : -1;
+}
+
+static int worker_init(lua_State *);
+
+/* Site contexts: sets SITE (read-only, `pre`), runs the file once in a
+ * long-lived environment and keeps its filters and hooks.  0, or -1 after
+ * reporting. */
+static int
+ffile_load(struct ffile *f, const struct value *pre, struct diag *d)
+{
+	struct sbx *s = f->s;
+
+	lua_pushcfunction(s->L, worker_init);
+	lua_pushlightuserdata(s->L, (void *)pre);
+	if (sbx_pcall(s, 1, 0) != LUA_OK)
+		return sbx_report(s, d, "loading the filter");
 	sbx_push_env(s, 1);
 	if (sbx_run_chunk(s, -1) != LUA_OK)
 		return sbx_report(s, d, "loading the filter");
@@ -199,7 +210,10 @@ push_hook(struct ffile *f, const char *name)
 {
 	lua_State *L = f->s->L;
 
-	lua_rawgeti(L, LUA_REGISTRYINDEX, f->hooks_ref);
+	if (lua_rawgeti(L, LUA_REGISTRYINDEX, f->hooks_ref) != LUA_TTABLE) {
+		lua_pop(L, 1);
+		return 0;
+	}
 	if (lua_getfield(L, -1, name) != LUA_TFUNCTION) {
 		lua_pop(L, 2);
 		return 0;
@@ -223,7 +237,7 @@ flt_site_new(const struct flt_opts *o, struct diag *d)
 	site->nff = o->nfiles;
 	site->site_data = val_map();
 	for (i = 0; i < o->nfiles; i++)
-		if (ffile_open(&site->ff[i], o, i, 1, d) == -1)
+		if (ffile_open(&site->ff[i], o, i, d) == -1)
 			rc = -1;
 	if (rc == -1) {
 		flt_site_free(site);
@@ -397,6 +411,21 @@ collect_run(lua_State *L)
 	return 0;
 }
 
+/* 1 for the site keys tebiki itself defines (extra values cannot shadow
+ * them). */
+static int
+reserved_key(const char *k)
+{
+	static const char *const keys[] = { "pages", "data", "by_id",
+	    "by_type", "by_path", "warn", "error", "add_page", NULL };
+	size_t i;
+
+	for (i = 0; keys[i]; i++)
+		if (strcmp(k, keys[i]) == 0)
+			return 1;
+	return 0;
+}
+
 /* Protected: link(site); stores every page.data and site.data. */
 static int
 link_run(lua_State *L)
@@ -428,6 +457,8 @@ link_run(lua_State *L)
 	st = lua_gettop(L);
 	if (site->extra && site->extra->kind == VAL_MAP) {
 		for (i = 0; i < site->extra->n; i++) {
+			if (reserved_key(site->extra->keys[i]->str))
+				continue;
 			ast_push_value(L, tb, site->extra->items[i]);
 			call_tebiki(s, "freeze", 1, 1);
 			lua_setfield(L, st, site->extra->keys[i]->str);
@@ -559,8 +590,7 @@ freeze_site(struct flt_site *site)
 	val_set(root, "data", val_ref(site->site_data));
 	if (site->extra && site->extra->kind == VAL_MAP)
 		for (i = 0; i < site->extra->n; i++)
-			if (strcmp(site->extra->keys[i]->str, "pages") != 0 &&
-			    strcmp(site->extra->keys[i]->str, "data") != 0)
+			if (!reserved_key(site->extra->keys[i]->str))
 				val_set(root, site->extra->keys[i]->str,
 				    val_ref(site->extra->items[i]));
 	site->frozen = root;
@@ -581,6 +611,15 @@ flt_site_run(struct flt_site *site, const struct flt_page *pages, size_t n,
 	site->data = xcalloc(n + 1, sizeof(*site->data));
 	for (i = 0; i < n; i++)
 		site->data[i] = val_map();
+	/* run every file once, with a read-only SITE without page data */
+	freeze_site(site);
+	for (k = 0; k < site->nff; k++)
+		if (ffile_load(&site->ff[k], site->frozen, d) == -1)
+			site->failed = 1;
+	val_unref(site->frozen);
+	site->frozen = NULL;
+	if (site->failed)
+		goto out;
 	site->phase = PH_COLLECT;
 	for (k = 0; k < site->nff; k++) {
 		if (!push_hook(&site->ff[k], "collect"))
@@ -606,6 +645,7 @@ flt_site_run(struct flt_site *site, const struct flt_page *pages, size_t n,
 		site_call(site, &site->ff[k], link_run, &c,
 		    "running link(site)");
 	}
+out:
 	site->phase = PH_DONE;
 	site->data = xreallocarray(site->data, n + site->nadded + 1,
 	    sizeof(*site->data));
@@ -709,7 +749,7 @@ flt_worker_new(const struct flt_opts *o, const struct value *frozen,
 	w->ff = xcalloc(o->nfiles ? o->nfiles : 1, sizeof(*w->ff));
 	w->nff = o->nfiles;
 	for (i = 0; i < o->nfiles; i++) {
-		if (ffile_open(&w->ff[i], o, i, 0, d) == -1) {
+		if (ffile_open(&w->ff[i], o, i, d) == -1) {
 			rc = -1;
 			continue;
 		}
