@@ -801,6 +801,8 @@ page_run(lua_State *L)
 
 	push_tebiki(s);
 	tb = lua_gettop(L);
+	lua_pushinteger(L, 0);
+	lua_setfield(L, tb, "line");
 	/* fresh, reproducible state for every page */
 	lua_getglobal(L, "math");
 	lua_getfield(L, -1, "randomseed");
@@ -862,6 +864,22 @@ page_run(lua_State *L)
 	return 0;
 }
 
+/* The file line of the block being filtered when the error happened, or 0
+ * (read from _TEBIKI.line; the error message is on top and stays). */
+static int
+body_line(struct sbx *s, const struct flt_page *page)
+{
+	lua_Integer ln;
+
+	push_tebiki(s);
+	lua_getfield(s->L, -1, "line");
+	ln = lua_isinteger(s->L, -1) ? lua_tointeger(s->L, -1) : 0;
+	lua_pop(s->L, 2);
+	if (ln <= 0 || ln > 100000000)
+		return 0;
+	return (int)ln + (page->body_line > 0 ? page->body_line - 1 : 0);
+}
+
 int
 flt_worker_page(struct flt_worker *w, const struct flt_page *page,
     size_t page_index, cmark_node **doc, struct value **tmpl,
@@ -871,7 +889,7 @@ flt_worker_page(struct flt_worker *w, const struct flt_page *page,
 	struct md_doc tmp;
 	char *what;
 	size_t i;
-	int rc = 0;
+	int rc = 0, line;
 
 	*tmpl = NULL;
 	for (i = 0; i < w->nff; i++) {
@@ -888,7 +906,10 @@ flt_worker_page(struct flt_worker *w, const struct flt_page *page,
 		lua_pushcfunction(c.f->s->L, page_run);
 		lua_pushlightuserdata(c.f->s->L, &c);
 		if (sbx_pcall(c.f->s, 1, 0) != LUA_OK) {
-			what = xasprintf("filtering %s", page->path);
+			line = body_line(c.f->s, page);
+			what = line > 0 ? xasprintf("filtering %s:%d",
+			    page->path, line) : xasprintf("filtering %s",
+			    page->path);
 			rc = sbx_report(c.f->s, d, what);
 			free(what);
 			if (c.b.root)

@@ -17,7 +17,8 @@
  * Every filter file gets its own sandboxed Lua state (luasandbox.h) per
  * site and per worker.  Element filters run after md_assign_ids() and before
  * md_render(); an unchanged document keeps its cmark tree.  Errors are
- * reported as `filters/x.lua:12: message (while filtering content/y.md)`.
+ * reported as `filters/x.lua:12: message (while filtering content/y.md:7)`
+ * (the page line is that of the block being filtered, when known).
  */
 #ifndef FILTER_H
 #define FILTER_H

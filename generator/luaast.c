@@ -505,9 +505,16 @@ push_blocks(lua_State *L, int mt, cmark_node *n, int depth)
 
 	newlist(L, mt);
 	t = lua_gettop(L);
-	for (; n; n = cmark_node_next(n))
-		if (push_block(L, mt, n, depth))
-			append(L, t);
+	for (; n; n = cmark_node_next(n)) {
+		if (!push_block(L, mt, n, depth))
+			continue;
+		/* body line, for messages */
+		if (cmark_node_get_start_line(n) > 0) {
+			lua_pushinteger(L, cmark_node_get_start_line(n));
+			lua_setfield(L, -2, "_line");
+		}
+		append(L, t);
+	}
 }
 
 void

@@ -554,7 +554,10 @@ local function walk_tw(list, kind, p)
 	for i = 1, #list do
 		local el = list[i]
 		if type(el) == "table" then
+			local ln = rawget(el, "_line")
+			if ln then _TEBIKI.line = ln end
 			each_child(el, function(l, k) return walk_tw(l, k, p) end)
+			if ln then _TEBIKI.line = ln end
 		end
 		local f = p.cls == cls and p.fns and type(el) == "table" and
 		    (p.fns[rawget(el, "tag")] or p.fns[cls])
@@ -609,6 +612,8 @@ local function walk_td(list, kind, F)
 	local touched = false
 	for i = 1, #list do
 		local el = list[i]
+		local ln = type(el) == "table" and rawget(el, "_line")
+		if ln then _TEBIKI.line = ln end
 		local f = type(el) == "table" and (F[rawget(el, "tag")] or F[cls])
 		local items_, descend = { el }, true
 		if f then

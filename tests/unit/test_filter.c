@@ -97,7 +97,7 @@ expect_fail(const char *lua, const char *want, long budget, size_t mem)
 	OK(rc == -1, "filter should fail: %s", lua);
 	OK(out && strstr(out, want) != NULL, "message for %s:\n  got  %s\n"
 	    "  want ...%s...", lua, out ? out : "(null)", want);
-	OK(out && strstr(out, "(while filtering content/t.md)") != NULL,
+	OK(out && strstr(out, "(while filtering content/t.md") != NULL,
 	    "message names the page: %s", out ? out : "(null)");
 	OK(secs < 10.0, "%s took %.1f s", lua, secs);
 	free(out);
