@@ -114,6 +114,91 @@ expect_html(const char *lua, const char *want)
 	free(out);
 }
 
+/* The C API of the site phases: data, frozen site, added pages. */
+static void
+test_site_api(void)
+{
+	static const char lua[] =
+	    "return {\n"
+	    "  collect = function(page) page.data.n = #page.doc.blocks\n"
+	    "    page.data.t = page.meta.tags end,\n"
+	    "  link = function(site)\n"
+	    "    site.data.count = #site.pages\n"
+	    "    site.pages[1].data.seen = site.config.name\n"
+	    "    site.add_page{ path = 'content/x.md', title = 'X',\n"
+	    "      markdown = '# X', meta = { k = 1.5 } }\n"
+	    "  end }\n";
+	struct flt_file f;
+	struct flt_opts o;
+	struct flt_page p;
+	struct flt_site *site;
+	const struct flt_added *added;
+	struct value *meta, *extra;
+	struct md_doc doc;
+	struct diag d;
+	struct buf j = BUF_INIT;
+	char *path;
+
+	path = util_path_join(dir, "filters/site.lua");
+	util_write_file(path, lua, strlen(lua));
+	memset(&o, 0, sizeof(o));
+	f.path = path;
+	f.display = "filters/site.lua";
+	o.site_dir = dir;
+	o.files = &f;
+	o.nfiles = 1;
+	diag_init(&d);
+	md_parse(&doc, "a\n\nb\n", 6, 0);
+	meta = val_map();
+	val_set(meta, "tags", val_list());
+	val_push(val_get(meta, "tags"), val_str("x"));
+	extra = val_map();
+	val_set(extra, "config", val_map());
+	val_set(val_get(extra, "config"), "name", val_str("handbook"));
+	memset(&p, 0, sizeof(p));
+	p.path = "content/a.md";
+	p.id = "a";
+	p.type = "policy";
+	p.title = "A";
+	p.url = "a.html";
+	p.meta = meta;
+	p.doc = doc.root;
+	site = flt_site_new(&o, &d);
+	OK(site != NULL, "site");
+	if (site) {
+		INT_EQ(flt_site_run(site, &p, 1, extra, &d), 0, "site run");
+		val_to_json(flt_page_data(site, 0), &j);
+		STR_EQ(j.ptr, "{\"n\":2,\"seen\":\"handbook\",\"t\":[\"x\"]}",
+		    "page data");
+		OK(flt_page_data(site, 2) == NULL, "out of range");
+		INT_EQ(flt_site_added(site, &added), 1, "added");
+		STR_EQ(added[0].path, "content/x.md", "added path");
+		STR_EQ(added[0].type, "page", "added type");
+		STR_EQ(added[0].markdown, "# X", "added markdown");
+		buf_reset(&j);
+		val_to_json(added[0].meta, &j);
+		STR_EQ(j.ptr, "{\"k\":1.5}", "added meta");
+		buf_reset(&j);
+		val_to_json(val_get(flt_site_frozen(site), "data"), &j);
+		STR_EQ(j.ptr, "{\"count\":1}", "site data");
+		buf_reset(&j);
+		val_to_json(val_path(flt_site_frozen(site), "pages"), &j);
+		OK(strstr(j.ptr, "\"url\":\"x.html\"") != NULL &&
+		    strstr(j.ptr, "\"type\":\"policy\"") != NULL,
+		    "frozen pages: %s", j.ptr);
+		OK(val_path(flt_site_frozen(site), "config.name") != NULL,
+		    "extra in frozen site");
+	}
+	flt_site_free(site);
+	buf_release(&j);
+	val_unref(meta);
+	val_unref(extra);
+	md_release(&doc);
+	diag_flush(&d, stderr, DIAG_TEXT);
+	diag_release(&d);
+	free(path);
+}
+
 int
 main(void)
 {
@@ -177,6 +262,7 @@ main(void)
 	    "function(s) if s.text == 'hello' then return tostring(r == "
 	    "math.random and 0 or r > 0) end end }}",
 	    "<p>true <em>world</em></p>\n");
+	test_site_api();
 	util_rmtree(dir);
 	return DONE();
 }
