@@ -257,11 +257,17 @@ static int
 report(lua_State *L, int error)
 {
 	struct flt_site *site = site_of(L);
-	const char *msg = luaL_checkstring(L, 2), *path = NULL;
+	const char *msg, *path = NULL;
 	lua_Debug ar;
 	const char *src = "?";
 	int line = 0;
 
+	/* site.warn("message") without a page works too */
+	if (lua_type(L, 1) == LUA_TSTRING && lua_isnoneornil(L, 2)) {
+		lua_pushnil(L);
+		lua_insert(L, 1);
+	}
+	msg = luaL_checkstring(L, 2);
 	if (lua_getstack(L, 1, &ar) && lua_getinfo(L, "Sl", &ar)) {
 		src = ar.short_src;
 		line = ar.currentline > 0 ? ar.currentline : 0;
@@ -357,7 +363,12 @@ l_site_add_page(lua_State *L)
 	lua_getallocf(L, &ud);
 	s = ud;
 	lua_getfield(L, 1, "meta");
-	lua_getfield(L, 1, "path");
+	/* the only step that may raise (a table containing itself) */
+	a.meta = lua_istable(L, -1) ? lua_to_value(s, -1) : val_map();
+	if (a.meta->kind != VAL_MAP) {
+		val_unref(a.meta);
+		a.meta = val_map();
+	}
 	a.path = opt_field(L, "path");
 	a.type = opt_field(L, "type");
 	a.title = opt_field(L, "title");
@@ -368,11 +379,6 @@ l_site_add_page(lua_State *L)
 		a.title = xstrdup("");
 	if (a.markdown == NULL)
 		a.markdown = xstrdup("");
-	a.meta = lua_istable(L, -2) ? lua_to_value(s, -2) : val_map();
-	if (a.meta->kind != VAL_MAP) {
-		val_unref(a.meta);
-		a.meta = val_map();
-	}
 	site->added = xreallocarray(site->added, site->nadded + 1,
 	    sizeof(*site->added));
 	site->added[site->nadded++] = a;

@@ -1708,13 +1708,8 @@ to_value(lua_State *L, int idx, int depth)
 				    (long long)keys[i].num);
 				lua_rawgeti(L, idx, keys[i].num);
 			} else {
-				if (keys[i].str[0] == '_' &&
-				    keys[i].str[1] != '\0' &&
-				    strcmp(keys[i].str, "_") != 0 &&
-				    0)
-					continue;
-				snprintf(numbuf, sizeof(numbuf), "%s", "");
-				lua_getfield(L, idx, keys[i].str);
+				lua_pushstring(L, keys[i].str);
+				lua_rawget(L, idx);
 			}
 			val_set(v, keys[i].isnum ? numbuf : keys[i].str,
 			    to_value(L, -1, depth + 1));
