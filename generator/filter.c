@@ -59,6 +59,7 @@ struct flt_worker {
 /* ------------------------------------------------------------------ */
 /* helpers                                                             */
 
+/* Pushes the _TEBIKI table of a state. */
 static void
 push_tebiki(struct sbx *s)
 {
@@ -225,6 +226,7 @@ push_hook(struct ffile *f, const char *name)
 /* ------------------------------------------------------------------ */
 /* site                                                                */
 
+/* See filter.h. */
 struct flt_site *
 flt_site_new(const struct flt_opts *o, struct diag *d)
 {
@@ -246,6 +248,7 @@ flt_site_new(const struct flt_opts *o, struct diag *d)
 	return site;
 }
 
+/* The site of a site.* closure (upvalue 1). */
 static struct flt_site *
 site_of(lua_State *L)
 {
@@ -292,12 +295,14 @@ report(lua_State *L, int error)
 	return 0;
 }
 
+/* site.warn(page|nil, msg) */
 static int
 l_site_warn(lua_State *L)
 {
 	return report(L, 0);
 }
 
+/* site.error(page|nil, msg): reported, fails the build. */
 static int
 l_site_error(lua_State *L)
 {
@@ -548,6 +553,7 @@ added_id(const char *path)
 	return dot ? xstrndup(base, (size_t)(dot - base)) : xstrdup(base);
 }
 
+/* A new string value, "" for NULL. */
 static struct value *
 str_or_empty(const char *s)
 {
@@ -602,6 +608,7 @@ freeze_site(struct flt_site *site)
 	site->frozen = root;
 }
 
+/* See filter.h. */
 int
 flt_site_run(struct flt_site *site, const struct flt_page *pages, size_t n,
     const struct value *extra, struct diag *d)
@@ -663,12 +670,14 @@ out:
 	return site->failed ? -1 : 0;
 }
 
+/* See filter.h. */
 struct value *
 flt_site_frozen(struct flt_site *site)
 {
 	return site->frozen;
 }
 
+/* See filter.h. */
 const struct value *
 flt_page_data(struct flt_site *site, size_t i)
 {
@@ -677,6 +686,7 @@ flt_page_data(struct flt_site *site, size_t i)
 	return site->data[i];
 }
 
+/* See filter.h. */
 size_t
 flt_site_added(struct flt_site *site, const struct flt_added **out)
 {
@@ -684,6 +694,7 @@ flt_site_added(struct flt_site *site, const struct flt_added **out)
 	return site->nadded;
 }
 
+/* Closes the states of n filter files and frees the array. */
 static void
 ffiles_free(struct ffile *ff, size_t n)
 {
@@ -694,6 +705,7 @@ ffiles_free(struct ffile *ff, size_t n)
 	free(ff);
 }
 
+/* See filter.h. */
 void
 flt_site_free(struct flt_site *site)
 {
@@ -743,6 +755,7 @@ worker_init(lua_State *L)
 	return 0;
 }
 
+/* See filter.h. */
 struct flt_worker *
 flt_worker_new(const struct flt_opts *o, const struct value *frozen,
     struct diag *d)
@@ -886,6 +899,7 @@ body_line(struct sbx *s, const struct flt_page *page)
 	return (int)ln + (page->body_line > 0 ? page->body_line - 1 : 0);
 }
 
+/* See filter.h. */
 int
 flt_worker_page(struct flt_worker *w, const struct flt_page *page,
     size_t page_index, cmark_node **doc, struct value **tmpl,
@@ -941,6 +955,7 @@ flt_worker_page(struct flt_worker *w, const struct flt_page *page,
 	return rc;
 }
 
+/* See filter.h. */
 void
 flt_worker_free(struct flt_worker *w)
 {

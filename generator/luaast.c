@@ -60,6 +60,7 @@ append(lua_State *L, int t)
 	lua_rawseti(L, t, (lua_Integer)lua_rawlen(L, t) + 1);
 }
 
+/* Sets string field `key` of the table on top ("" for NULL). */
 static void
 setstr(lua_State *L, const char *key, const char *s)
 {
@@ -235,6 +236,7 @@ push_inlines(lua_State *L, int mt, cmark_node *n, int depth)
 	}
 }
 
+/* pandoc's name of a cmark-gfm column alignment. */
 static const char *
 align_name(uint8_t a)
 {
@@ -517,6 +519,7 @@ push_blocks(lua_State *L, int mt, cmark_node *n, int depth)
 	}
 }
 
+/* See luaast.h. */
 void
 ast_push_doc(lua_State *L, int tebiki, cmark_node *root)
 {
@@ -578,6 +581,7 @@ fstr_or_null(lua_State *L, int t, const char *k)
 	return s;
 }
 
+/* The tag of the element at `t`, or NULL when it is not one. */
 static const char *
 tag_of(lua_State *L, int t)
 {
@@ -586,6 +590,7 @@ tag_of(lua_State *L, int t)
 	return fstr_or_null(L, t, "tag");
 }
 
+/* Counts bytes emitted into the tree; raises past the output cap. */
 static void
 charge(lua_State *L, struct ast_build *b, size_t n)
 {
@@ -623,6 +628,7 @@ add(cmark_node *parent, cmark_node_type type)
 	return n;
 }
 
+/* Appends a custom block/inline with enter/exit HTML (copied). */
 static cmark_node *
 add_custom(lua_State *L, struct ast_build *b, cmark_node *parent, int block,
     const char *enter, const char *exit)
@@ -780,6 +786,7 @@ inlines_field(lua_State *L, struct ast_build *b, int t, const char *k,
 	lua_pop(L, 1);
 }
 
+/* Builds the block list in field `k` of table `t` into `parent`. */
 static void
 blocks_field(lua_State *L, struct ast_build *b, int t, const char *k,
     cmark_node *parent, int depth)
@@ -814,6 +821,7 @@ wrap_inline(lua_State *L, struct ast_build *b, int el, cmark_node *parent,
 	inlines_field(L, b, el, field, n, depth);
 }
 
+/* The footnote being built under `label`, or NULL. */
 static struct ast_fn *
 footnote(struct ast_build *b, const char *label)
 {
@@ -860,6 +868,8 @@ build_note(lua_State *L, struct ast_build *b, int el, cmark_node *parent,
 	ref->parent_footnote_def = fn->def;
 }
 
+/* Builds one non-text inline element at `el` into `parent`;
+ * escaped raw HTML is appended to `text` instead. */
 static void
 build_inline(lua_State *L, struct ast_build *b, int el, const char *tag,
     cmark_node *parent, struct buf *text, int depth)
@@ -991,6 +1001,7 @@ build_inline(lua_State *L, struct ast_build *b, int el, const char *tag,
 #undef o
 }
 
+/* Builds an inline list, joining Str/Space runs into text nodes. */
 static void
 build_inlines(lua_State *L, struct ast_build *b, int list, cmark_node *parent,
     int depth)
@@ -1071,6 +1082,7 @@ take_task(lua_State *L, int blk, int *checked)
 	return r;
 }
 
+/* A new node owned by a syntax extension. */
 static cmark_node *
 new_ext_node(cmark_node_type ty, const char *extname)
 {
@@ -1126,6 +1138,7 @@ build_row(lua_State *L, struct ast_build *b, int row, cmark_node *tbl,
 	lua_pop(L, 1);
 }
 
+/* cmark-gfm's alignment byte for a pandoc alignment name. */
 static uint8_t
 align_code(const char *s)
 {
@@ -1138,6 +1151,7 @@ align_code(const char *s)
 	return 0;
 }
 
+/* Builds the Row list at `rows` into the table node. */
 static void
 build_rows(lua_State *L, struct ast_build *b, int rows, cmark_node *tbl,
     int header, int depth)
@@ -1152,6 +1166,8 @@ build_rows(lua_State *L, struct ast_build *b, int rows, cmark_node *tbl,
 	}
 }
 
+/* Builds a pandoc Table as a cmark-gfm table (head rows, then
+ * every body, then the foot rows). */
 static void
 build_table(lua_State *L, struct ast_build *b, int el, cmark_node *parent,
     int depth)
@@ -1238,6 +1254,7 @@ list_paras(lua_State *L, int items)
 	return r;
 }
 
+/* Builds a BulletList/OrderedList; task markers become task items. */
 static void
 build_list(lua_State *L, struct ast_build *b, int el, const char *tag,
     cmark_node *parent, int depth)
@@ -1492,6 +1509,7 @@ build_block(lua_State *L, struct ast_build *b, int el, const char *tag,
 #undef o
 }
 
+/* Builds a block list into `parent` (see build_block for `inlist`). */
 static void
 build_blocks(lua_State *L, struct ast_build *b, int list, cmark_node *parent,
     int depth, int inlist)
@@ -1515,6 +1533,7 @@ build_blocks(lua_State *L, struct ast_build *b, int list, cmark_node *parent,
 	}
 }
 
+/* See luaast.h. */
 void
 ast_build_doc(lua_State *L, int idx, struct ast_build *b)
 {
@@ -1538,6 +1557,7 @@ ast_build_doc(lua_State *L, int idx, struct ast_build *b)
 	cmark_node_free(end);
 }
 
+/* See luaast.h. */
 void
 ast_build_release(struct ast_build *b)
 {
@@ -1560,6 +1580,7 @@ ast_build_release(struct ast_build *b)
 /* ------------------------------------------------------------------ */
 /* values                                                              */
 
+/* See luaast.h. */
 void
 ast_push_value(lua_State *L, int tebiki, const struct value *v)
 {
@@ -1614,6 +1635,7 @@ struct key {
 	const char	*str;
 };
 
+/* Orders table keys: integers ascending, then strings bytewise. */
 static int
 keycmp(const void *a, const void *b)
 {
@@ -1626,6 +1648,7 @@ keycmp(const void *a, const void *b)
 	return strcmp(x->str, y->str);
 }
 
+/* ast_to_value with a depth limit (null beyond it). */
 static struct value *
 to_value(lua_State *L, int idx, int depth)
 {
@@ -1720,6 +1743,7 @@ to_value(lua_State *L, int idx, int depth)
 	return v;
 }
 
+/* See luaast.h. */
 struct value *
 ast_to_value(lua_State *L, int idx)
 {

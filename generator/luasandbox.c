@@ -50,6 +50,7 @@ lalloc(void *ud, void *ptr, size_t osize, size_t nsize)
 	return p;
 }
 
+/* The sbx owning a state (the allocator's user data). */
 static struct sbx *
 get_sbx(lua_State *L)
 {
@@ -59,6 +60,7 @@ get_sbx(lua_State *L)
 	return ud;
 }
 
+/* Seconds since t0 (monotonic clock). */
 static double
 elapsed(const struct timespec *t0)
 {
@@ -312,12 +314,14 @@ map_cp(lua_State *L, utf8proc_int32_t (*f)(utf8proc_int32_t))
 	return 1;
 }
 
+/* pandoc.text.lower(s) */
 static int
 l_text_lower(lua_State *L)
 {
 	return map_cp(L, utf8proc_tolower);
 }
 
+/* pandoc.text.upper(s) */
 static int
 l_text_upper(lua_State *L)
 {
@@ -338,6 +342,7 @@ cp_offsets(const char *s, size_t len, size_t **offs)
 	return n;
 }
 
+/* pandoc.text.len(s): code points. */
 static int
 l_text_len(lua_State *L)
 {
@@ -377,6 +382,7 @@ l_text_sub(lua_State *L)
 	return 1;
 }
 
+/* pandoc.text.reverse(s) by code points. */
 static int
 l_text_reverse(lua_State *L)
 {
@@ -508,6 +514,7 @@ setup(lua_State *L)
 	return 0;
 }
 
+/* See luasandbox.h. */
 struct sbx *
 sbx_new(const char *path, const char *display, const char *site_dir,
     long budget, size_t mem_cap, struct diag *d)
@@ -557,6 +564,7 @@ fail:
 	return NULL;
 }
 
+/* See luasandbox.h. */
 void
 sbx_free(struct sbx *s)
 {
@@ -584,6 +592,7 @@ msgh(lua_State *L)
 	return 1;
 }
 
+/* See luasandbox.h. */
 int
 sbx_pcall(struct sbx *s, int nargs, int nresults)
 {
@@ -602,6 +611,7 @@ sbx_pcall(struct sbx *s, int nargs, int nresults)
 	return st;
 }
 
+/* See luasandbox.h. */
 void
 sbx_push_env(struct sbx *s, int current)
 {
@@ -618,6 +628,7 @@ sbx_push_env(struct sbx *s, int current)
 	}
 }
 
+/* See luasandbox.h. */
 int
 sbx_run_chunk(struct sbx *s, int env)
 {
@@ -630,6 +641,7 @@ sbx_run_chunk(struct sbx *s, int env)
 	return sbx_pcall(s, 0, 1);
 }
 
+/* See luasandbox.h. */
 int
 sbx_report(struct sbx *s, struct diag *d, const char *what)
 {
