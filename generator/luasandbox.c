@@ -501,6 +501,28 @@ setup(lua_State *L)
 	lua_pushcfunction(L, l_where);
 	lua_setfield(L, -2, "where");
 	lua_pop(L, 1);
+	/* require() of pandoc's own modules gives the built-ins */
+	lua_getfield(L, LUA_REGISTRYINDEX, LOADED_KEY);
+	lua_getglobal(L, "pandoc");
+	lua_pushvalue(L, -1);
+	lua_setfield(L, -3, "pandoc");
+	lua_getfield(L, -1, "List");
+	lua_setfield(L, -3, "pandoc.List");
+	lua_getfield(L, -1, "utils");
+	lua_setfield(L, -3, "pandoc.utils");
+	lua_getfield(L, -1, "text");
+	lua_pushvalue(L, -1);
+	lua_setfield(L, -4, "text");
+	lua_setfield(L, -3, "pandoc.text");
+	lua_pop(L, 2);
+	/* the string metatable cannot be fetched (and so not changed) */
+	lua_pushliteral(L, "");
+	if (lua_getmetatable(L, -1)) {
+		lua_pushliteral(L, "string");
+		lua_setfield(L, -2, "__metatable");
+		lua_pop(L, 1);
+	}
+	lua_pop(L, 1);
 	lua_pushliteral(L, "html");
 	lua_setglobal(L, "FORMAT");
 	lua_pushstring(L, s->display);

@@ -253,6 +253,11 @@ main(void)
 	    "return tostring(f()) .. ' ' .. math.floor(collectgarbage('count') "
 	    "* 0) .. os.date('!%Y', 0) end end }}",
 	    "<p>2 01970 <em>world</em></p>\n");
+	expect_fail("getmetatable('').__index.upper = nil",
+	    "field '__index'", 0, 0);
+	expect_html("local List = require('pandoc.List') local t = require"
+	    "('text') return {{ Str = function(s) return List{ t.upper(s.text) }"
+	    " end }}", "<p>HELLO <em>WORLD</em></p>\n");
 	expect_html("return {{ Emph = function(e) return e.content end }}",
 	    "<p>hello world</p>\n");
 	expect_html("", "<p>hello <em>world</em></p>\n");
