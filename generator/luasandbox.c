@@ -14,8 +14,10 @@
 
 #include "buf.h"
 #include "diag.h"
+#include "luaast.h"
 #include "luaprelude.h"
 #include "luasandbox.h"
+#include "markdown.h"
 #include "util.h"
 
 #define HOOK_EVERY	1000
@@ -416,6 +418,46 @@ l_where(lua_State *L)
 	return 1;
 }
 
+/* __gc of the parse held by pandoc.read (frees it after an error). */
+static int
+l_mddoc_gc(lua_State *L)
+{
+	md_release(lua_touserdata(L, 1));
+	return 0;
+}
+
+/* pandoc.read(markdown [, format]): a Pandoc document parsed by cmark-gfm
+ * the way pages are (heading ids included).  Only Markdown formats. */
+static int
+l_pandoc_read(lua_State *L)
+{
+	struct sbx *s = get_sbx(L);
+	size_t len;
+	const char *text = luaL_checklstring(L, 1, &len);
+	const char *fmt = luaL_optstring(L, 2, "gfm");
+	struct md_doc *doc;
+
+	if (lua_type(L, 2) == LUA_TTABLE)
+		fmt = "gfm";
+	if (strncmp(fmt, "gfm", 3) != 0 && strncmp(fmt, "commonmark", 10) &&
+	    strncmp(fmt, "markdown", 8) != 0)
+		return luaL_error(L, "pandoc.read: cannot read '%s' (only "
+		    "Markdown is supported)", fmt);
+	doc = lua_newuserdatauv(L, sizeof(*doc), 0);
+	memset(doc, 0, sizeof(*doc));
+	if (luaL_newmetatable(L, "tebiki.mddoc")) {
+		lua_pushcfunction(L, l_mddoc_gc);
+		lua_setfield(L, -2, "__gc");
+	}
+	lua_setmetatable(L, -2);
+	md_parse(doc, text, len, 1);
+	md_assign_ids(doc);
+	lua_rawgeti(L, LUA_REGISTRYINDEX, s->tebiki_ref);
+	ast_push_doc(L, lua_gettop(L), doc->root);
+	md_release(doc);
+	return 1;
+}
+
 static const luaL_Reg text_fns[] = {
 	{ "lower", l_text_lower },
 	{ "upper", l_text_upper },
@@ -492,6 +534,8 @@ setup(lua_State *L)
 	lua_call(L, 1, 1);
 	luaL_newlib(L, text_fns);
 	lua_setfield(L, -2, "text");
+	lua_pushcfunction(L, l_pandoc_read);
+	lua_setfield(L, -2, "read");
 	lua_setglobal(L, "pandoc");
 	lua_rawgeti(L, LUA_REGISTRYINDEX, s->tebiki_ref);
 	lua_getfield(L, -1, "spairs");

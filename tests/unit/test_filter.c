@@ -258,6 +258,13 @@ main(void)
 	expect_html("local List = require('pandoc.List') local t = require"
 	    "('text') return {{ Str = function(s) return List{ t.upper(s.text) }"
 	    " end }}", "<p>HELLO <em>WORLD</em></p>\n");
+	expect_html("return {{ Pandoc = function(d) local r = pandoc.read("
+	    "'## Read *me*\\n\\n| a |\\n|---|\\n| 1 |\\n') d.blocks:extend("
+	    "r.blocks) return d end }}", "<p>hello <em>world</em></p>\n"
+	    "<h2 id=\"read-me\">Read <em>me</em></h2>\n<table>\n<thead>\n"
+	    "<tr>\n<th>a</th>\n</tr>\n</thead>\n<tbody>\n<tr>\n<td>1</td>\n"
+	    "</tr>\n</tbody>\n</table>\n");
+	expect_fail("pandoc.read('x', 'latex')", "only Markdown", 0, 0);
 	expect_html("return {{ Emph = function(e) return e.content end }}",
 	    "<p>hello world</p>\n");
 	expect_html("", "<p>hello <em>world</em></p>\n");
