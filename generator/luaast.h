@@ -1,0 +1,53 @@
+/*
+ * luaast: cmark-gfm trees <-> pandoc-style Lua elements, struct value <->
+ * Lua values.
+ *
+ * The element model (tags, fields, metatables) is defined by the prelude
+ * (prelude.lua); this module builds and reads those tables.  Parsed nodes
+ * carry a few hidden fields (names starting with '_': the exact spacing of a
+ * Space, the original URL of a Link, the original text of raw HTML, the
+ * footnote label of a Note, list tightness) so that converting a tree to Lua
+ * and back without changes renders byte-identical HTML.
+ *
+ * All functions may raise Lua errors (memory, bad element shapes): call them
+ * in protected mode.
+ */
+#ifndef LUAAST_H
+#define LUAAST_H
+
+#include <stddef.h>
+
+#include <cmark-gfm.h>
+#include <lua.h>
+
+struct value;
+
+struct ast_build {
+	int		 allow_raw_html;	/* emit filter-made raw HTML */
+	size_t		 out_cap;	/* bytes of text/raw a tree may carry */
+	size_t		 out_bytes;
+	cmark_node	*root;		/* the result; freed by the caller */
+	struct ast_fn	*fns;		/* footnote definitions being built */
+	size_t		 nfns;
+	struct buf	**bufs;		/* scratch buffers, 2 per depth */
+	size_t		 nbufs;
+};
+
+/* Pushes Pandoc{blocks, meta = {}} for the cmark document `root`.
+ * `tebiki` is the absolute index of the _TEBIKI table. */
+void		 ast_push_doc(lua_State *, int tebiki, cmark_node *root);
+/* Builds a new cmark document from the Pandoc element at `idx` into
+ * b->root (set as soon as it exists, so that it can be freed after an
+ * error).  Heading ids come from Header identifiers. */
+void		 ast_build_doc(lua_State *, int idx, struct ast_build *b);
+/* Frees what a (possibly interrupted) ast_build_doc left, except b->root. */
+void		 ast_build_release(struct ast_build *b);
+/* Pushes a value as plain Lua (lists get the pandoc.List metatable, maps
+ * are tables, dates are "YYYY-MM-DD" strings, null is nil). */
+void		 ast_push_value(lua_State *, int tebiki, const struct value *);
+/* Converts the Lua value at `idx` to a new value: tables with only keys
+ * 1..n become lists, others maps with keys sorted (numbers written as
+ * text); functions and userdata are errors.  Depth-limited. */
+struct value	*ast_to_value(lua_State *, int idx);
+
+#endif
