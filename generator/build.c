@@ -16,6 +16,7 @@
 #include "build.h"
 #include "cmd.h"
 #include "diag.h"
+#include "filter.h"
 #include "lifecycle.h"
 #include "model.h"
 #include "pool.h"
@@ -535,6 +536,24 @@ resolve_url(struct build *b, struct page *p, cmark_node *n, const char *url,
 		free(path);
 		return res;
 	}
+	if (strncmp(url, "ctl:", 4) == 0) {
+		long ci;
+
+		frag = strchr(url, '#');
+		path = frag ? xstrndup(url + 4, (size_t)(frag - url - 4)) :
+		    xstrdup(url + 4);
+		if ((ci = model_find_control(b->model, path)) < 0) {
+			node_pos(p, n, &line, &col);
+			diag_err(b->d, p->f->src, line, col, "unknown control "
+			    "'%s' in link", path);
+		} else {
+			rel = build_rel_url(p->out, b->model->ctls[ci].out);
+			res = xasprintf("%s%s", rel, frag ? frag : "");
+			free(rel);
+		}
+		free(path);
+		return res;
+	}
 	if (has_scheme(url) || strncmp(url, "//", 2) == 0)
 		return NULL;
 	q = url + strcspn(url, "?#");
@@ -558,6 +577,13 @@ resolve_url(struct build *b, struct page *p, cmark_node *n, const char *url,
 		    xstrdup("index.md");
 		free(norm);
 		norm = rel;
+	}
+	if (!hm_get(&b->by_rel, norm, &fi) && hm_get(&b->by_out, norm, &fi)) {
+		/* a page the build makes (control pages, lists, the SoA) */
+		rel = build_rel_url(p->out, norm);
+		res = xasprintf("%s%s", rel, q);
+		free(rel);
+		goto out;
 	}
 	if (!hm_get(&b->by_rel, norm, &fi)) {
 		node_pos(p, n, &line, &col);
@@ -691,6 +717,218 @@ build_write(struct build *b, const char *rel, const void *p, size_t len)
 	return rc;
 }
 
+/* ---------------------------------------------------------------------
+ * Lua filters
+ */
+
+static void
+fill_flt_page(struct build *b, struct page *p, struct flt_page *fp)
+{
+	(void)b;
+	memset(fp, 0, sizeof(*fp));
+	fp->path = p->f->src;
+	fp->id = p->id;
+	fp->type = p->type;
+	fp->title = p->title;
+	fp->url = p->out;
+	fp->lang = p->lang;
+	fp->meta = p->src.meta;
+	fp->doc = p->md.root;
+	fp->body_line = p->src.body_line;
+}
+
+/* What the build gives filters besides the pages: controls, glossary,
+ * catalogs, the site's settings. */
+static struct value *
+filter_extra(struct build *b)
+{
+	struct value *x = val_map(), *ctls = val_map(), *c;
+	struct model *m = b->model;
+	size_t i;
+
+	for (i = 0; i < m->nctls; i++) {
+		c = val_map();
+		val_set(c, "key", val_str(m->ctls[i].key));
+		val_set(c, "id", val_str(m->ctls[i].id));
+		val_set(c, "title", val_str(strcmp(b->cfg.language, "en") == 0 ?
+		    m->ctls[i].title_en : m->ctls[i].title_ja));
+		val_set(c, "title_ja", val_str(m->ctls[i].title_ja));
+		val_set(c, "title_en", val_str(m->ctls[i].title_en));
+		val_set(c, "url", val_str(m->ctls[i].out));
+		val_set(c, "group", m->ctls[i].group ?
+		    val_str(m->ctls[i].group) : val_null());
+		val_set(ctls, m->ctls[i].key, c);
+	}
+	val_set(x, "controls", ctls);
+	val_set(x, "glossary", val_ref(m->glossary));
+	val_set(x, "config", val_ref(b->cfg.root));
+	val_set(x, "language", val_str(b->cfg.language));
+	return x;
+}
+
+/* Takes the pages filters added in `link` into the build. */
+static void
+take_added(struct build *b)
+{
+	const struct flt_added *a;
+	size_t n = flt_site_added(b->flt, &a), k, base = b->npages;
+
+	if (n == 0)
+		return;
+	b->added_files = xcalloc(n, sizeof(*b->added_files));
+	b->nadded = n;
+	b->pages = xreallocarray(b->pages, b->npages + n, sizeof(*b->pages));
+	b->flt_index = xreallocarray(b->flt_index, b->npages + n,
+	    sizeof(*b->flt_index));
+	for (k = 0; k < n; k++) {
+		struct site_file *f = &b->added_files[k];
+		struct page *p = &b->pages[base + k];
+		const char *rel = a[k].path;
+		size_t dummy;
+
+		if (strncmp(rel, "content/", 8) == 0)
+			rel += 8;
+		memset(p, 0, sizeof(*p));
+		f->rel = xstrdup(rel);
+		f->src = xasprintf("content/%s", rel);
+		f->is_page = 1;
+		p->f = f;
+		if (!util_has_suffix(rel, ".md") || strstr(rel, "..") ||
+		    *rel == '/' || hm_get(&b->by_rel, rel, &dummy)) {
+			diag_err(b->d, f->src, 0, 0, "a filter added a page at "
+			    "an unusable path (it must be a new relative .md "
+			    "path)");
+			p->excluded = 1;
+		}
+		buf_puts(&p->src.text, a[k].markdown);
+		p->src.meta = val_ref(a[k].meta);
+		p->src.body = p->src.text.ptr;
+		p->src.body_len = p->src.text.len;
+		p->src.body_line = 1;
+		p->type = xstrdup(a[k].type);
+		p->title = xstrdup(*a[k].title ? a[k].title : rel);
+		p->lang = xstrdup(val_cstr(val_get(a[k].meta, "lang")) ?
+		    val_cstr(val_get(a[k].meta, "lang")) : b->cfg.language);
+		p->classification = xstrdup(b->cfg.default_classification);
+		if (val_cstr(val_get(a[k].meta, "id")))
+			p->id = xstrdup(val_cstr(val_get(a[k].meta, "id")));
+		p->out = xasprintf("%.*s.html", (int)(strlen(rel) - 3), rel);
+		md_parse(&p->md, p->src.body, p->src.body_len,
+		    b->cfg.raw_html);
+		md_assign_ids(&p->md);
+		p->nheads = md_headings(&p->md, &p->heads);
+		b->flt_index[base + k] = b->nflt + k;
+		if (p->id && !hm_get(&b->by_id, p->id, &dummy))
+			hm_put(&b->by_id, p->id, base + k);
+		hm_put(&b->by_out, p->out, base + k);
+	}
+	b->npages += n;
+}
+
+/* References filters declared: page.data.refs = {{target=, rel=}}. */
+static void
+take_refs(struct build *b, size_t pi, const struct value *data)
+{
+	const struct value *refs = val_get(data, "refs"), *r;
+	const char *t, *rel;
+	size_t i, k;
+	long ci;
+	static const char *const rels[] = {
+		"mentions", "related", "affects", "implements", "controls",
+		"cites"
+	};
+
+	if (refs == NULL || refs->kind != VAL_LIST)
+		return;
+	for (i = 0; i < refs->n; i++) {
+		r = refs->items[i];
+		t = val_cstr(val_get(r, "target"));
+		rel = val_cstr(val_get(r, "rel"));
+		if (t == NULL)
+			continue;
+		/* the relation names are kept as static strings */
+		for (k = 0; k < sizeof(rels) / sizeof(rels[0]); k++)
+			if (rel && strcmp(rel, rels[k]) == 0)
+				break;
+		rel = k < sizeof(rels) / sizeof(rels[0]) ? rels[k] : "mentions";
+		if ((ci = model_find_control(b->model, t)) >= 0)
+			model_add_ref(b->model, pi, MODEL_CONTROL, (size_t)ci,
+			    rel);
+		else if (hm_get(&b->by_id, t, &k) && k != pi &&
+		    !b->pages[k].excluded)
+			model_add_ref(b->model, pi, MODEL_PAGE, k, rel);
+	}
+}
+
+static int
+run_filters(struct build *b, int jobs)
+{
+	struct flt_page *fps;
+	struct value *extra;
+	size_t i, n = 0, ff;
+	int rc = 0, j;
+
+	if (b->cfg.nfilters == 0)
+		return 0;
+	b->flt_files = xcalloc(b->cfg.nfilters, sizeof(*b->flt_files));
+	for (i = 0; i < b->cfg.nfilters; i++) {
+		char *path = util_path_join(b->opts->src_dir, b->cfg.filters[i]);
+
+		if (!util_is_file(path)) {
+			free(path);
+			path = util_path_join(b->share_dir, b->cfg.filters[i]);
+		}
+		if (!util_is_file(path)) {
+			rc = diag_err(b->d, "site.yaml", b->cfg.filter_lines[i],
+			    0, "filter '%s' not found in the site or in '%s'",
+			    b->cfg.filters[i], b->share_dir);
+		}
+		b->flt_files[i].path = path;
+		b->flt_files[i].display = b->cfg.filters[i];
+	}
+	if (rc)
+		return -1;
+	b->flt_opts = xcalloc(1, sizeof(*b->flt_opts));
+	b->flt_opts->site_dir = b->opts->src_dir;
+	b->flt_opts->files = b->flt_files;
+	b->flt_opts->nfiles = b->cfg.nfilters;
+	b->flt_opts->instr_budget = b->cfg.lua_instructions;
+	b->flt_opts->mem_cap = (size_t)b->cfg.lua_memory_mb << 20;
+	b->flt_opts->allow_raw_html = b->cfg.raw_html;
+	if ((b->flt = flt_site_new(b->flt_opts, b->d)) == NULL)
+		return -1;
+	fps = xcalloc(b->npages + 1, sizeof(*fps));
+	b->flt_index = xcalloc(b->npages + 1, sizeof(*b->flt_index));
+	for (i = 0; i < b->npages; i++) {
+		b->flt_index[i] = (size_t)-1;
+		if (b->pages[i].excluded)
+			continue;
+		fill_flt_page(b, &b->pages[i], &fps[n]);
+		b->flt_index[i] = n++;
+	}
+	b->nflt = n;
+	extra = filter_extra(b);
+	rc = flt_site_run(b->flt, fps, n, extra, b->d);
+	val_unref(extra);
+	free(fps);
+	if (rc == -1)
+		return -1;
+	ff = b->npages;
+	take_added(b);
+	for (i = 0; i < ff; i++)
+		if (b->flt_index[i] != (size_t)-1)
+			take_refs(b, i, flt_page_data(b->flt, b->flt_index[i]));
+	b->workers = xcalloc((size_t)jobs, sizeof(*b->workers));
+	b->nworkers = jobs;
+	for (j = 0; j < jobs; j++) {
+		b->workers[j] = flt_worker_new(b->flt_opts,
+		    flt_site_frozen(b->flt), b->d);
+		if (b->workers[j] == NULL)
+			return -1;
+	}
+	return 0;
+}
+
 /* Splits the page's text at headings for the search index. */
 static void
 extract_sections(struct page *p)
@@ -762,6 +1000,17 @@ pass2_page(void *arg, size_t i, int worker)
 	(void)worker;
 	if (p->excluded)
 		return;
+	if (b->workers && b->workers[worker] && b->flt_index[i] != (size_t)-1) {
+		struct flt_page fp;
+
+		fill_flt_page(b, p, &fp);
+		if (flt_worker_page(b->workers[worker], &fp, b->flt_index[i],
+		    &p->md.root, &p->tmpl_extra, b->d) == -1)
+			return;
+		/* a filter may have changed headings */
+		md_headings_free(p->heads, p->nheads);
+		p->nheads = md_headings(&p->md, &p->heads);
+	}
 	resolve_links(b, p);
 	if (b->cfg.search)
 		extract_sections(p);
@@ -1083,6 +1332,31 @@ parse_today(struct build *b)
 	b->td = tm.tm_mday;
 }
 
+/* Every output path the build will make, so links to generated pages
+ * (controls, lists, the SoA) can be checked. */
+static void
+fill_outputs(struct build *b)
+{
+	static const char *const fixed[] = {
+		"index.html", "search.html", "soa.html", "soa.csv",
+		"dashboard.html", "glossary/index.html", "controls/index.html",
+		"tags/index.html", "404.html", "print.html", "pages/index.html",
+		"chapters/index.html", "policies/index.html",
+		"procedures/index.html", "reports/index.html",
+		"incidents/index.html", "lessons/index.html"
+	};
+	size_t i;
+
+	hm_init(&b->by_out);
+	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+		hm_put(&b->by_out, fixed[i], 0);
+	for (i = 0; i < b->npages; i++)
+		if (!b->pages[i].excluded)
+			hm_put(&b->by_out, b->pages[i].out, i);
+	for (i = 0; i < b->model->nctls; i++)
+		hm_put(&b->by_out, b->model->ctls[i].out, i);
+}
+
 static void
 build_release(struct build *b)
 {
@@ -1112,6 +1386,27 @@ build_release(struct build *b)
 		val_unref(p->tmpl_extra);
 	}
 	free(b->pages);
+	if (b->workers) {
+		int j;
+
+		for (j = 0; j < b->nworkers; j++)
+			flt_worker_free(b->workers[j]);
+		free(b->workers);
+	}
+	flt_site_free(b->flt);
+	if (b->flt_files) {
+		for (i = 0; i < b->cfg.nfilters; i++)
+			free((char *)b->flt_files[i].path);
+		free(b->flt_files);
+	}
+	free(b->flt_opts);
+	free(b->flt_index);
+	for (i = 0; i < b->nadded; i++) {
+		free(b->added_files[i].rel);
+		free(b->added_files[i].src);
+	}
+	free(b->added_files);
+	hm_release(&b->by_out);
 	free(b->actions);
 	free(b->file_page);
 	free(b->file_used);
@@ -1214,6 +1509,10 @@ build_run(const struct build_opts *o, struct diag *d)
 	}
 	model_load(&b);
 	model_check(&b);
+	jobs = o->jobs > 0 ? o->jobs : util_ncpu();
+	fill_outputs(&b);
+	if (run_filters(&b, jobs) == -1)
+		goto out;
 	model_finish_refs(b.model, b.npages);
 	life_compute(&b);
 	if (render_init(&b) == -1)

@@ -21,6 +21,10 @@ struct value;
 struct tmpl_set;
 struct model;
 struct srch_section;
+struct flt_site;
+struct flt_file;
+struct flt_opts;
+struct flt_worker;
 
 /* An action item of a lesson, incident or report. */
 struct action {
@@ -98,6 +102,16 @@ struct build {
 	struct value		*site_ctx;	/* shared "site" context value */
 	struct model		*model;		/* catalogs, schema, references */
 	int			 ty, tm, td;	/* today */
+	struct flt_site		*flt;		/* Lua filters: site phases */
+	struct flt_worker	**workers;	/* one per thread, element filters */
+	struct flt_file		*flt_files;
+	struct flt_opts		*flt_opts;
+	int			 nworkers;
+	size_t			 nflt;		/* pages the filters see */
+	struct site_file	*added_files;	/* files of pages filters added */
+	size_t			 nadded;
+	size_t			*flt_index;	/* page index -> filter page index */
+	struct hmap		 by_out;	/* every output path this build makes */
 	struct action		*actions;	/* from lessons, incidents, reports */
 	size_t			 nactions;
 };

@@ -1,0 +1,70 @@
+#!/bin/sh
+# The shipped filters on a real build: control mentions in Japanese text
+# become links (and references on the control pages); glossary terms are
+# linked on first use; what must be left alone is.
+. "$ROOT/tests/lib.sh"
+S=$T_TMP/site; mkdir -p "$S/content/procedures" "$S/data" "$S/layouts"
+cat > "$S/site.yaml" <<'EOT'
+title: フィルタ
+filters: [filters/control-links.lua, filters/glossary.lua]
+EOT
+printf '{{{page.content}}}\n' > "$S/layouts/page.mustache"
+cat > "$S/data/glossary.yaml" <<'EOT'
+- {term: EDR, definition: 端末の振る舞いを監視する仕組み。}
+- {term: ランサムウェア, definition: ファイルを暗号化して身代金を要求するプログラム。}
+- {term: ランサム, definition: 身代金。}
+EOT
+cat > "$S/content/procedures/p.md" <<'EOT'
+---
+id: PROC-T
+title: 手順
+owner: 課
+status: approved
+---
+## 見出しの8.13は対象外
+
+管理策8.13の対策として取得する（8.13）。A.5.24に従う。詳細は8.13。
+
+版番号v8.13と8.13.1と2.0.1、未定義の9.99、1.5は対象外。`8.13` も対象外。[8.13の説明](#x)も対象外。
+
+EDRを導入した。EDRS と XEDR は別物。EDRは二回目なので対象外。ランサムウェアの被害。
+
+表記 [8.13](ctl:8.13) も使える。
+EOT
+out=$(tk build -s "$S" -o "$T_TMP/out" --today 2025-01-01 2>&1); t_eq "builds" $? 0
+h=$(cat "$T_TMP/out/procedures/p.html")
+link='<a href="../controls/8.13.html" title="8.13 '
+t_contains "8.13 in a Japanese sentence" "$h" "管理策${link}"
+t_contains "（8.13）" "$h" '（<a href="../controls/8.13.html"'
+t_contains "8.13。" "$h" '詳細は<a href="../controls/8.13.html"'
+t_contains "A.5.24" "$h" 'data-control="5.24">A.5.24</a>に従う'
+t_contains "version-like numbers left alone" "$h" "版番号v8.13と8.13.1と2.0.1、未定義の9.99、1.5は対象外"
+t_contains "code left alone" "$h" "<code>8.13</code>"
+t_contains "existing link left alone" "$h" '<a href="#x">8.13の説明</a>'
+t_contains "heading left alone" "$h" "見出しの8.13は対象外</h2>"
+t_contains "ctl: links resolve" "$h" '<a href="../controls/8.13.html">8.13</a>'
+n=$(printf '%s' "$h" | grep -o 'class="term"' | wc -l)
+t_eq "each term linked once (EDR, ランサムウェア)" "$n" 2
+t_contains "first EDR linked with its definition" "$h" 'data-definition="端末の振る舞いを監視する仕組み。">EDR</a>を導入'
+t_contains "EDRS/XEDR not terms" "$h" "EDRS と XEDR は別物"
+t_contains "longest term wins" "$h" '>ランサムウェア</a>の被害'
+c=$(cat "$T_TMP/out/controls/8.13.html")
+t_contains "control page lists the mentioning procedure" "$c" 'href="../procedures/p.html"'
+t_contains "A.5.24 page lists it too" "$(cat "$T_TMP/out/controls/5.24.html")" 'href="../procedures/p.html"'
+# a broken user filter fails the build with its file and line, old output kept
+mkdir -p "$S/filters"
+printf 'return {{\n  Str = function(s)\n    error("boom")\n  end,\n}}\n' > "$S/filters/bad.lua"
+sed -i 's#filters: \[#filters: [filters/bad.lua, #' "$S/site.yaml"
+cp -R "$T_TMP/out" "$T_TMP/before"
+out=$(tk build -s "$S" -o "$T_TMP/out" --today 2025-01-01 2>&1); t_eq "failing filter exits 1" $? 1
+t_contains "filter error names file and line" "$out" "filters/bad.lua:3:"
+t_contains "filter error names the page" "$out" "content/procedures/p.md"
+if diff -r "$T_TMP/before" "$T_TMP/out" >/dev/null; then t_ok "old output kept"; else t_bad "old output kept"; fi
+printf 'while true do end\n' > "$S/filters/bad.lua"
+printf 'lua: {instructions: 1000000}\n' >> "$S/site.yaml"
+start=$(date +%s)
+out=$(timeout 60 "$TEBIKI" build -s "$S" -o "$T_TMP/out" 2>&1); st=$?
+t_eq "endless loop stopped" $st 1
+t_contains "instruction budget message" "$out" "filters/bad.lua"
+[ $(( $(date +%s) - start )) -lt 20 ] && t_ok "stopped quickly" || t_bad "stopped quickly"
+t_done
