@@ -710,7 +710,10 @@ each_item(struct vctx *c, const struct value *v, const char *field,
 		return;
 	}
 	for (start = 0; s[start];) {
-		end = start + strcspn(s + start, ",、");
+		/* items end at ',' or the Japanese comma '、' */
+		for (end = start; s[end] && s[end] != ',' &&
+		    strncmp(s + end, "、", 3) != 0; end++)
+			;
 		k = start;
 		while (s[k] == ' ')
 			k++;
