@@ -1,12 +1,14 @@
 /*
  * print: print.html and print-selection.html (see print.h).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
 #include "build.h"
+#include "cmd.h"
 #include "diag.h"
 #include "hmap.h"
 #include "lifecycle.h"
@@ -687,4 +689,36 @@ prn_generate(struct build *b)
 	}
 	free(want);
 	return rc;
+}
+
+char *
+prn_build_temp(struct build_opts *o, struct diag *d, int *status)
+{
+	const char *tmp = getenv("TMPDIR");
+	char *dir = xasprintf("%s/tebiki-print.XXXXXX", tmp && *tmp ? tmp :
+	    "/tmp");
+	char *out;
+
+	if (mkdtemp(dir) == NULL) {
+		diag_err(d, NULL, 0, 0, "cannot create a temporary directory "
+		    "'%s': %s", dir, strerror(errno));
+		free(dir);
+		*status = CMD_USAGE;
+		return NULL;
+	}
+	out = util_path_join(dir, "site");
+	o->out_dir = out;
+	o->write = 1;
+	o->quiet = 1;
+	*status = build_run(o, d);
+	o->out_dir = NULL;
+	free(out);
+	if (*status == CMD_OK && diag_errors(d) > 0)
+		*status = CMD_CONTENT;
+	if (*status != CMD_OK) {
+		util_rmtree(dir);
+		free(dir);
+		return NULL;
+	}
+	return dir;
 }

@@ -14,9 +14,16 @@
 #define PRINT_H
 
 struct build;
+struct build_opts;
+struct diag;
 
 /* Renders and writes print.html (and print-selection.html when asked);
  * 0, or -1 after reporting. */
 int	prn_generate(struct build *);
+/* Builds the site of `o` (its out_dir, write and quiet are set here) into
+ * a new temporary directory; returns the directory (caller removes it with
+ * util_rmtree and frees it) and sets *status to CMD_OK, or returns NULL
+ * with *status CMD_CONTENT or CMD_USAGE after reporting to `d`. */
+char	*prn_build_temp(struct build_opts *o, struct diag *d, int *status);
 
 #endif

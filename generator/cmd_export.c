@@ -1,0 +1,6 @@
+#include "cmd.h"
+int
+cmd_export(int argc, char **argv)
+{
+	return 2;
+}
