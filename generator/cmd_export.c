@@ -54,6 +54,7 @@ struct exp {
 	int		 failed;
 };
 
+/* Appends the base64 encoding of p[0..n). */
 static void
 base64(struct buf *o, const unsigned char *p, size_t n)
 {
@@ -84,6 +85,7 @@ base64(struct buf *o, const unsigned char *p, size_t n)
 	}
 }
 
+/* MIME type of an image by its file name. */
 static const char *
 mime_type(const char *path)
 {
@@ -101,6 +103,7 @@ mime_type(const char *path)
 	return "application/octet-stream";
 }
 
+/* 1 for URLs with a scheme ("https:", "data:") or "//host". */
 static int
 is_external(const char *u)
 {
@@ -231,6 +234,7 @@ put_tag_with(struct buf *o, const char *s, size_t len, const char *name,
 	free(pat);
 }
 
+/* 1 when the tag s[0..len) is a start tag `name` (any case). */
 static int
 tag_is(const char *s, size_t len, const char *name)
 {
@@ -398,6 +402,7 @@ read_styles(const struct exp *x, const char *html, struct buf *css)
 	return rc;
 }
 
+/* `tebiki export`: see export_usage. */
 int
 cmd_export(int argc, char **argv)
 {

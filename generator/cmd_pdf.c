@@ -193,6 +193,7 @@ out:
 	return rc;
 }
 
+/* `tebiki pdf`: see pdf_usage. */
 int
 cmd_pdf(int argc, char **argv)
 {

@@ -60,6 +60,7 @@ date_val(const struct build *b, const struct value *v)
 	    ymd / 100 % 100, ymd % 100));
 }
 
+/* A string value, or null for NULL. */
 static struct value *
 str_or_null(const char *s)
 {
@@ -70,6 +71,8 @@ str_or_null(const char *s)
  * Order
  */
 
+/* Appends page `pi` to the plan with its anchor ("doc-" and the id, or
+ * the output path, with other characters as '-'). */
 static void
 plan_add(struct plan *pl, const struct build *b, size_t pi, int nested)
 {
@@ -100,6 +103,7 @@ plan_add(struct plan *pl, const struct build *b, size_t pi, int nested)
 	pl->n++;
 }
 
+/* Frees what the plan holds (not the plan itself). */
 static void
 plan_release(struct plan *pl)
 {
@@ -239,6 +243,7 @@ norm_path(const char *dir, const char *path, size_t len)
 	return buf_detach(&b);
 }
 
+/* Value of a hex digit, -1 for others. */
 static int
 hexval(int c)
 {
@@ -271,6 +276,7 @@ url_decode(const char *s)
 	return buf_detach(&b);
 }
 
+/* 1 for URLs with a scheme ("https:", "mailto:") or "//host". */
 static int
 is_external(const char *u)
 {
@@ -445,6 +451,8 @@ rewrite_body(const struct build *b, const struct plan *pl, size_t pos,
  * Contexts
  */
 
+/* The context of the document at plan position `pos` (see
+ * print.mustache); caller unrefs. */
 static struct value *
 doc_ctx(const struct build *b, const struct plan *pl, size_t pos)
 {
