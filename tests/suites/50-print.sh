@@ -12,6 +12,8 @@ done_skip() {
 	[ "$T_FAIL" -eq 0 ]
 }
 TODAY="--today 2025-06-01"
+# tebiki runs that start Chromium: bounded (tebiki bounds Chromium itself to 120 s)
+tkt() { timeout 300 $TEBIKI_VALGRIND "$TEBIKI" "$@"; }
 OUT=$T_TMP/site
 
 # --- print.html --------------------------------------------------------
@@ -74,11 +76,11 @@ tk export -s "$ROOT" REP-2023-12 >/dev/null 2>&1; t_eq "export without --single-
 msg=$(TEBIKI_CHROMIUM=/nonexistent/chromium tk pdf -s "$ROOT" REP-2023-12 -o "$T_TMP/x.pdf" 2>&1); st=$?
 t_eq "pdf without chromium exits 2" $st 2
 t_contains "pdf without chromium says how to install it" "$msg" "apt-get install chromium fonts-noto-cjk"
-msg=$(cd "$T_TMP" && timeout 150 "$TEBIKI" export -s "$ROOT" REP-2023-12 --single-file --audience public -o "$T_TMP/pub.html" 2>&1); st=$?
+msg=$(cd "$T_TMP" && tkt export -s "$ROOT" REP-2023-12 --single-file --audience public -o "$T_TMP/pub.html" 2>&1); st=$?
 t_eq "export above the audience fails" $st 1
 t_contains "export above the audience says why" "$msg" "document 'REP-2023-12' is classified 'internal', above the audience 'public'"
 [ -f "$T_TMP/pub.html" ] && t_bad "no export file above the audience" || t_ok "no export file above the audience"
-msg=$(timeout 150 "$TEBIKI" export -s "$ROOT" NOPE-1 --single-file -o "$T_TMP/nope.html" 2>&1); st=$?
+msg=$(tkt export -s "$ROOT" NOPE-1 --single-file -o "$T_TMP/nope.html" 2>&1); st=$?
 t_eq "export of an unknown id fails" $st 1
 t_contains "export of an unknown id says so" "$msg" "unknown document id 'NOPE-1'"
 
@@ -108,7 +110,7 @@ t_pdf_fonts() {
 }
 if [ $have_pdf = 1 ]; then
 	R=$T_TMP/rep.pdf
-	msg=$(timeout 150 "$TEBIKI" pdf -s "$ROOT" REP-2023-12 -o "$R" $TODAY 2>&1); st=$?
+	msg=$(tkt pdf -s "$ROOT" REP-2023-12 -o "$R" $TODAY 2>&1); st=$?
 	t_eq "pdf REP-2023-12 exits 0" $st 0
 	t_file "pdf REP-2023-12 written" "$R"
 	txt=$(pdftotext "$R" - 2>/dev/null)
@@ -127,7 +129,7 @@ if [ $have_pdf = 1 ]; then
 	t_pdf_fonts "report PDF" "$R"
 
 	H=$T_TMP/handbook.pdf
-	msg=$(timeout 150 "$TEBIKI" pdf -s "$ROOT" --all -o "$H" $TODAY 2>&1); st=$?
+	msg=$(tkt pdf -s "$ROOT" --all -o "$H" $TODAY 2>&1); st=$?
 	t_eq "pdf --all exits 0" $st 0
 	txt=$(pdftotext "$H" - 2>/dev/null)
 	t_contains "handbook PDF: the site title" "$txt" "株式会社みなと精工 情報セキュリティハンドブック"
@@ -140,14 +142,14 @@ if [ $have_pdf = 1 ]; then
 	t_pdf_fonts "handbook PDF" "$H"
 
 	L=$T_TMP/lessons.pdf
-	msg=$(timeout 150 "$TEBIKI" pdf -s "$ROOT" --type lesson -o "$L" $TODAY 2>&1); st=$?
+	msg=$(tkt pdf -s "$ROOT" --type lesson -o "$L" $TODAY 2>&1); st=$?
 	t_eq "pdf --type lesson exits 0" $st 0
 	txt=$(pdftotext "$L" - 2>/dev/null)
 	t_contains "lessons PDF has the first lesson" "$txt" "LL-2023-01"
 	t_contains "lessons PDF has the last lesson" "$txt" "LL-2023-04"
 	t_lacks "lessons PDF has no report" "$txt" "REP-2023-12"
 
-	msg=$(timeout 150 "$TEBIKI" pdf -s "$ROOT" INC-2023-07 --audience public -o "$T_TMP/inc.pdf" 2>&1); st=$?
+	msg=$(tkt pdf -s "$ROOT" INC-2023-07 --audience public -o "$T_TMP/inc.pdf" 2>&1); st=$?
 	t_eq "pdf of a confidential document for the public fails" $st 1
 	t_contains "pdf above the audience says why" "$msg" "document 'INC-2023-07' is classified 'confidential', above the audience 'public'"
 	[ -f "$T_TMP/inc.pdf" ] && t_bad "no PDF above the audience" || t_ok "no PDF above the audience"
@@ -155,7 +157,7 @@ fi
 
 # --- single-file export --------------------------------------------------
 E=$T_TMP/rep.html
-msg=$(timeout 150 "$TEBIKI" export -s "$ROOT" REP-2023-12 --single-file -o "$E" $TODAY 2>&1); st=$?
+msg=$(tkt export -s "$ROOT" REP-2023-12 --single-file -o "$E" $TODAY 2>&1); st=$?
 t_eq "export REP-2023-12 exits 0" $st 0
 X=$(cat "$E" 2>/dev/null)
 t_lacks "export: no script" "$X" "<script"
@@ -177,7 +179,7 @@ mkdir -p "$S/content/reports/img"
 printf '\211PNG\r\n\032\n\000\000\000\rIHDR\000\000\000\001\000\000\000\001\010\006\000\000\000\037\025\304\211\000\000\000\rIDATx\332c\370\017\000\001\001\001\000\030\335\215\260\000\000\000\000IEND\256B`\202' > "$S/content/reports/img/dot.png"
 printf '\n![図1 会場の配置](img/dot.png)\n' >> "$S/content/reports/2023-12-ransomware-review.md"
 E2=$T_TMP/rep-base.html
-msg=$(timeout 150 "$TEBIKI" export -s "$S" REP-2023-12 --single-file -o "$E2" $TODAY 2>&1); st=$?
+msg=$(tkt export -s "$S" REP-2023-12 --single-file -o "$E2" $TODAY 2>&1); st=$?
 t_eq "export with base_url exits 0" $st 0 
 X2=$(cat "$E2" 2>/dev/null)
 t_contains "export: links become absolute under base_url" "$X2" 'href="https://handbook.example.jp/incidents/2023-07-ransomware.html"'
