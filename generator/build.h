@@ -44,6 +44,9 @@ struct build_opts {
 	int		 quiet;		/* no summary line */
 	const char	*audience;	/* public, internal, confidential or
 					 * NULL (everything) */
+	const char *const *print_ids;	/* NULL-terminated ids: also write
+					 * print-selection.html (print.h) */
+	const char	*print_type;	/* or every document of this type */
 };
 
 struct page {

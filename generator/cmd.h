@@ -22,6 +22,8 @@ struct cmd {
 int		 cmd_build(int, char **);
 int		 cmd_check(int, char **);
 int		 cmd_new(int, char **);
+int		 cmd_pdf(int, char **);
+int		 cmd_export(int, char **);
 int		 cmd_version(int, char **);
 int		 cmd_help(int, char **);
 void		 cmd_usage(FILE *);

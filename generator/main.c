@@ -10,6 +10,8 @@ static const struct cmd cmds[] = {
 	{ "build", cmd_build, "build the site into the output directory" },
 	{ "check", cmd_check, "run the whole pipeline without writing" },
 	{ "new", cmd_new, "create a document or a site from an archetype" },
+	{ "pdf", cmd_pdf, "print documents or the whole handbook to PDF" },
+	{ "export", cmd_export, "export a document as one self-contained HTML file" },
 	{ "version", cmd_version, "print the version" },
 	{ "help", cmd_help, "show help for a command" },
 };

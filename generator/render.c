@@ -10,6 +10,7 @@
 #include "diag.h"
 #include "lifecycle.h"
 #include "model.h"
+#include "print.h"
 #include "render.h"
 #include "template.h"
 #include "util.h"
@@ -1277,6 +1278,7 @@ render_generated(struct build *b)
 	gen_soa(b, lang);
 	gen_dashboard(b, lang);
 	gen_glossary(b, lang);
+	prn_generate(b);
 	if (!have_home) {
 		ctx = base_ctx(b, "index.html", lang, "home");
 		val_set(ctx, "page", gen_page(b, b->cfg.title, "page",

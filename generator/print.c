@@ -1,0 +1,732 @@
+/*
+ * print: print.html and print-selection.html (see print.h).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "build.h"
+#include "cmd.h"
+#include "diag.h"
+#include "hmap.h"
+#include "lifecycle.h"
+#include "print.h"
+#include "render.h"
+#include "template.h"
+#include "util.h"
+#include "value.h"
+
+/* The documents of one printed page, in print order. */
+struct plan {
+	size_t		*idx;		/* page indexes */
+	int		*nested;	/* a procedure under its policy */
+	char		**anchor;	/* "doc-POL-BASIC" */
+	size_t		 n;
+	struct hmap	 by_out;	/* page output path -> position */
+};
+
+static const char *const audiences[] = { "public", "internal",
+    "confidential" };
+
+/* ---------------------------------------------------------------------
+ * Labels and values
+ */
+
+/* i18n label [group.]key of the site language, else the key; borrowed. */
+static const char *
+lbl(const struct build *b, const char *group, const char *key)
+{
+	const struct value *i18n = strcmp(b->cfg.language, "en") == 0 ?
+	    b->i18n_en : b->i18n_ja;
+	const char *s;
+
+	if (group)
+		i18n = val_get(i18n, group);
+	s = val_cstr(val_get(i18n, key));
+	return s ? s : key;
+}
+
+/* A date value of the front matter as display text, or null. */
+static struct value *
+date_val(const struct build *b, const struct value *v)
+{
+	int ymd = life_date(v);
+
+	if (ymd == 0)
+		return val_cstr(v) ? val_str(val_cstr(v)) : val_null();
+	return val_str_own(render_date(b->cfg.language, ymd / 10000,
+	    ymd / 100 % 100, ymd % 100));
+}
+
+/* A string value, or null for NULL. */
+static struct value *
+str_or_null(const char *s)
+{
+	return s ? val_str(s) : val_null();
+}
+
+/* ---------------------------------------------------------------------
+ * Order
+ */
+
+/* Appends page `pi` to the plan with its anchor ("doc-" and the id, or
+ * the output path, with other characters as '-'). */
+static void
+plan_add(struct plan *pl, const struct build *b, size_t pi, int nested)
+{
+	const struct page *p = &b->pages[pi];
+	struct buf a = BUF_INIT;
+	const char *s;
+
+	pl->idx = xreallocarray(pl->idx, pl->n + 1, sizeof(*pl->idx));
+	pl->nested = xreallocarray(pl->nested, pl->n + 1,
+	    sizeof(*pl->nested));
+	pl->anchor = xreallocarray(pl->anchor, pl->n + 1,
+	    sizeof(*pl->anchor));
+	buf_puts(&a, "doc-");
+	for (s = p->id ? p->id : p->out; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c >= 0x80 || (c >= 'a' && c <= 'z') ||
+		    (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    c == '-' || c == '_')
+			buf_putc(&a, c);
+		else
+			buf_putc(&a, '-');
+	}
+	pl->idx[pl->n] = pi;
+	pl->nested[pl->n] = nested;
+	pl->anchor[pl->n] = buf_detach(&a);
+	hm_put(&pl->by_out, p->out, pl->n);
+	pl->n++;
+}
+
+/* Frees what the plan holds (not the plan itself). */
+static void
+plan_release(struct plan *pl)
+{
+	size_t i;
+
+	for (i = 0; i < pl->n; i++)
+		free(pl->anchor[i]);
+	free(pl->anchor);
+	free(pl->idx);
+	free(pl->nested);
+	hm_release(&pl->by_out);
+}
+
+/* 1 when procedure p names policy id `pol` in 'implements'. */
+static int
+implements(const struct page *p, const char *pol)
+{
+	const struct value *v = val_get(p->src.meta, "implements");
+	size_t i;
+
+	if (pol == NULL || v == NULL)
+		return 0;
+	if (val_cstr(v))
+		return strcmp(val_cstr(v), pol) == 0;
+	for (i = 0; v->kind == VAL_LIST && i < v->n; i++)
+		if (val_cstr(v->items[i]) &&
+		    strcmp(val_cstr(v->items[i]), pol) == 0)
+			return 1;
+	return 0;
+}
+
+/* Chapter number for sorting (front matter 'chapter'), else a large one. */
+static double
+chapter_no(const struct page *p)
+{
+	const struct value *v = val_get(p->src.meta, "chapter");
+
+	if (v && v->kind == VAL_NUM)
+		return v->num;
+	if (val_cstr(v))
+		return strtod(val_cstr(v), NULL);
+	return 1e9;
+}
+
+/* Orders the pages with want[i] set (see print.h). */
+static void
+plan_make(struct plan *pl, const struct build *b, const unsigned char *want)
+{
+	static const char *const rest[] = { "procedure", "report", "incident",
+	    "lesson", NULL };
+	unsigned char *used = xcalloc(b->npages + 1, 1);
+	size_t i, j, k, nch = 0, *ch = xcalloc(b->npages + 1, sizeof(*ch));
+
+	memset(pl, 0, sizeof(*pl));
+	hm_init(&pl->by_out);
+	/* chapters by number (insertion sort keeps source order on ties) */
+	for (i = 0; i < b->npages; i++) {
+		if (!want[i] || strcmp(b->pages[i].type, "chapter") != 0)
+			continue;
+		for (j = nch; j > 0 && chapter_no(&b->pages[ch[j - 1]]) >
+		    chapter_no(&b->pages[i]); j--)
+			ch[j] = ch[j - 1];
+		ch[j] = i;
+		nch++;
+	}
+	for (j = 0; j < nch; j++) {
+		plan_add(pl, b, ch[j], 0);
+		used[ch[j]] = 1;
+	}
+	/* policies, each followed by its procedures */
+	for (i = 0; i < b->npages; i++) {
+		if (!want[i] || strcmp(b->pages[i].type, "policy") != 0)
+			continue;
+		plan_add(pl, b, i, 0);
+		used[i] = 1;
+		for (j = 0; j < b->npages; j++) {
+			if (!want[j] || used[j] ||
+			    strcmp(b->pages[j].type, "procedure") != 0 ||
+			    !implements(&b->pages[j], b->pages[i].id))
+				continue;
+			plan_add(pl, b, j, 1);
+			used[j] = 1;
+		}
+	}
+	for (k = 0; rest[k]; k++)
+		for (i = 0; i < b->npages; i++)
+			if (want[i] && !used[i] &&
+			    strcmp(b->pages[i].type, rest[k]) == 0) {
+				plan_add(pl, b, i, 0);
+				used[i] = 1;
+			}
+	/* anything else that was asked for by id */
+	for (i = 0; i < b->npages; i++)
+		if (want[i] && !used[i])
+			plan_add(pl, b, i, 0);
+	free(ch);
+	free(used);
+}
+
+/* ---------------------------------------------------------------------
+ * Body links
+ */
+
+/* Normalizes "dir/../a/./b" (dir may be empty); NULL when it leaves the
+ * root.  Caller frees. */
+static char *
+norm_path(const char *dir, const char *path, size_t len)
+{
+	struct buf b = BUF_INIT;
+	char *joined = *dir ? xasprintf("%s/%.*s", dir, (int)len, path) :
+	    xstrndup(path, len);
+	char *save = NULL, *tok;
+	size_t *ends = NULL, n = 0;
+
+	for (tok = strtok_r(joined, "/", &save); tok;
+	    tok = strtok_r(NULL, "/", &save)) {
+		if (strcmp(tok, ".") == 0)
+			continue;
+		if (strcmp(tok, "..") == 0) {
+			if (n == 0) {
+				free(ends);
+				free(joined);
+				buf_release(&b);
+				return NULL;
+			}
+			buf_truncate(&b, --n ? ends[n - 1] : 0);
+			continue;
+		}
+		if (n)
+			buf_putc(&b, '/');
+		buf_puts(&b, tok);
+		ends = xreallocarray(ends, n + 1, sizeof(*ends));
+		ends[n++] = b.len;
+	}
+	free(ends);
+	free(joined);
+	return buf_detach(&b);
+}
+
+/* Value of a hex digit, -1 for others. */
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Decodes %XX and "&amp;"; caller frees. */
+static char *
+url_decode(const char *s)
+{
+	struct buf b = BUF_INIT;
+
+	for (; *s; s++) {
+		if (*s == '%' && hexval(s[1]) >= 0 && hexval(s[2]) >= 0) {
+			buf_putc(&b, hexval(s[1]) * 16 + hexval(s[2]));
+			s += 2;
+		} else if (strncmp(s, "&amp;", 5) == 0) {
+			buf_putc(&b, '&');
+			s += 4;
+		} else {
+			buf_putc(&b, *s);
+		}
+	}
+	return buf_detach(&b);
+}
+
+/* 1 for URLs with a scheme ("https:", "mailto:") or "//host". */
+static int
+is_external(const char *u)
+{
+	const char *p = u;
+
+	if (strncmp(u, "//", 2) == 0)
+		return 1;
+	if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')))
+		return 0;
+	for (p++; *p; p++) {
+		if (*p == ':')
+			return 1;
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '+' || *p == '-' ||
+		    *p == '.'))
+			return 0;
+	}
+	return 0;
+}
+
+/* Appends the rewritten value of attribute `name` (raw, escaped text `v`)
+ * of the document at plan position `pos`. */
+static void
+rewrite_value(const struct build *b, const struct plan *pl, size_t pos,
+    const char *name, const char *v, struct buf *out)
+{
+	const struct page *p = &b->pages[pl->idx[pos]];
+	const char *q;
+	char *dir, *norm, *dec;
+	size_t plen, t;
+
+	if (strcmp(name, "id") == 0) {
+		buf_printf(out, "%s--%s", pl->anchor[pos], v);
+		return;
+	}
+	if (*v == '#' && strcmp(name, "href") == 0) {
+		buf_printf(out, "#%s--%s", pl->anchor[pos], v + 1);
+		return;
+	}
+	if (*v == '\0' || *v == '#' || *v == '?' || *v == '/' ||
+	    is_external(v)) {
+		buf_puts(out, v);
+		return;
+	}
+	q = v + strcspn(v, "?#");
+	plen = (size_t)(q - v);
+	dir = xstrdup(p->out);
+	if (strrchr(dir, '/'))
+		*strrchr(dir, '/') = '\0';
+	else
+		*dir = '\0';
+	norm = norm_path(dir, v, plen);
+	free(dir);
+	if (norm == NULL) {
+		buf_puts(out, v);
+		return;
+	}
+	dec = url_decode(norm);
+	if (strcmp(name, "href") == 0 && hm_get(&pl->by_out, dec, &t)) {
+		buf_printf(out, "#%s", pl->anchor[t]);
+		if (*q == '#' && q[1])
+			buf_printf(out, "--%s", q + 1);
+	} else {
+		buf_printf(out, "%s%s", norm, q);
+	}
+	free(dec);
+	free(norm);
+}
+
+/* Copies one start tag s[0..len) (from '<' to '>'), rewriting href, src
+ * and id. */
+static void
+rewrite_tag(const struct build *b, const struct plan *pl, size_t pos,
+    const char *s, size_t len, struct buf *out)
+{
+	size_t i = 1, ns, ne, vs, ve;
+	char name[8], *v;
+
+	while (i < len && s[i] != ' ' && s[i] != '\t' && s[i] != '\n' &&
+	    s[i] != '>' && s[i] != '/')
+		i++;
+	buf_put(out, s, i);
+	for (;;) {
+		ns = i;
+		while (i < len && (s[i] == ' ' || s[i] == '\t' ||
+		    s[i] == '\n'))
+			i++;
+		if (i >= len || s[i] == '>' || s[i] == '/') {
+			buf_put(out, s + ns, len - ns);
+			return;
+		}
+		buf_put(out, s + ns, i - ns);
+		ns = i;
+		while (i < len && s[i] != '=' && s[i] != ' ' && s[i] != '>' &&
+		    s[i] != '\t' && s[i] != '\n' && s[i] != '/')
+			i++;
+		ne = i;
+		if (i >= len || s[i] != '=') {
+			buf_put(out, s + ns, ne - ns);
+			continue;
+		}
+		i++;
+		if (i < len && (s[i] == '"' || s[i] == '\'')) {
+			char qc = s[i++];
+
+			vs = i;
+			while (i < len && s[i] != qc)
+				i++;
+			ve = i;
+			if (i < len)
+				i++;
+		} else {
+			vs = i;
+			while (i < len && s[i] != ' ' && s[i] != '>' &&
+			    s[i] != '\t' && s[i] != '\n')
+				i++;
+			ve = i;
+		}
+		if (ne - ns < sizeof(name)) {
+			memcpy(name, s + ns, ne - ns);
+			name[ne - ns] = '\0';
+		} else {
+			name[0] = '\0';
+		}
+		if (strcmp(name, "href") && strcmp(name, "src") &&
+		    strcmp(name, "id")) {
+			buf_put(out, s + ns, i - ns);
+			continue;
+		}
+		v = xstrndup(s + vs, ve - vs);
+		buf_printf(out, "%s=\"", name);
+		rewrite_value(b, pl, pos, name, v, out);
+		buf_putc(out, '"');
+		free(v);
+	}
+}
+
+/* Appends the body of the document at plan position `pos`, rewritten for
+ * a page at the output root. */
+static void
+rewrite_body(const struct build *b, const struct plan *pl, size_t pos,
+    struct buf *out)
+{
+	const char *s = b->pages[pl->idx[pos]].body_html, *e, *q;
+	char qc;
+
+	if (s == NULL)
+		return;
+	while (*s) {
+		if (strncmp(s, "<!--", 4) == 0) {
+			e = strstr(s + 4, "-->");
+			e = e ? e + 3 : s + strlen(s);
+			buf_put(out, s, (size_t)(e - s));
+			s = e;
+		} else if (*s == '<' && ((s[1] >= 'a' && s[1] <= 'z') ||
+		    (s[1] >= 'A' && s[1] <= 'Z'))) {
+			for (q = s + 1, qc = 0; *q && (qc || *q != '>'); q++)
+				if (qc && *q == qc)
+					qc = 0;
+				else if (!qc && (*q == '"' || *q == '\''))
+					qc = *q;
+			e = *q ? q + 1 : q;
+			rewrite_tag(b, pl, pos, s, (size_t)(e - s), out);
+			s = e;
+		} else {
+			buf_putc(out, *s++);
+		}
+	}
+}
+
+/* ---------------------------------------------------------------------
+ * Contexts
+ */
+
+/* The context of the document at plan position `pos` (see
+ * print.mustache); caller unrefs. */
+static struct value *
+doc_ctx(const struct build *b, const struct plan *pl, size_t pos)
+{
+	const struct page *p = &b->pages[pl->idx[pos]];
+	const struct value *meta = p->src.meta;
+	struct value *e = val_map(), *doc = val_map();
+	struct buf body = BUF_INIT;
+	const char *s, *lang = b->cfg.language;
+
+	val_set(e, "anchor", val_str(pl->anchor[pos]));
+	val_set(e, "id", str_or_null(p->id));
+	val_set(e, "title", val_str(p->title));
+	val_set(e, "type", val_str(p->type));
+	val_set(e, "type_label", val_str(lbl(b, "types", p->type)));
+	val_set(e, "url", val_str(p->out));
+	val_set(e, "lang", val_str(p->lang));
+	val_set(e, "nested", val_bool(pl->nested[pos]));
+	s = val_cstr(val_get(meta, "summary"));
+	val_set(e, "summary", val_str(s ? s : ""));
+	val_set(doc, "id", str_or_null(p->id));
+	val_set(doc, "version", str_or_null(val_cstr(val_get(meta,
+	    "version"))));
+	val_set(doc, "owner", str_or_null(val_cstr(val_get(meta, "owner"))));
+	val_set(doc, "approver", str_or_null(val_cstr(val_get(meta,
+	    "approver"))));
+	val_set(doc, "status", str_or_null(p->status));
+	val_set(doc, "status_label", p->status ? val_str(lbl(b, "status",
+	    p->status)) : val_null());
+	val_set(doc, "classification", val_str(p->classification));
+	val_set(doc, "classification_label", val_str(lbl(b, "classification",
+	    p->classification)));
+	val_set(doc, "effective", date_val(b, val_get(meta, "effective")));
+	val_set(doc, "reviewed", date_val(b, val_get(meta, "reviewed")));
+	val_set(doc, "date", date_val(b, val_get(meta, "date")));
+	val_set(doc, "next_review", p->next_review ? val_str_own(render_date(
+	    lang, p->next_review / 10000, p->next_review / 100 % 100,
+	    p->next_review % 100)) : val_null());
+	val_set(doc, "review_overdue", val_bool(p->overdue));
+	val_set(e, "has_doc", val_bool(p->id != NULL));
+	val_set(e, "doc", doc);
+	rewrite_body(b, pl, pos, &body);
+	val_set(e, "content", val_str_own(buf_detach(&body)));
+	return e;
+}
+
+/* Appends `s` as a CSS string literal. */
+static void
+css_string(struct buf *o, const char *s)
+{
+	buf_putc(o, '"');
+	for (; s && *s; s++) {
+		if (*s == '"' || *s == '\\')
+			buf_printf(o, "\\%c", *s);
+		else if (*s == '\n' || *s == '\r' || *s == '<')
+			buf_printf(o, "\\%x ", (unsigned)(unsigned char)*s);
+		else
+			buf_putc(o, *s);
+	}
+	buf_putc(o, '"');
+}
+
+/* Writes the stylesheet with the page-margin texts of `out_path` (its
+ * name with .css): the running header left and right, the site's print
+ * footer and the page numbers.  Chromium prints @page margin boxes. */
+static int
+write_css(struct build *b, const char *css_path, const char *left,
+    const char *right)
+{
+	struct buf o = BUF_INIT;
+	int rc;
+
+	buf_puts(&o, "@charset \"utf-8\";\n/* Generated by tebiki: the "
+	    "page margins of the printed pages. */\n@page {\n"
+	    "\t@top-left { content: ");
+	css_string(&o, left);
+	buf_puts(&o, "; }\n\t@top-right { content: ");
+	css_string(&o, right);
+	buf_puts(&o, "; }\n\t@bottom-left { content: ");
+	css_string(&o, b->cfg.print_footer ? b->cfg.print_footer : "");
+	buf_puts(&o, "; }\n\t@bottom-right { content: counter(page) \" / \" "
+	    "counter(pages); }\n}\n");
+	rc = build_write(b, css_path, o.ptr, o.len);
+	buf_release(&o);
+	return rc;
+}
+
+/* Renders the plan into `out_path`; `all` marks the whole handbook. */
+static int
+write_plan(struct build *b, const struct plan *pl, const char *out_path,
+    int all)
+{
+	struct value *ctx = val_map(), *pg = val_map(), *pr = val_map();
+	struct value *docs = val_list();
+	struct buf out = BUF_INIT;
+	const char *lang = b->cfg.language;
+	int level = 0, rc = -1;
+	size_t i;
+	char *t;
+
+	for (i = 0; i < pl->n; i++) {
+		int l = build_level(b->pages[pl->idx[i]].classification);
+
+		level = l > level ? l : level;
+		val_push(docs, doc_ctx(b, pl, i));
+	}
+	t = all ? xstrdup(lbl(b, "print", "title")) : pl->n == 1 ?
+	    xstrdup(b->pages[pl->idx[0]].title) :
+	    xstrdup(lbl(b, "print", "selection"));
+	val_set(pr, "title", val_str(t));
+	val_set(pr, "all", val_bool(all));
+	val_set(pr, "cover", val_bool(pl->n > 1));
+	val_set(pr, "single", val_bool(pl->n == 1));
+	val_set(pr, "count", val_num((double)pl->n));
+	val_set(pr, "date", val_str_own(render_date(lang, b->ty, b->tm,
+	    b->td)));
+	val_set(pr, "classification", val_str(audiences[level]));
+	val_set(pr, "classification_label", val_str(lbl(b, "classification",
+	    audiences[level])));
+	if (pl->n == 1) {
+		const struct page *p = &b->pages[pl->idx[0]];
+		const char *ver = val_cstr(val_get(p->src.meta, "version"));
+
+		val_set(pr, "running", val_str_own(xasprintf("%s%s%s%s%s",
+		    p->id ? p->id : "", ver ? " " : "",
+		    ver ? lbl(b, "doc", "version") : "", ver ? " " : "",
+		    ver ? ver : "")));
+	} else {
+		val_set(pr, "running", val_str(b->cfg.title));
+	}
+	val_set(pr, "docs", docs);
+	{
+		char *css = xasprintf("%.*s.css", (int)strlen(out_path) - 5,
+		    out_path);
+		char *right = pl->n == 1 ? xstrdup(val_cstr(val_get(pr,
+		    "running"))) : xasprintf("%s  %s", t, val_cstr(val_get(pr,
+		    "date")));
+
+		val_set(pr, "css", val_str(css));
+		if (write_css(b, css, b->cfg.title, right) == -1)
+			rc = -2;
+		free(right);
+		free(css);
+	}
+	val_set(pg, "title", val_str(t));
+	val_set(pg, "url", val_str(out_path));
+	val_set(pg, "lang", val_str(lang));
+	val_set(pg, "generated", val_bool(1));
+	free(t);
+	val_set(ctx, "root", val_str(""));
+	val_set(ctx, "lang", val_str(lang));
+	val_set(ctx, "i18n", val_ref(strcmp(lang, "en") == 0 ? b->i18n_en :
+	    b->i18n_ja));
+	val_set(ctx, "site", val_ref(b->site_ctx));
+	val_set(ctx, "layout", val_str("print"));
+	val_set(ctx, "page", pg);
+	val_set(ctx, "print", pr);
+	if (tmpl_render(b->tmpl, "print", ctx, &out, b->d) == -1)
+		goto out;
+	if (build_write(b, out_path, out.ptr, out.len) == 0 && rc != -2)
+		rc = 0;
+out:
+	buf_release(&out);
+	val_unref(ctx);
+	return rc == 0 ? 0 : -1;
+}
+
+/* Marks the selection of the build options in want[]; -1 after
+ * reporting. */
+static int
+select_pages(struct build *b, unsigned char *want)
+{
+	const struct build_opts *o = b->opts;
+	const char *const *id;
+	const char *ty = o->print_type;
+	size_t i, pi;
+	int rc = 0, n = 0;
+
+	for (id = o->print_ids; id && *id; id++) {
+		if (!hm_get(&b->by_id, *id, &pi)) {
+			rc = diag_err(b->d, NULL, 0, 0, "unknown document id "
+			    "'%s'", *id);
+			continue;
+		}
+		if (b->pages[pi].excluded) {
+			const struct page *p = &b->pages[pi];
+
+			if (build_level(p->classification) > b->audience)
+				rc = diag_err(b->d, p->f->src, 0, 0, "document "
+				    "'%s' is classified '%s', above the "
+				    "audience '%s'", *id, p->classification,
+				    audiences[b->audience]);
+			else
+				rc = diag_err(b->d, p->f->src, 0, 0, "document "
+				    "'%s' is left out of this build (draft)",
+				    *id);
+			continue;
+		}
+		want[pi] = 1;
+	}
+	if (ty) {
+		for (i = 0; i < b->npages; i++)
+			if (!b->pages[i].excluded && !b->pages[i].is_home &&
+			    strcmp(b->pages[i].type, ty) == 0) {
+				want[i] = 1;
+				n++;
+			}
+		if (n == 0)
+			rc = diag_err(b->d, NULL, 0, 0, "no documents of type "
+			    "'%s' in this build", ty);
+	}
+	return rc;
+}
+
+int
+prn_generate(struct build *b)
+{
+	unsigned char *want;
+	struct plan pl;
+	size_t i;
+	int rc = 0;
+
+	if (b->tmpl == NULL || !tmpl_exists(b->tmpl, "print"))
+		return 0;
+	want = xcalloc(b->npages + 1, 1);
+	for (i = 0; i < b->npages; i++)
+		want[i] = !b->pages[i].excluded && !b->pages[i].is_home &&
+		    strcmp(b->pages[i].type, "page") != 0;
+	plan_make(&pl, b, want);
+	if (pl.n > 0)
+		rc = write_plan(b, &pl, "print.html", 1);
+	plan_release(&pl);
+	if (b->opts->print_ids || b->opts->print_type) {
+		memset(want, 0, b->npages + 1);
+		if (select_pages(b, want) == -1) {
+			rc = -1;
+		} else {
+			plan_make(&pl, b, want);
+			if (write_plan(b, &pl, "print-selection.html", 0) == -1)
+				rc = -1;
+			plan_release(&pl);
+		}
+	}
+	free(want);
+	return rc;
+}
+
+char *
+prn_build_temp(struct build_opts *o, struct diag *d, int *status)
+{
+	const char *tmp = getenv("TMPDIR");
+	char *dir = xasprintf("%s/tebiki-print.XXXXXX", tmp && *tmp ? tmp :
+	    "/tmp");
+	char *out;
+
+	if (mkdtemp(dir) == NULL) {
+		diag_err(d, NULL, 0, 0, "cannot create a temporary directory "
+		    "'%s': %s", dir, strerror(errno));
+		free(dir);
+		*status = CMD_USAGE;
+		return NULL;
+	}
+	out = util_path_join(dir, "site");
+	o->out_dir = out;
+	o->write = 1;
+	o->quiet = 1;
+	*status = build_run(o, d);
+	o->out_dir = NULL;
+	free(out);
+	if (*status == CMD_OK && diag_errors(d) > 0)
+		*status = CMD_CONTENT;
+	if (*status != CMD_OK) {
+		util_rmtree(dir);
+		free(dir);
+		return NULL;
+	}
+	return dir;
+}
