@@ -194,6 +194,7 @@ render_init(struct build *b)
 			{ "soa.html", "soa", "title" },
 			{ "dashboard.html", "dash", "title" },
 			{ "glossary/index.html", "nav", "glossary" },
+			{ "print.html", "print", "title" },
 		};
 		size_t j;
 
