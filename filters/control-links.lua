@@ -56,24 +56,23 @@ local function link_str(el)
   return out, false
 end
 
--- Phase 1: which controls does this page mention?
+-- Phase 1: which controls does this page mention?  page.text (the body's
+-- plain text) is enough here, and much cheaper than walking page.doc.
 local function collect(page)
   local seen, refs = {}, {}
-  page.doc:walk{
-    Str = function(s)
-      for _, f in ipairs(scan(s.text)) do
-        if not seen[f[3]] then
-          seen[f[3]] = true
-          refs[#refs + 1] = {target = f[3], rel = "mentions"}
-        end
-      end
-    end,
-  }
+  for _, f in ipairs(scan(page.text or "")) do
+    if not seen[f[3]] then
+      seen[f[3]] = true
+      refs[#refs + 1] = {target = f[3], rel = "mentions"}
+    end
+  end
   if #refs > 0 then page.data.refs = refs end
 end
 
 return {
   collect = collect,
+  -- pages that mention no control are not converted at all
+  applies = function(page) return page.data.refs ~= nil end,
   {
     traverse = "topdown",
     Link = function(l) return l, false end,

@@ -71,7 +71,17 @@ local function link_terms(el)
   return out, false
 end
 
+-- Phase 1: does the page use any term at all?
+local function collect(page)
+  local text = page.text or ""
+  for _, t in ipairs(entries) do
+    if text:find(t.name, 1, true) then page.data.has_terms = true; return end
+  end
+end
+
 return {
+  collect = collect,
+  applies = function(page) return page.data.has_terms == true end,
   {
     traverse = "topdown",
     Link = function(l) return l, false end,

@@ -735,6 +735,26 @@ fill_flt_page(struct build *b, struct page *p, struct flt_page *fp)
 	fp->meta = p->src.meta;
 	fp->doc = p->md.root;
 	fp->body_line = p->src.body_line;
+	if (p->plain == NULL) {
+		struct buf t = BUF_INIT;
+		cmark_iter *it = cmark_iter_new(p->md.root);
+		cmark_event_type ev;
+		cmark_node *n;
+
+		while ((ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
+			n = cmark_iter_get_node(it);
+			if (ev != CMARK_EVENT_ENTER)
+				continue;
+			if (cmark_node_get_type(n) == CMARK_NODE_TEXT)
+				buf_puts(&t, cmark_node_get_literal(n));
+			else if (cmark_node_get_type(n) == CMARK_NODE_SOFTBREAK ||
+			    cmark_node_get_type(n) == CMARK_NODE_PARAGRAPH)
+				buf_putc(&t, '\n');
+		}
+		cmark_iter_free(it);
+		p->plain = buf_detach(&t);
+	}
+	fp->text = p->plain;
 }
 
 /* What the build gives filters besides the pages: controls, glossary,
@@ -1377,6 +1397,7 @@ build_release(struct build *b)
 		free(p->classification);
 		free(p->body_html);
 		free(p->stale_by);
+		free(p->plain);
 		for (size_t k = 0; k < p->nsections; k++) {
 			free((char *)p->sections[k].anchor);
 			free((char *)p->sections[k].heading);

@@ -63,12 +63,14 @@ struct page {
 	struct md_heading	*heads;
 	size_t			 nheads;
 	int			 excluded;	/* left out of this build */
+	size_t			 prev, next;	/* same-type neighbours or -1 */
 	int			 is_home;
 	int			 next_review;	/* yyyymmdd, 0 if none */
 	int			 overdue;	/* next review has passed */
 	size_t			*stale_by;	/* lessons that call for an update */
 	size_t			 nstale;
 	char			*body_html;	/* pass 2 */
+	char			*plain;		/* plain text for filters (page.text) */
 	struct srch_section	*sections;	/* pass 2: text for search */
 	size_t			 nsections;
 	struct value		*tmpl_extra;	/* from filters, may be NULL */

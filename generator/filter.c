@@ -143,6 +143,7 @@ push_page(struct sbx *s, const struct flt_page *p, const struct value *data)
 	setfield_str(L, "kind", p->type && *p->type ? p->type : "page");
 	setfield_str(L, "title", p->title);
 	setfield_str(L, "lang", p->lang);
+	setfield_str(L, "text", p->text ? p->text : "");
 	if (p->meta)
 		ast_push_value(L, tb, p->meta);
 	else
@@ -852,6 +853,17 @@ page_run(lua_State *L)
 	filters = hooks - 1;
 	lua_pushvalue(L, filters);
 	call_tebiki(s, "has_elements", 1, 1);
+	/* applies(page) == false skips this file's element filters for the
+	 * page, so the document is not converted at all */
+	if (lua_toboolean(L, -1)) {
+		if (lua_getfield(L, hooks, "applies") == LUA_TFUNCTION) {
+			lua_pushvalue(L, page);
+			lua_call(L, 1, 1);
+			lua_replace(L, -2);
+		} else {
+			lua_pop(L, 1);
+		}
+	}
 	if (lua_toboolean(L, -1)) {
 		lua_pop(L, 1);
 		lua_pushvalue(L, filters);

@@ -58,6 +58,8 @@ struct flt_page {			/* filled by the build, borrowed */
 	const struct value	*meta;	/* front matter map */
 	cmark_node		*doc;	/* parsed body; read-only in collect */
 	int			 body_line;	/* file line of body line 1 */
+	const char		*text;	/* plain text of the body (page.text),
+					   may be NULL */
 };
 
 struct flt_added {			/* a page made by site.add_page in link */

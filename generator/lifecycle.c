@@ -85,29 +85,59 @@ fmt_date(int ymd, char out[32])
 	    ymd % 100);
 }
 
-/* 1 if lesson page `li` affects page `pi` or one of its controls. */
-static int
-lesson_affects(struct build *b, size_t li, size_t pi)
+/* Adds lesson `li` to the list of lessons affecting a page, once. */
+static void
+add_lesson(size_t **v, size_t *n, size_t li)
+{
+	size_t i;
+
+	for (i = 0; i < *n; i++)
+		if ((*v)[i] == li)
+			return;
+	*v = xreallocarray(*v, *n + 1, sizeof(**v));
+	(*v)[(*n)++] = li;
+}
+
+/* Lessons whose 'affects' names page `pi` or one of the controls it lists
+ * in 'controls', in page order (through the reference indexes, so the cost
+ * is the number of references, not pages times lessons). */
+static size_t
+lessons_affecting(struct build *b, size_t pi, size_t **out)
 {
 	struct model *m = b->model;
-	size_t i, k;
+	size_t i, k, n = 0;
 
-	for (i = m->out_off[li]; i < m->out_off[li + 1]; i++) {
-		struct ref *r = &m->refs[i];
+	*out = NULL;
+	for (i = m->in_page_off[pi]; i < m->in_page_off[pi + 1]; i++) {
+		const struct ref *r = &m->refs[m->in_page[i]];
 
-		if (strcmp(r->rel, "affects") != 0)
-			continue;
-		if (r->kind == MODEL_PAGE && r->to == pi)
-			return 1;
-		if (r->kind != MODEL_CONTROL)
-			continue;
-		for (k = m->out_off[pi]; k < m->out_off[pi + 1]; k++)
-			if (m->refs[k].kind == MODEL_CONTROL &&
-			    m->refs[k].to == r->to &&
-			    strcmp(m->refs[k].rel, "controls") == 0)
-				return 1;
+		if (strcmp(r->rel, "affects") == 0 &&
+		    strcmp(b->pages[r->from].type, "lesson") == 0)
+			add_lesson(out, &n, r->from);
 	}
-	return 0;
+	for (k = m->out_off[pi]; k < m->out_off[pi + 1]; k++) {
+		const struct ref *c = &m->refs[k];
+
+		if (c->kind != MODEL_CONTROL || strcmp(c->rel, "controls") != 0)
+			continue;
+		for (i = m->in_ctl_off[c->to]; i < m->in_ctl_off[c->to + 1];
+		    i++) {
+			const struct ref *r = &m->refs[m->in_ctl[i]];
+
+			if (strcmp(r->rel, "affects") == 0 &&
+			    strcmp(b->pages[r->from].type, "lesson") == 0)
+				add_lesson(out, &n, r->from);
+		}
+	}
+	/* page order, so warnings and banners are stable */
+	for (i = 1; i < n; i++)
+		for (k = i; k > 0 && (*out)[k - 1] > (*out)[k]; k--) {
+			size_t t = (*out)[k];
+
+			(*out)[k] = (*out)[k - 1];
+			(*out)[k - 1] = t;
+		}
+	return n;
 }
 
 void
@@ -147,14 +177,19 @@ life_compute(struct build *b)
 		    strcmp(p->type, "incident") == 0 ||
 		    strcmp(p->type, "report") == 0)
 			continue;
-		for (k = 0; k < b->npages; k++) {
-			struct page *l = &b->pages[k];
+		{
+		size_t *ls, nls, q;
+
+		nls = lessons_affecting(b, i, &ls);
+		for (q = 0; q < nls; q++) {
+			struct page *l = &b->pages[ls[q]];
 			int ld;
 
-			if (l->excluded || strcmp(l->type, "lesson") != 0)
+			k = ls[q];
+			if (l->excluded)
 				continue;
 			ld = life_date(val_get(l->src.meta, "date"));
-			if (ld <= base || !lesson_affects(b, k, i))
+			if (ld <= base)
 				continue;
 			p->stale_by = xreallocarray(p->stale_by, p->nstale + 1,
 			    sizeof(*p->stale_by));
@@ -170,6 +205,8 @@ life_compute(struct build *b)
 				    "its last review (%s)", l->id ? l->id :
 				    l->f->src, d1, d2);
 			}
+		}
+		free(ls);
 		}
 	}
 	/* actions of lessons, incidents and reports */

@@ -747,7 +747,8 @@ function _TEBIKI.run(filters, doc)
 	return doc, CHANGED
 end
 
-local HOOKS = { collect = true, link = true, template = true, finish = true }
+local HOOKS = { collect = true, link = true, template = true, finish = true,
+	applies = true }
 
 local function has_element_keys(t)
 	for k, v in pairs(t) do

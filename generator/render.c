@@ -79,6 +79,11 @@ label(struct build *b, const char *lang, const char *group, const char *key)
 	return s ? s : key;
 }
 
+/* Pages of one type listed in the navigation at most. */
+#define NAV_MAX_PAGES	40
+
+static int count_type(struct build *, const char *);
+
 static int
 type_has_pages(struct build *b, const char *type)
 {
@@ -133,6 +138,24 @@ render_init(struct build *b)
 
 	b->i18n_ja = load_i18n(b, "ja");
 	b->i18n_en = load_i18n(b, "en");
+	/* neighbours of every page among pages of its type */
+	for (k = 0; type_order[k]; k++) {
+		size_t last = (size_t)-1;
+
+		for (i = 0; i < b->npages; i++) {
+			struct page *p = &b->pages[i];
+
+			if (k == 0)
+				p->prev = p->next = (size_t)-1;
+			if (p->excluded || p->is_home ||
+			    strcmp(p->type, type_order[k]) != 0)
+				continue;
+			p->prev = last;
+			if (last != (size_t)-1)
+				b->pages[last].next = i;
+			last = i;
+		}
+	}
 	{
 		char *site_l = util_path_join(b->opts->src_dir, "layouts");
 		char *theme_l = util_path_join(b->theme_dir, "layouts");
@@ -170,7 +193,10 @@ render_init(struct build *b)
 		    type_order[k])));
 		val_set(entry, "url", val_str_own(list_out(type_order[k])));
 		pages = val_list();
-		for (i = 0; i < b->npages; i++) {
+		/* a long list belongs on the type's list page, not in every
+		 * page's navigation (which would make the site quadratic) */
+		for (i = 0; i < b->npages && count_type(b, type_order[k]) <=
+		    NAV_MAX_PAGES; i++) {
 			struct page *p = &b->pages[i];
 
 			if (p->excluded || p->is_home ||
@@ -542,26 +568,11 @@ page_ctx(struct build *b, struct page *p)
 		}
 	}
 	val_set(pg, "tags", list);
-	/* prev / next among pages of the same type */
-	{
-		size_t pi = (size_t)(p - b->pages);
-		long j;
-
-		for (j = (long)pi - 1; j >= 0; j--)
-			if (!b->pages[j].excluded && !b->pages[j].is_home &&
-			    strcmp(b->pages[j].type, p->type) == 0) {
-				val_set(pg, "prev", page_item(b, &b->pages[j],
-				    lang));
-				break;
-			}
-		for (k = pi + 1; k < b->npages; k++)
-			if (!b->pages[k].excluded && !b->pages[k].is_home &&
-			    strcmp(b->pages[k].type, p->type) == 0) {
-				val_set(pg, "next", page_item(b, &b->pages[k],
-				    lang));
-				break;
-			}
-	}
+	/* prev / next among pages of the same type (computed once) */
+	if (p->prev != (size_t)-1)
+		val_set(pg, "prev", page_item(b, &b->pages[p->prev], lang));
+	if (p->next != (size_t)-1)
+		val_set(pg, "next", page_item(b, &b->pages[p->next], lang));
 	if (p->tmpl_extra)
 		val_set(pg, "extra", val_ref(p->tmpl_extra));
 	val_set(pg, "meta", val_ref(p->src.meta));

@@ -278,7 +278,8 @@ main(int argc, char **argv)
 	seed = strtoull(argv[2], NULL, 10);
 	path = util_path_join(argv[3], "site.yaml");
 	buf_printf(&b, "title: ベンチマーク用ハンドブック\nlanguage: ja\n"
-	    "output: public\nexcluded_links: text\n");
+	    "output: public\nexcluded_links: text\n"
+	    "filters: [filters/control-links.lua, filters/glossary.lua]\n");
 	util_write_file(path, b.ptr, b.len);
 	free(path);
 	path = util_path_join(argv[3], "hugo/config.toml");

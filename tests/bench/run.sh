@@ -1,0 +1,81 @@
+#!/bin/sh
+# make bench: tebiki against Hugo and the cmark-gfm command on the same
+# generated corpus (tests/tools/gencorpus.c), in one run on one machine.
+# Prints figures and ratios; asserts nothing.
+#
+#   BENCH_SIZES="1000 10000"   page counts (add 100000 for the big run)
+#   BENCH_RUNS=3               runs per figure (the median is printed)
+#   BENCH_DIR=/tmp/...         where corpora are generated (kept)
+set -u
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+B=${TEBIKI_BUILD:-$ROOT/build}
+SIZES=${BENCH_SIZES:-1000 10000}
+RUNS=${BENCH_RUNS:-3}
+DIR=${BENCH_DIR:-${TMPDIR:-/tmp}/tebiki-bench}
+TK=$ROOT/tebiki
+[ -x "$TK" ] || { echo "build tebiki first (make)"; exit 2; }
+[ -x "$B/tools/gencorpus" ] || { echo "build the tools first (make tools)"; exit 2; }
+mkdir -p "$DIR"
+
+# median of the numbers on stdin
+median() { sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+# measure NAME CMD...: runs CMD $RUNS times under /usr/bin/time and prints
+# "NAME wall user+sys maxrss_mb" (medians)
+measure() {
+	name=$1; shift
+	: > "$DIR/times"
+	i=0
+	while [ $i -lt "$RUNS" ]; do
+		/usr/bin/time -f "%e %U %S %M" -o "$DIR/t1" "$@" >/dev/null 2>"$DIR/err" || {
+			echo "$name: failed"; tail -n 5 "$DIR/err"; return 1; }
+		cat "$DIR/t1" >> "$DIR/times"
+		i=$((i + 1))
+	done
+	wall=$(awk '{ print $1 }' "$DIR/times" | median)
+	cpu=$(awk '{ print $2 + $3 }' "$DIR/times" | median)
+	mem=$(awk '{ print $4 / 1024 }' "$DIR/times" | median)
+	echo "$name $wall $cpu $mem"
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0 || a == "-" || b == "-") print "-"; else printf "%.2f", a / b }'; }
+
+echo "machine: $(nproc) CPUs, $(awk '/MemTotal/ { printf "%.0f GB", $2 / 1048576 }' /proc/meminfo); runs per figure: $RUNS (medians)"
+printf '%-8s %-26s %9s %9s %9s %10s\n' pages tool wall_s cpu_s peak_MB pages/s
+for n in $SIZES; do
+	c=$DIR/c$n
+	if [ ! -f "$c/.done" ]; then
+		rm -rf "$c"
+		"$B/tools/gencorpus" "$n" 1 "$c" || exit 1
+		touch "$c/.done"
+	fi
+	mb=$(du -sm "$c/content" | cut -f1)
+	rm -rf "$c/public"
+	tk=$(measure tebiki "$TK" build -q -s "$c" -o "$c/public") || { echo "$tk"; continue; }
+	set -- $tk; tk_w=$2; tk_c=$3; tk_m=$4
+	printf '%-8s %-26s %9s %9s %9s %10s\n' "$n" "tebiki (filters+search)" "$tk_w" "$tk_c" "$tk_m" "$(awk -v n=$n -v w=$tk_w 'BEGIN { printf "%.0f", n / w }')"
+	# a second build with nothing changed, then after editing one page
+	tk2=$(measure tebiki-rebuild "$TK" build -q -s "$c" -o "$c/public")
+	set -- $tk2; rb_w=$2
+	f=$(ls "$c/content/procedures" | head -n 1)
+	cp "$c/content/procedures/$f" "$DIR/saved.md"
+	echo "編集した行。" >> "$c/content/procedures/$f"
+	tk3=$(measure tebiki-edit "$TK" build -q -s "$c" -o "$c/public")
+	cp "$DIR/saved.md" "$c/content/procedures/$f"
+	set -- $tk3; ed_w=$2
+	printf '%-8s %-26s %9s\n' "$n" "tebiki rebuild, no change" "$rb_w"
+	printf '%-8s %-26s %9s\n' "$n" "tebiki rebuild, 1 edit" "$ed_w"
+	j1=$(measure tebiki-j1 "$TK" build -q -j 1 -s "$c" -o "$c/public")
+	set -- $j1
+	printf '%-8s %-26s %9s %9s %9s\n' "$n" "tebiki -j 1" "$2" "$3" "$4"
+	cm=$(measure cmark-gfm sh -c "cmark-gfm --extension table --extension strikethrough --extension autolink --extension tagfilter --extension tasklist '$c'/bodies/*.md")
+	set -- $cm; cm_w=$2; cm_c=$3; cm_m=$4
+	printf '%-8s %-26s %9s %9s %9s\n' "$n" "cmark-gfm command (bodies)" "$cm_w" "$cm_c" "$cm_m"
+	hu_w=- hu_m=-
+	if command -v hugo >/dev/null 2>&1; then
+		hu=$(measure hugo hugo --quiet --source "$c/hugo" --destination "$c/hugo-public")
+		set -- $hu; hu_w=$2; hu_m=$4
+		printf '%-8s %-26s %9s %9s %9s %10s\n' "$n" "hugo $(hugo version | sed 's/hugo v\([0-9.]*\).*/\1/')" "$2" "$3" "$4" "$(awk -v n=$n -v w=$2 'BEGIN { printf "%.0f", n / w }')"
+	fi
+	echo "   $n pages, $mb MB of Markdown: hugo/tebiki wall $(ratio "$hu_w" "$tk_w")x, tebiki/cmark-gfm wall $(ratio "$tk_w" "$cm_w")x, tebiki/hugo memory $(ratio "$tk_m" "$hu_m")x, search $(find "$c/public/search" -type f | wc -l) files"
+done
