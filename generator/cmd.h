@@ -21,6 +21,7 @@ struct cmd {
 
 int		 cmd_build(int, char **);
 int		 cmd_check(int, char **);
+int		 cmd_serve(int, char **);
 int		 cmd_version(int, char **);
 int		 cmd_help(int, char **);
 void		 cmd_usage(FILE *);

@@ -9,6 +9,7 @@
 static const struct cmd cmds[] = {
 	{ "build", cmd_build, "build the site into the output directory" },
 	{ "check", cmd_check, "run the whole pipeline without writing" },
+	{ "serve", cmd_serve, "preview the site, rebuilding on every change" },
 	{ "version", cmd_version, "print the version" },
 	{ "help", cmd_help, "show help for a command" },
 };
