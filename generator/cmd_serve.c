@@ -237,6 +237,9 @@ cmd_serve(int argc, char **argv)
 		return CMD_USAGE;
 	}
 	so.port = (int)port;
+	/* for the test suite: a shorter keepalive interval */
+	if ((tmp = getenv("TEBIKI_SERVE_KEEPALIVE")) != NULL)
+		so.keepalive = atoi(tmp);
 
 	/* signals arrive through the descriptor; every thread started
 	 * from here on inherits the mask */

@@ -37,6 +37,7 @@ struct srv {
 	struct MHD_Daemon	*mhd;
 	char			*root;		/* the directory served */
 	int			 port;
+	int			 keepalive;	/* seconds */
 	pthread_mutex_t		 lock;
 	pthread_cond_t		 cond;		/* signalled on any change */
 	unsigned long		 gen;		/* successful builds */
@@ -491,7 +492,7 @@ events_read(void *cls, uint64_t pos, char *out, size_t max)
 		cl->off = 0;
 		pthread_mutex_lock(&s->lock);
 		clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_sec += KEEPALIVE_SEC;
+		until.tv_sec += s->keepalive;
 		for (;;) {
 			if (s->stopping) {
 				pthread_mutex_unlock(&s->lock);
@@ -775,6 +776,7 @@ srv_start(const struct srv_opts *o)
 	s = xcalloc(1, sizeof(*s));
 	s->root = xstrdup(o->root);
 	s->port = port;
+	s->keepalive = o->keepalive > 0 ? o->keepalive : KEEPALIVE_SEC;
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);

@@ -14,7 +14,7 @@
  *   event: reload   data {"gen":N}     after each successful rebuild
  *   event: error    data {"gen":N,"text":"..."}  after a failed one (and
  *                   on connecting while the last build failed)
- *   ": keepalive"   comment every 15 seconds
+ *   ": keepalive"   comment every 15 seconds (srv_opts.keepalive)
  *
  * /__tebiki/status answers {"gen":N,"error":null|"text"} as JSON.
  * `gen` counts the successful builds.
@@ -28,6 +28,7 @@ struct srv_opts {
 	const char	*bind;		/* numeric address, "127.0.0.1" default */
 	int		 port;		/* 0: any free port */
 	const char	*root;		/* directory served (may appear later) */
+	int		 keepalive;	/* seconds between keepalives; 0: 15 */
 };
 
 /* Binds and starts serving; NULL after printing "tebiki: ..." (a port in
