@@ -114,14 +114,20 @@ allow=$(curl -s --max-time 5 -I -X DELETE "$URL/" | tr -d '\r' | grep '^Allow:')
 t_eq "405 names the methods" "$allow" "Allow: GET, HEAD"
 
 # --- path safety ---------------------------------------------------------
+# site.yaml is not reachable by any number of ..; a file right next to
+# the served directory is one .. away
 secret=$(head -n 1 "$S/site.yaml")
-for u in '/../site.yaml' '/%2e%2e/site.yaml' '/..%2fsite.yaml' '/%2e%2e%2fsite.yaml' \
-    '/%2E%2E/site.yaml' '/policies/../../site.yaml' '/policies/%2e%2e/%2e%2e/site.yaml' \
-    '/.%2e/site.yaml' '/site.yaml%00.html' '/..\site.yaml'; do
-	c=$(code "$u")
-	body=$(curl -s --max-time 5 --path-as-is "$URL$u")
-	case $c in 400|403|404) t_ok "traversal $u -> $c" ;; *) t_bad "traversal $u refused" "status $c" ;; esac
-	t_lacks "traversal $u leaks nothing" "$body" "$secret"
+echo "next-door secret" > "$OUT/secret.txt"
+for f in site.yaml secret.txt; do
+	for u in "/../$f" "/%2e%2e/$f" "/..%2f$f" "/%2e%2e%2f$f" "/%2E%2E/$f" \
+	    "/policies/../../$f" "/policies/%2e%2e/%2e%2e/$f" "/.%2e/$f" \
+	    "/..%2F..%2F..%2F$f" "/$f%00.html" "/..\\$f"; do
+		c=$(code "$u")
+		body=$(curl -s --max-time 5 --path-as-is "$URL$u")
+		case $c in 400|403|404) t_ok "traversal $u -> $c" ;; *) t_bad "traversal $u refused" "status $c" ;; esac
+		t_lacks "traversal $u leaks nothing" "$body" "$secret"
+		t_lacks "traversal $u leaks nothing next door" "$body" "next-door secret"
+	done
 done
 ln -s "$S/site.yaml" "$OUT/site/evil.txt"
 ln -s "$S" "$OUT/site/evildir"
