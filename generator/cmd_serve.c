@@ -243,6 +243,10 @@ cmd_serve(int argc, char **argv)
 
 	/* signals arrive through the descriptor; every thread started
 	 * from here on inherits the mask */
+	/* a shell starting us in the background may have left SIGINT
+	 * ignored, which would keep it from ever reaching the descriptor */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
