@@ -648,6 +648,7 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 	size_t len;
 
 	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
+		/* answered at once, without reading a body */
 		r = MHD_create_response_from_buffer(23,
 		    (void *)"405 method not allowed\n",
 		    MHD_RESPMEM_PERSISTENT);
@@ -657,6 +658,16 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 		MHD_add_response_header(r, "Content-Type",
 		    "text/plain; charset=utf-8");
 		return finish(c, MHD_HTTP_METHOD_NOT_ALLOWED, r);
+	}
+	/* the first call only announces the request: answering then would
+	 * make MHD close the connection (no keep-alive) */
+	if (*con_cls == NULL) {
+		*con_cls = s;
+		return MHD_YES;
+	}
+	if (*upload_size != 0) {
+		*upload_size = 0;	/* a body on a GET is dropped */
+		return MHD_YES;
 	}
 	if ((path = decode(url)) == NULL || path[0] != '/') {
 		free(path);

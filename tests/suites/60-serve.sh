@@ -108,6 +108,8 @@ t_eq "dir/ -> index.html" "$(code /policies/)" 200
 t_eq "//x/ does not redirect off-site" "$(curl -s --max-time 5 --path-as-is -o /dev/null -w '%{redirect_url}' "$URL//policies")" "$URL/policies/"
 t_eq "missing -> 404" "$(code /nope.html)" 404
 t_contains "plain 404 without 404.html" "$(get /nope.html)" "404 not found"
+nc=$(curl -s --max-time 5 -o /dev/null -o /dev/null -w '%{num_connects} ' "$URL/" "$URL/img/logo.svg")
+t_eq "keep-alive: two requests, one connection" "$nc" "1 0 "
 c=$(curl -s --max-time 5 -o /dev/null -w '%{http_code}' -X POST -d x=1 "$URL/")
 t_eq "POST -> 405" "$c" 405
 allow=$(curl -s --max-time 5 -I -X DELETE "$URL/" | tr -d '\r' | grep '^Allow:')
