@@ -2,9 +2,10 @@
  * cmd_serve: `tebiki serve`, live preview while editing.
  *
  * Builds the site into a private directory under $TMPDIR, serves it
- * (serve.c), watches the sources (watch.c) and rebuilds ~150 ms after the
- * last change.  SIGINT and SIGTERM arrive through a signalfd and end the
- * loop; the private directory is removed on the way out.
+ * (serve.c), watches the sources (watch.c) and rebuilds 150 ms after the
+ * last change (at most 1 s after the first one of a burst).  SIGINT and
+ * SIGTERM arrive through a signalfd and end the loop; the private
+ * directory is removed on the way out.
  */
 #include <sys/signalfd.h>
 
@@ -27,7 +28,8 @@
 #include "watch.h"
 
 #define DEFAULT_PORT	8808
-#define DEBOUNCE_MS	150
+#define DEBOUNCE_MS	150	/* quiet time before a rebuild */
+#define DEBOUNCE_MAX_MS	1000	/* longest delay under constant change */
 
 static const char serve_usage[] =
     "usage: tebiki serve [-s DIR] [-p PORT] [-b ADDR] [-j N]\n"
@@ -103,7 +105,7 @@ loop(const struct build_opts *o, struct srv *s, struct watch *w, int sfd)
 {
 	struct pollfd pf[2];
 	struct signalfd_siginfo si;
-	long long due = -1;
+	long long due = -1, first = -1;
 	char *what = NULL;
 	int n, timeout, rc = -1;
 
@@ -138,8 +140,15 @@ loop(const struct build_opts *o, struct srv *s, struct watch *w, int sfd)
 
 			if (ch == -1)
 				goto out;
-			if (ch == 1)
-				due = now_ms() + DEBOUNCE_MS;
+			if (ch == 1) {
+				long long t = now_ms();
+
+				if (due < 0)
+					first = t;
+				due = t + DEBOUNCE_MS;
+				if (due > first + DEBOUNCE_MAX_MS)
+					due = first + DEBOUNCE_MAX_MS;
+			}
 			continue;
 		}
 		if (due >= 0 && now_ms() >= due) {

@@ -42,7 +42,7 @@ struct srv {
 	pthread_cond_t		 cond;		/* signalled on any change */
 	unsigned long		 gen;		/* successful builds */
 	unsigned long		 eseq;		/* error state changes */
-	char			*err;		/* last build's errors or NULL */
+	char			*err;		/* last errors or NULL */
 	int			 stopping;
 };
 
@@ -793,8 +793,9 @@ srv_start(const struct srv_opts *o)
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&s->cond, &ca);
 	pthread_condattr_destroy(&ca);
-	flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-	    MHD_USE_POLL | (v6 ? MHD_USE_IPv6 : 0);
+	flags = MHD_USE_THREAD_PER_CONNECTION |
+	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
+	    (v6 ? MHD_USE_IPv6 : 0);
 	s->mhd = MHD_start_daemon(flags, 0, NULL, NULL, handle, s,
 	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
 	    MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL,

@@ -25,9 +25,9 @@
 struct srv;
 
 struct srv_opts {
-	const char	*bind;		/* numeric address, "127.0.0.1" default */
+	const char	*bind;		/* numeric address; NULL: 127.0.0.1 */
 	int		 port;		/* 0: any free port */
-	const char	*root;		/* directory served (may appear later) */
+	const char	*root;		/* directory served; may appear later */
 	int		 keepalive;	/* seconds between keepalives; 0: 15 */
 };
 

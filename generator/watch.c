@@ -80,8 +80,8 @@ add_one(struct watch *w, const char *rel)
 		int rc = 0;
 
 		if (errno == ENOSPC && !w->warned) {
-			fprintf(stderr, "tebiki: cannot watch '%s': the inotify "
-			    "watch limit is reached (raise "
+			fprintf(stderr, "tebiki: cannot watch '%s': the "
+			    "inotify watch limit is reached (raise "
 			    "fs.inotify.max_user_watches)\n", full);
 			w->warned = 1;
 		} else if (errno != ENOENT && errno != ENOTDIR &&
