@@ -26,6 +26,8 @@ ctype()  { curl -s --max-time 5 -o /dev/null -w '%{content_type}' "$URL$1"; }
 status() { get /__tebiki/status; }
 served_has() { get "$1" | grep -q "$2"; }
 status_has() { status | grep -q "$1"; }
+gen()    { status | sed -n 's/^{"gen":\([0-9]*\),.*/\1/p'; }
+gen_above() { [ "$(gen)" -gt "$1" ] 2>/dev/null; }
 file_has() { grep -q "$2" "$1"; }
 
 # start_serve SITE LOG: starts tebiki serve in the background on a free
@@ -168,6 +170,21 @@ if wait_for 3 file_has "$EV" "event: reload"; then t_ok "reload event sent"; els
 t_contains "page carries the new generation" "$(get /procedures/plain.html)" 'data-gen="2"'
 c=$(curl -s --max-time 5 -o /dev/null -w '%{http_code}' -H "If-None-Match: $hetag" "$URL/policies/backup.html")
 t_eq "old html ETag stale after rebuild" "$c" 200
+
+# theme layouts and site.yaml are watched too (what the page shows of
+# them is the template engine's business: here only the rebuild counts)
+g=$(gen)
+sed -i 's|<h1>{{page.title}}</h1>|<h1 class="edited">{{page.title}}</h1>|' "$S/themes/mini/layouts/page.mustache"
+if wait_for 3 gen_above "$g"; then t_ok "layout edit rebuilds"; else t_bad "layout edit rebuilds" "$(tail -n 5 "$LOG")"; fi
+t_contains "layout change named" "$(cat "$LOG")" "change to 'themes/mini/layouts/"
+g=$(gen)
+sed -i 's/^title: .*/title: 改題した手引き/' "$S/site.yaml"
+if wait_for 3 gen_above "$g"; then t_ok "site.yaml edit rebuilds"; else t_bad "site.yaml edit rebuilds" "$(tail -n 5 "$LOG")"; fi
+t_contains "site.yaml change named" "$(cat "$LOG")" "change to 'site.yaml'"
+g=$(gen)
+touch "$S/unrelated.txt"; mkdir -p "$S/notes"; echo x > "$S/notes/n.md"
+sleep 0.6
+t_eq "files outside the watched dirs ignored" "$(gen)" "$g"
 
 # a new subdirectory is watched too
 mkdir -p "$S/content/workshops/2025"
