@@ -63,6 +63,15 @@ tk serve -s "$T_TMP/nonexistent" >/dev/null 2>&1; t_eq "missing source dir exits
 
 # --- start -------------------------------------------------------------
 S=$T_TMP/site; cp -R "$BASIC" "$S"; rm -rf "$S/expected" "$S/public"
+# a static page with the strict policy the themes use: the injected
+# script must still run (it is a file, not inline code)
+cat > "$S/content/csp.html" <<'EOF'
+<!DOCTYPE html>
+<html><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'self'; script-src 'self'">
+<title>CSP</title></head>
+<body><p>厳格なページ</p></body></html>
+EOF
 PRIV=$T_TMP/priv; mkdir -p "$PRIV"
 LOG=$T_TMP/serve.log
 if ! start_serve "$S" "$LOG"; then
@@ -224,6 +233,24 @@ if command -v node >/dev/null 2>&1; then
 	    t_ok "reload.js: overlay, reload, generations" || t_bad "reload.js: overlay, reload, generations" "$js"
 else
 	T_SKIP=$((${T_SKIP:-0} + 1)); echo "skip - node missing: reload.js not exercised"
+fi
+# the same in a real browser: overlay over the last good page, then the
+# fix (done by the script) reloads the page without it
+CHROMIUM=${TEBIKI_CHROMIUM:-$(command -v chromium || command -v chromium-browser || true)}
+if command -v node >/dev/null 2>&1 && [ -n "$CHROMIUM" ]; then
+	js=$(TMPDIR=$T_TMP timeout 60 node "$ROOT/tests/serve/browser_check.js" "$CHROMIUM" \
+	    "$URL/csp.html" "content/procedures/plain.md:3:1: error: invalid YAML" \
+	    "$T_TMP/plain.bak" "$S/content/procedures/plain.md" 2>&1); st=$?
+	for name in "browser shows the error overlay" "last good page under the overlay" \
+	    "page reloads without the overlay after the fix"; do
+		if [ $st -ne 124 ] && printf '%s\n' "$js" | grep -qx "ok - $name"; then
+			t_ok "chromium: $name"
+		else
+			t_bad "chromium: $name" "$js"
+		fi
+	done
+else
+	T_SKIP=$((${T_SKIP:-0} + 1)); echo "skip - node or chromium missing: no browser check"
 fi
 cp "$T_TMP/plain.bak" "$S/content/procedures/plain.md"
 if wait_for 3 status_has '"error":null'; then t_ok "fixed build recovers"; else t_bad "fixed build recovers" "$(status)"; fi
