@@ -248,6 +248,28 @@ etag_matches(struct MHD_Connection *c, const char *etag)
 	return strcmp(inm, "*") == 0 || strstr(inm, etag) != NULL;
 }
 
+/* Appends everything left in `fd` to `b` (the same file the ETag was
+ * made from, even if the build swaps the directory meanwhile); 0 or -1. */
+static int
+read_all(int fd, struct buf *b)
+{
+	ssize_t n;
+
+	for (;;) {
+		buf_grow(b, 65536);
+		n = read(fd, b->ptr + b->len, b->cap - b->len - 1);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return -1;
+		if (n == 0)
+			break;
+		b->len += (size_t)n;
+		b->ptr[b->len] = '\0';
+	}
+	return 0;
+}
+
 /* Serves the regular file `path` (already checked to lie inside the
  * root) with `status`; HTML gets the reload script.  A file that is not
  * there (any more) gives -1 and nothing is queued. */
@@ -285,7 +307,7 @@ send_file(struct srv *s, struct MHD_Connection *c, const char *path,
 		return 0;
 	}
 	if (html) {
-		int rc = util_read_file(path, &b);
+		int rc = read_all(fd, &b);
 
 		close(fd);
 		if (rc == -1) {
