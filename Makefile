@@ -17,7 +17,7 @@ BINDIR     ?= $(PREFIX)/bin
 SHAREDIR   ?= $(PREFIX)/share/tebiki
 MANDIR     ?= $(PREFIX)/share/man
 PKG_CONFIG ?= pkg-config
-PKGS        = libcmark-gfm yaml-0.1 lua5.4 libutf8proc
+PKGS        = libcmark-gfm yaml-0.1 lua5.4 libutf8proc libmicrohttpd
 WARN        = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
               -Wold-style-definition -Wwrite-strings -Wformat=2 -Wvla \
               -Wno-unused-parameter -fno-common

@@ -24,6 +24,7 @@ int		 cmd_check(int, char **);
 int		 cmd_new(int, char **);
 int		 cmd_pdf(int, char **);
 int		 cmd_export(int, char **);
+int		 cmd_serve(int, char **);
 int		 cmd_version(int, char **);
 int		 cmd_help(int, char **);
 void		 cmd_usage(FILE *);

@@ -12,6 +12,7 @@ static const struct cmd cmds[] = {
 	{ "new", cmd_new, "create a document or a site from an archetype" },
 	{ "pdf", cmd_pdf, "print documents or the whole handbook to PDF" },
 	{ "export", cmd_export, "export a document as one self-contained HTML file" },
+	{ "serve", cmd_serve, "preview the site, rebuilding on every change" },
 	{ "version", cmd_version, "print the version" },
 	{ "help", cmd_help, "show help for a command" },
 };

@@ -4,7 +4,7 @@
 #   sh scripts/deps.sh --test   also what the test suite needs
 set -eu
 pkgs="gcc make pkg-config libc6-dev libcmark-gfm-dev libcmark-gfm-extensions-dev
-libyaml-dev liblua5.4-dev libutf8proc-dev"
+libyaml-dev liblua5.4-dev libutf8proc-dev libmicrohttpd-dev"
 if [ "${1:-}" = "--test" ]; then
 	pkgs="$pkgs chromium fonts-noto-cjk poppler-utils valgrind curl"
 	# Node.js may come from elsewhere than Debian (with its own npm):

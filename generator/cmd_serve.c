@@ -1,0 +1,307 @@
+/*
+ * cmd_serve: `tebiki serve`, live preview while editing.
+ *
+ * Builds the site into a private directory under $TMPDIR, serves it
+ * (serve.c), watches the sources (watch.c) and rebuilds 150 ms after the
+ * last change (at most 1 s after the first one of a burst).  SIGINT and
+ * SIGTERM arrive through a signalfd and end the loop; the private
+ * directory is removed on the way out.
+ */
+#include <sys/signalfd.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "build.h"
+#include "cmd.h"
+#include "diag.h"
+#include "serve.h"
+#include "util.h"
+#include "value.h"
+#include "watch.h"
+
+#define DEFAULT_PORT	8808
+#define DEBOUNCE_MS	150	/* quiet time before a rebuild */
+#define DEBOUNCE_MAX_MS	1000	/* longest delay under constant change */
+
+static const char serve_usage[] =
+    "usage: tebiki serve [-s DIR] [-p PORT] [-b ADDR] [-j N]\n"
+    "                    [--today YYYY-MM-DD]\n"
+    "\n"
+    "Builds the site in DIR into a private temporary directory, serves it\n"
+    "over HTTP and rebuilds it whenever site.yaml or a file under content/,\n"
+    "layouts/, themes/, filters/, data/, catalogs/ or assets/ changes.  Open\n"
+    "pages reload by themselves; when a build fails the errors are printed\n"
+    "here and shown over every page while the last good build stays served.\n"
+    "Ctrl-C stops the server and removes the private directory.\n"
+    "\n"
+    "  -s, --source DIR     site directory (default .)\n"
+    "  -p, --port N         TCP port (default 8808; 0 picks a free one)\n"
+    "  -b, --bind ADDR      numeric address to listen on (default 127.0.0.1)\n"
+    "  -j, --jobs N         worker threads (default: number of CPUs)\n"
+    "      --today DATE     the date the build treats as today (YYYY-MM-DD)\n"
+    "  -h, --help           this help\n"
+    "\n"
+    "Exit status: 0 stopped by a signal, 2 usage or environment errors\n"
+    "(such as a port already in use).\n";
+
+/* Milliseconds on the monotonic clock. */
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Builds once and tells the server; `why` names the change (NULL for the
+ * first build).  The diagnostics go to stderr and, on failure, to every
+ * open page. */
+static void
+rebuild(const struct build_opts *o, struct srv *s, const char *why)
+{
+	struct diag d;
+	FILE *mf;
+	char *text = NULL;
+	size_t len = 0;
+	long long t0 = now_ms();
+	int rc;
+
+	diag_init(&d);
+	rc = build_run(o, &d);
+	if (rc == CMD_OK && diag_errors(&d) > 0)
+		rc = CMD_CONTENT;
+	if ((mf = open_memstream(&text, &len)) == NULL)
+		fatal("cannot open a memory stream: %s", strerror(errno));
+	diag_flush(&d, mf, DIAG_TEXT);
+	fclose(mf);
+	diag_release(&d);
+	fputs(text, stderr);
+	if (rc == CMD_OK) {
+		srv_built(s);
+		fprintf(stderr, "tebiki: %s%s%s (%lld ms)\n",
+		    why ? "rebuilt after a change to '" : "built the site",
+		    why ? why : "", why ? "'" : "", now_ms() - t0);
+	} else {
+		srv_failed(s, len > 0 ? text : "the build failed\n");
+		fprintf(stderr, "tebiki: the build failed; still serving the "
+		    "last good build\n");
+	}
+	free(text);
+}
+
+/* Runs the watch-and-rebuild loop until a signal arrives; 0, or -1
+ * after reporting. */
+static int
+loop(const struct build_opts *o, struct srv *s, struct watch *w, int sfd)
+{
+	struct pollfd pf[2];
+	struct signalfd_siginfo si;
+	long long due = -1, first = -1;
+	char *what = NULL;
+	int n, timeout, rc = -1;
+
+	pf[0].fd = sfd;
+	pf[0].events = POLLIN;
+	pf[1].fd = watch_fd(w);
+	pf[1].events = POLLIN;
+	for (;;) {
+		timeout = -1;
+		if (due >= 0) {
+			long long left = due - now_ms();
+
+			timeout = left > 0 ? (int)left : 0;
+		}
+		n = poll(pf, 2, timeout);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			fprintf(stderr, "tebiki: poll: %s\n", strerror(errno));
+			goto out;
+		}
+		if (pf[0].revents & POLLIN) {
+			if (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+				fprintf(stderr, "\ntebiki: %s, stopping\n",
+				    si.ssi_signo == SIGINT ? "interrupted" :
+				    "terminated");
+			rc = 0;
+			goto out;
+		}
+		if (pf[1].revents & POLLIN) {
+			int ch = watch_read(w, &what);
+
+			if (ch == -1)
+				goto out;
+			if (ch == 1) {
+				long long t = now_ms();
+
+				if (due < 0)
+					first = t;
+				due = t + DEBOUNCE_MS;
+				if (due > first + DEBOUNCE_MAX_MS)
+					due = first + DEBOUNCE_MAX_MS;
+			}
+			continue;
+		}
+		if (due >= 0 && now_ms() >= due) {
+			due = -1;
+			rebuild(o, s, what ? what : "?");
+			free(what);
+			what = NULL;
+		}
+	}
+out:
+	free(what);
+	return rc;
+}
+
+int
+cmd_serve(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "source", required_argument, NULL, 's' },
+		{ "port", required_argument, NULL, 'p' },
+		{ "bind", required_argument, NULL, 'b' },
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "today", required_argument, NULL, 'T' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct build_opts o;
+	struct srv_opts so;
+	struct srv *s = NULL;
+	struct watch *w = NULL;
+	sigset_t mask;
+	const char *tmp;
+	char *priv = NULL, *out = NULL, *end;
+	long port = DEFAULT_PORT;
+	int c, sfd = -1, rc = CMD_USAGE;
+
+	memset(&o, 0, sizeof(o));
+	memset(&so, 0, sizeof(so));
+	o.src_dir = ".";
+	o.write = 1;
+	o.quiet = 1;
+	so.bind = "127.0.0.1";
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "s:p:b:j:h", longopts,
+	    NULL)) != -1) {
+		switch (c) {
+		case 's':
+			o.src_dir = optarg;
+			break;
+		case 'p':
+			port = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end || port < 0 ||
+			    port > 65535) {
+				fprintf(stderr, "tebiki: --port needs a number "
+				    "from 0 to 65535, not '%s'\n", optarg);
+				return CMD_USAGE;
+			}
+			break;
+		case 'b':
+			so.bind = optarg;
+			break;
+		case 'j':
+			o.jobs = (int)strtol(optarg, &end, 10);
+			if (*end || o.jobs < 1 || o.jobs > 256) {
+				fprintf(stderr, "tebiki: -j needs a number "
+				    "from 1 to 256, not '%s'\n", optarg);
+				return CMD_USAGE;
+			}
+			break;
+		case 'T':
+			if (val_parse_date(optarg, strlen(optarg), &o.today_y,
+			    &o.today_m, &o.today_d) == -1) {
+				fprintf(stderr, "tebiki: --today needs a date "
+				    "YYYY-MM-DD, not '%s'\n", optarg);
+				return CMD_USAGE;
+			}
+			break;
+		case 'h':
+			fputs(serve_usage, stdout);
+			return CMD_OK;
+		default:
+			fputs(serve_usage, stderr);
+			return CMD_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "tebiki: unexpected argument '%s'\n",
+		    argv[optind]);
+		fputs(serve_usage, stderr);
+		return CMD_USAGE;
+	}
+	if (!util_is_dir(o.src_dir)) {
+		fprintf(stderr, "tebiki: source directory '%s' does not "
+		    "exist\n", o.src_dir);
+		return CMD_USAGE;
+	}
+	so.port = (int)port;
+	/* for the test suite: a shorter keepalive interval */
+	if ((tmp = getenv("TEBIKI_SERVE_KEEPALIVE")) != NULL)
+		so.keepalive = atoi(tmp);
+
+	/* signals arrive through the descriptor; every thread started
+	 * from here on inherits the mask */
+	/* a shell starting us in the background may have left SIGINT
+	 * ignored, which would keep it from ever reaching the descriptor */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	if (pthread_sigmask(SIG_BLOCK, &mask, NULL) != 0 ||
+	    (sfd = signalfd(-1, &mask, SFD_CLOEXEC)) == -1) {
+		fprintf(stderr, "tebiki: cannot set up signals: %s\n",
+		    strerror(errno));
+		goto out;
+	}
+	signal(SIGPIPE, SIG_IGN);
+
+	tmp = getenv("TMPDIR");
+	priv = xasprintf("%s/tebiki-serve.XXXXXX",
+	    tmp && *tmp ? tmp : "/tmp");
+	if (mkdtemp(priv) == NULL) {
+		fprintf(stderr, "tebiki: cannot create a directory like '%s': "
+		    "%s\n", priv, strerror(errno));
+		free(priv);
+		priv = NULL;
+		goto out;
+	}
+	out = util_path_join(priv, "site");
+	o.out_dir = out;
+	so.root = out;
+	if ((s = srv_start(&so)) == NULL)
+		goto out;
+	if ((w = watch_new(o.src_dir)) == NULL)
+		goto out;
+	fprintf(stderr, "tebiki: building '%s' into '%s'\n", o.src_dir,
+	    priv);
+	rebuild(&o, s, NULL);
+	fprintf(stderr, "tebiki: serving http://%s%s%s:%d/ (watching %d "
+	    "directories; Ctrl-C stops)\n",
+	    strchr(so.bind, ':') ? "[" : "", so.bind,
+	    strchr(so.bind, ':') ? "]" : "", srv_port(s), watch_count(w));
+	if (loop(&o, s, w, sfd) == 0)
+		rc = CMD_OK;
+out:
+	srv_stop(s);
+	watch_free(w);
+	if (priv != NULL && util_rmtree(priv) == -1)
+		fprintf(stderr, "tebiki: cannot remove '%s': %s\n", priv,
+		    strerror(errno));
+	free(priv);
+	free(out);
+	if (sfd != -1)
+		close(sfd);
+	return rc;
+}
