@@ -173,23 +173,24 @@ EVPID=$!
 if wait_for 5 file_has "$EV" "event: hello"; then t_ok "event stream says hello"; else t_bad "event stream says hello" "$(cat "$EV")"; fi
 t_contains "hello carries the state" "$(cat "$EV")" 'data: {"gen":1,"error":null}'
 if wait_for 4 file_has "$EV" ": keepalive"; then t_ok "keepalive comment"; else t_bad "keepalive comment" "$(cat "$EV")"; fi
-echo "編集した一文" >> "$S/content/procedures/plain.md"
-if wait_for 2 served_has /procedures/plain.html "編集した一文"; then t_ok "edit served within 2 s"; else t_bad "edit served within 2 s" "$(cat "$LOG")"; fi
+echo "編集した一文" >> "$S/content/notes/plain.md"
+if wait_for 2 served_has /notes/plain.html "編集した一文"; then t_ok "edit served within 2 s"; else t_bad "edit served within 2 s" "$(cat "$LOG")"; fi
 if wait_for 3 file_has "$EV" "event: reload"; then t_ok "reload event sent"; else t_bad "reload event sent" "$(cat "$EV")"; fi
-t_contains "page carries the new generation" "$(get /procedures/plain.html)" 'data-gen="2"'
+t_contains "page carries the new generation" "$(get /notes/plain.html)" 'data-gen="2"'
 c=$(curl -s --max-time 5 -o /dev/null -w '%{http_code}' -H "If-None-Match: $hetag" "$URL/policies/backup.html")
 t_eq "old html ETag stale after rebuild" "$c" 200
 
-# theme layouts and site.yaml are watched too (what the page shows of
-# them is the template engine's business: here only the rebuild counts)
+# theme layouts and site.yaml are watched too, and the new build shows them
 g=$(gen)
 sed -i 's|<h1>{{page.title}}</h1>|<h1 class="edited">{{page.title}}</h1>|' "$S/themes/mini/layouts/page.mustache"
 if wait_for 3 gen_above "$g"; then t_ok "layout edit rebuilds"; else t_bad "layout edit rebuilds" "$(tail -n 5 "$LOG")"; fi
 t_contains "layout change named" "$(cat "$LOG")" "change to 'themes/mini/layouts/"
+t_contains "layout edit shown" "$(get /policies/backup.html)" '<h1 class="edited">'
 g=$(gen)
 sed -i 's/^title: .*/title: 改題した手引き/' "$S/site.yaml"
 if wait_for 3 gen_above "$g"; then t_ok "site.yaml edit rebuilds"; else t_bad "site.yaml edit rebuilds" "$(tail -n 5 "$LOG")"; fi
 t_contains "site.yaml change named" "$(cat "$LOG")" "change to 'site.yaml'"
+t_contains "site.yaml edit shown" "$(get /policies/backup.html)" "改題した手引き"
 g=$(gen)
 touch "$S/unrelated.txt"; mkdir -p "$S/notes"; echo x > "$S/notes/n.md"
 sleep 0.6
@@ -211,14 +212,14 @@ else
 fi
 
 # --- build errors ---------------------------------------------------------
-cp "$S/content/procedures/plain.md" "$T_TMP/plain.bak"
-{ printf -- '---\ntitle: [broken\n---\n'; cat "$T_TMP/plain.bak"; echo "壊れた後の文"; } > "$S/content/procedures/plain.md"
+cp "$S/content/notes/plain.md" "$T_TMP/plain.bak"
+{ printf -- '---\ntitle: [broken\n---\n'; cat "$T_TMP/plain.bak"; echo "壊れた後の文"; } > "$S/content/notes/plain.md"
 if wait_for 3 file_has "$EV" "event: error"; then t_ok "error event sent"; else t_bad "error event sent" "$(cat "$EV")"; fi
-t_contains "error event names file:line:col" "$(grep -A1 'event: error' "$EV")" 'content/procedures/plain.md:3:1: error: invalid YAML'
-t_contains "status shows the error" "$(status)" '"error":"content/procedures/plain.md:3:1: error: invalid YAML'
-t_contains "error printed in the terminal" "$(cat "$LOG")" "content/procedures/plain.md:3:1: error: invalid YAML"
-t_eq "old page still served" "$(code /procedures/plain.html)" 200
-page=$(get /procedures/plain.html)
+t_contains "error event names file:line:col" "$(grep -A1 'event: error' "$EV")" 'content/notes/plain.md:3:1: error: invalid YAML'
+t_contains "status shows the error" "$(status)" '"error":"content/notes/plain.md:3:1: error: invalid YAML'
+t_contains "error printed in the terminal" "$(cat "$LOG")" "content/notes/plain.md:3:1: error: invalid YAML"
+t_eq "old page still served" "$(code /notes/plain.html)" 200
+page=$(get /notes/plain.html)
 t_contains "old page content kept" "$page" "編集した一文"
 t_lacks "broken version not served" "$page" "壊れた後の文"
 # a page loaded now learns the error on connecting
@@ -239,8 +240,8 @@ fi
 CHROMIUM=${TEBIKI_CHROMIUM:-$(command -v chromium || command -v chromium-browser || true)}
 if command -v node >/dev/null 2>&1 && [ -n "$CHROMIUM" ]; then
 	js=$(TMPDIR=$T_TMP timeout 60 node "$ROOT/tests/serve/browser_check.js" "$CHROMIUM" \
-	    "$URL/csp.html" "content/procedures/plain.md:3:1: error: invalid YAML" \
-	    "$T_TMP/plain.bak" "$S/content/procedures/plain.md" 2>&1); st=$?
+	    "$URL/csp.html" "content/notes/plain.md:3:1: error: invalid YAML" \
+	    "$T_TMP/plain.bak" "$S/content/notes/plain.md" 2>&1); st=$?
 	for name in "browser shows the error overlay" "last good page under the overlay" \
 	    "page reloads without the overlay after the fix"; do
 		if [ $st -ne 124 ] && printf '%s\n' "$js" | grep -qx "ok - $name"; then
@@ -252,7 +253,7 @@ if command -v node >/dev/null 2>&1 && [ -n "$CHROMIUM" ]; then
 else
 	T_SKIP=$((${T_SKIP:-0} + 1)); echo "skip - node or chromium missing: no browser check"
 fi
-cp "$T_TMP/plain.bak" "$S/content/procedures/plain.md"
+cp "$T_TMP/plain.bak" "$S/content/notes/plain.md"
 if wait_for 3 status_has '"error":null'; then t_ok "fixed build recovers"; else t_bad "fixed build recovers" "$(status)"; fi
 n=$(grep -c "event: reload" "$EV")
 if [ "$n" -ge 2 ]; then t_ok "reload after the fix"; else t_bad "reload after the fix" "$(cat "$EV")"; fi
