@@ -1034,6 +1034,7 @@ pass2_page(void *arg, size_t i, int worker)
 	resolve_links(b, p);
 	if (b->cfg.search)
 		extract_sections(p);
+	p->md.lang = p->lang;
 	md_render(&p->md, &html);
 	p->body_html = buf_detach(&html);
 	if (render_page(b, p, &out) == 0)

@@ -27,6 +27,7 @@ md_parse(struct md_doc *doc, const char *text, size_t len, int unsafe)
 	cmark_syntax_extension *ext;
 	size_t i;
 
+	doc->lang = NULL;
 	doc->options = CMARK_OPT_SOURCEPOS | CMARK_OPT_FOOTNOTES |
 	    (unsafe ? CMARK_OPT_UNSAFE : 0);
 	doc->parser = cmark_parser_new(doc->options);
@@ -307,6 +308,39 @@ lower_headings(struct md_doc *doc)
 	buf_release(&open);
 }
 
+/* Copies html into out, turning cmark-gfm's task-list checkboxes into
+ * HTML5 form (no "/>", bare boolean attributes) with an accessible name. */
+static void
+put_tasks(struct buf *out, const char *html, const char *lang)
+{
+	static const char on[] =
+	    "<input type=\"checkbox\" checked=\"\" disabled=\"\" />";
+	static const char off[] = "<input type=\"checkbox\" disabled=\"\" />";
+	int en = lang && strcmp(lang, "en") == 0;
+	const char *p = html, *a, *b2;
+
+	for (;;) {
+		a = strstr(p, on);
+		b2 = strstr(p, off);
+		if (a == NULL && b2 == NULL)
+			break;
+		if (a && (b2 == NULL || a < b2)) {
+			buf_put(out, p, (size_t)(a - p));
+			buf_printf(out, "<input type=\"checkbox\" checked disabled "
+			    "class=\"task\" aria-label=\"%s\">", en ? "done" :
+			    "完了");
+			p = a + sizeof(on) - 1;
+		} else {
+			buf_put(out, p, (size_t)(b2 - p));
+			buf_printf(out, "<input type=\"checkbox\" disabled "
+			    "class=\"task\" aria-label=\"%s\">", en ?
+			    "not done" : "未完了");
+			p = b2 + sizeof(off) - 1;
+		}
+	}
+	buf_puts(out, p);
+}
+
 void
 md_render(struct md_doc *doc, struct buf *out)
 {
@@ -315,7 +349,7 @@ md_render(struct md_doc *doc, struct buf *out)
 	lower_headings(doc);
 	html = cmark_render_html(doc->root, doc->options & ~CMARK_OPT_SOURCEPOS,
 	    cmark_parser_get_syntax_extensions(doc->parser));
-	buf_puts(out, html);
+	put_tasks(out, html, doc->lang);
 	free(html);
 }
 

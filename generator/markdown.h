@@ -21,6 +21,8 @@ struct md_doc {
 	cmark_parser	*parser;	/* owns the extension list used to render */
 	cmark_node	*root;
 	int		 options;
+	const char	*lang;		/* for accessible names ("ja"/"en");
+					   may be NULL */
 };
 
 struct md_heading {

@@ -1,0 +1,28 @@
+#!/bin/sh
+# The default theme on the real example handbook, in headless Chromium
+# (tests/browser/theme.mjs): screenshots at desktop and phone widths,
+# axe-core (no serious or critical violation), html-validate (no error),
+# the stylesheet applied under the Content-Security-Policy, no request
+# leaving the disk.
+. "$ROOT/tests/lib.sh"
+BR=$ROOT/tests/browser
+if ! command -v node >/dev/null 2>&1; then echo "node is missing"; echo "0 passed, 1 failed"; exit 1; fi
+if [ ! -d "$BR/node_modules/playwright-core" ]; then
+	(cd "$BR" && npm ci --no-audit --no-fund >"$T_TMP/npm" 2>&1) || tail -n 5 "$T_TMP/npm"
+fi
+OUT=$T_TMP/site
+tk build -q -s "$ROOT" -o "$OUT" --today 2025-06-01 2>/dev/null; t_eq "example builds" $? 0
+out=$(cd "$BR" && SCREENSHOTS="$ROOT/tests/out/screenshots/example" timeout 600 node theme.mjs "$OUT" \
+	index.html policies/backup.html procedures/backup.html reports/2023-12-ransomware-review.html \
+	lessons/LL-2023-01.html controls/8.13.html controls/index.html soa.html dashboard.html \
+	search.html glossary/index.html en/basic-policy.html 404.html 2>&1); st=$?
+line=$(printf '%s\n' "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed' | tail -n 1)
+if [ -z "$line" ]; then t_bad "theme.mjs ran" "$(printf '%s\n' "$out" | tail -n 20)"; else
+	p=${line%% passed*}; f=${line#* passed, }; f=${f%% failed*}
+	T_PASS=$((T_PASS + p)); T_FAIL=$((T_FAIL + f))
+	[ "$f" -gt 0 ] && printf '%s\n' "$out" | grep -A3 '^FAIL' | head -40
+	[ $st -ne 0 ] && [ "$f" -eq 0 ] && t_bad "theme.mjs exit status $st"
+fi
+n=$(ls "$ROOT/tests/out/screenshots/example" 2>/dev/null | grep -c png)
+[ "$n" -ge 20 ] && t_ok "screenshots saved ($n)" || t_bad "screenshots saved" "$n"
+t_done
