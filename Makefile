@@ -100,7 +100,7 @@ fuzz:
 install: $(PROG)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHAREDIR) $(DESTDIR)$(MANDIR)/man1
 	install -m 755 $(PROG) $(DESTDIR)$(BINDIR)/$(PROG)
-	cp -R themes filters catalogs $(DESTDIR)$(SHAREDIR)/
+	cp -R themes filters catalogs schema $(DESTDIR)$(SHAREDIR)/
 	install -m 644 docs/tebiki.1 $(DESTDIR)$(MANDIR)/man1/tebiki.1
 
 format:

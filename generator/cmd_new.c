@@ -165,7 +165,8 @@ new_site(const char *dir)
 	    "theme: default\n"
 	    "default_classification: internal\n"
 	    "print_footer: 印刷物は管理対象外です。最新版はサイトを参照してください。\n"
-	    "filters: []\n";
+	    "catalogs: [catalogs/iso27001-2022.yaml]\n"
+	    "filters: [filters/control-links.lua, filters/glossary.lua]\n";
 	static const char index_md[] =
 	    "---\ntitle: ホーム\n---\n"
 	    "このハンドブックには、当社の情報セキュリティに関する方針、手順、\n"
