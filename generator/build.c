@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -1131,6 +1132,78 @@ copy_static(struct build *b)
 	return rc;
 }
 
+/* The work directory next to the output ('.public.tebiki-work'), reused
+ * from build to build and locked against a concurrent build; a
+ * fresh one when there is none.  0, or -1 after reporting. */
+static int
+open_work_dir(struct build *b)
+{
+	char *slash = strrchr(b->out_dir, '/');
+	char *lock;
+	struct timespec now;
+
+	if (slash)
+		b->tmp_dir = xasprintf("%.*s/.%s.tebiki-work",
+		    (int)(slash - b->out_dir), b->out_dir, slash + 1);
+	else
+		b->tmp_dir = xasprintf(".%s.tebiki-work", b->out_dir);
+	lock = xasprintf("%s.lock", b->tmp_dir);
+	if (util_mkdir_p(b->tmp_dir) == -1 ||
+	    (b->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) == -1) {
+		diag_err(b->d, NULL, 0, 0, "cannot create '%s': %s",
+		    b->tmp_dir, strerror(errno));
+		free(lock);
+		return -1;
+	}
+	free(lock);
+	if (flock(b->lock_fd, LOCK_EX | LOCK_NB) == -1)
+		return diag_err(b->d, NULL, 0, 0, "another build is writing "
+		    "'%s'", b->out_dir);
+	/* Files not written from now on are stale.  File times come from the
+	 * kernel's coarse clock: wait for it to move past the start so that
+	 * every file this build writes is newer than b->start. */
+	clock_gettime(CLOCK_REALTIME_COARSE, &b->start);
+	do {
+		struct timespec ts = { 0, 1000000 };
+
+		nanosleep(&ts, NULL);
+		clock_gettime(CLOCK_REALTIME_COARSE, &now);
+	} while (now.tv_sec == b->start.tv_sec &&
+	    now.tv_nsec == b->start.tv_nsec);
+	return 0;
+}
+
+/* Removes every file under dir older than `start` (left from an earlier
+ * build) and the directories that become empty. */
+static void
+sweep(const char *dir, const struct timespec *start)
+{
+	DIR *dp = opendir(dir);
+	struct dirent *de;
+	struct stat st;
+	char *p;
+
+	if (dp == NULL)
+		return;
+	while ((de = readdir(dp)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		p = util_path_join(dir, de->d_name);
+		if (lstat(p, &st) == 0) {
+			if (S_ISDIR(st.st_mode)) {
+				sweep(p, start);
+				rmdir(p);	/* only when empty */
+			} else if (st.st_mtim.tv_sec < start->tv_sec ||
+			    (st.st_mtim.tv_sec == start->tv_sec &&
+			    st.st_mtim.tv_nsec <= start->tv_nsec)) {
+				unlink(p);
+			}
+		}
+		free(p);
+	}
+	closedir(dp);
+}
+
 /* Replaces the old output with the new one in one step when possible. */
 static int
 swap_output(struct build *b)
@@ -1146,7 +1219,9 @@ swap_output(struct build *b)
 	}
 	if (renameat2(AT_FDCWD, b->tmp_dir, AT_FDCWD, b->out_dir,
 	    RENAME_EXCHANGE) == 0) {
-		util_rmtree(b->tmp_dir);
+		/* the previous output is now the work dir of the next build:
+		 * its files are overwritten in place, which is much cheaper
+		 * than creating every file anew */
 		return 0;
 	}
 	/* no RENAME_EXCHANGE (old kernel or filesystem): two renames */
@@ -1234,6 +1309,7 @@ write_search(struct build *b, int jobs)
 	struct model *m = b->model;
 
 	srch_set_threads(s, jobs);
+	srch_set_reuse(s, 1);
 	for (i = 0; i < b->npages; i++) {
 		struct page *p = &b->pages[i];
 		const struct value *tv = val_get(p->src.meta, "tags");
@@ -1454,6 +1530,7 @@ build_run(const struct build_opts *o, struct diag *d)
 	int jobs, status = CMD_CONTENT, env_error = 0;
 
 	memset(&b, 0, sizeof(b));
+	b.lock_fd = -1;
 	b.opts = o;
 	b.d = d;
 	hm_init(&b.by_id);
@@ -1539,15 +1616,9 @@ build_run(const struct build_opts *o, struct diag *d)
 	life_compute(&b);
 	if (render_init(&b) == -1)
 		goto out;
-	if (o->write) {
-		b.tmp_dir = xasprintf("%s.tmp-%ld", b.out_dir, (long)getpid());
-		util_rmtree(b.tmp_dir);
-		if (util_mkdir_p(b.tmp_dir) == -1) {
-			diag_err(d, NULL, 0, 0, "cannot create '%s': %s",
-			    b.tmp_dir, strerror(errno));
-			env_error = 1;
-			goto out;
-		}
+	if (o->write && open_work_dir(&b) == -1) {
+		env_error = 1;
+		goto out;
 	}
 	pool_run(jobs, b.npages, pass2_page, &b);
 	render_generated(&b);
@@ -1556,14 +1627,16 @@ build_run(const struct build_opts *o, struct diag *d)
 		write_search(&b, jobs);
 	if (diag_errors(d) > 0)
 		goto out;
+	if (o->write)
+		sweep(b.tmp_dir, &b.start);
 	if (write_manifest(&b) == -1)
 		goto out;
 	if (o->write && swap_output(&b) == -1)
 		goto out;
 	status = CMD_OK;
 out:
-	if (b.tmp_dir && status != CMD_OK)
-		util_rmtree(b.tmp_dir);
+	if (b.lock_fd >= 0)
+		close(b.lock_fd);
 	if (!o->quiet && status == CMD_OK) {
 		size_t built = 0;
 

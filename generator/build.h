@@ -10,6 +10,7 @@
 #define BUILD_H
 
 #include <stddef.h>
+#include <time.h>
 
 #include "hmap.h"
 #include "markdown.h"
@@ -92,6 +93,8 @@ struct build {
 	char			*share_dir;	/* shipped themes/filters/catalogs */
 	char			*out_dir;	/* final output dir */
 	char			*tmp_dir;	/* where this build writes */
+	int			 lock_fd;	/* lock of the work dir */
+	struct timespec		 start;		/* files older than this are stale */
 	struct site_file	*files;
 	size_t			 nfiles;
 	struct page		*pages;		/* sorted by source path */

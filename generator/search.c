@@ -65,6 +65,7 @@ struct srch {
 	size_t		 nterms, tcap;
 	size_t		 shard_target;	/* base64 bytes per term shard */
 	struct srch_stats stats;
+	int		 reuse;	/* keep outdir/search: the caller sweeps stale files */
 };
 
 /* ---------------------------------------------------------------- helpers */
@@ -273,6 +274,12 @@ free_terms(struct srch *s)
 	free(s->terms);
 	s->terms = NULL;
 	s->nterms = s->tcap = 0;
+}
+
+void
+srch_set_reuse(struct srch *s, int reuse)
+{
+	s->reuse = reuse;
 }
 
 void
@@ -939,7 +946,7 @@ srch_write(struct srch *s, const char *outdir, struct diag *d)
 	memset(&s->stats, 0, sizeof(s->stats));
 	s->stats.docs = s->ndocs;
 	root = util_path_join(outdir, "search");
-	if (util_rmtree(root) == -1 && errno != ENOENT) {
+	if (!s->reuse && util_rmtree(root) == -1 && errno != ENOENT) {
 		diag_err(d, NULL, 0, 0, "cannot remove '%s': %s", root,
 		    strerror(errno));
 		goto out;

@@ -56,6 +56,9 @@ void		 srch_set_threads(struct srch *, int);
 int		 srch_write(struct srch *, const char *outdir, struct diag *d);
 /* Figures of the last srch_write (zeros before). */
 void		 srch_get_stats(const struct srch *, struct srch_stats *);
+/* 1: srch_write does not empty outdir/search first (the caller removes
+ * stale files itself). */
+void		 srch_set_reuse(struct srch *, int);
 void		 srch_free(struct srch *);
 
 #endif

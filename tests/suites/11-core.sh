@@ -43,6 +43,24 @@ echo "新しい行" >> "$S/content/notes/plain.md"
 tk build -q -s "$S"; t_eq "fixed build" $? 0
 t_contains "new output replaced old" "$(cat "$S/public/notes/plain.html")" "新しい行"
 
+# --- the work dir is reused: stale files go, concurrent builds are refused
+W=$T_TMP/reuse; cp -R "$BASIC" "$W"; rm -rf "$W/expected"
+tk build -q -s "$W"; tk build -q -s "$W"
+t_file "work dir kept next to the output" "$W/.public.tebiki-work/.tebiki-manifest"
+rm "$W/content/notes/plain.md"
+tk build -q -s "$W"; t_eq "build after deleting a page" $? 0
+[ -e "$W/public/notes/plain.html" ] && t_bad "deleted page gone" || t_ok "deleted page gone"
+tk build -q -s "$W"; t_eq "build again (reusing the dir that had it)" $? 0
+[ -e "$W/public/notes/plain.html" ] && t_bad "deleted page stays gone" || t_ok "deleted page stays gone"
+n=$(grep -c 'notes/plain' "$W/public/.tebiki-manifest"); t_eq "manifest has no stale entry" "$n" 0
+if command -v flock >/dev/null 2>&1; then
+	flock "$W/.public.tebiki-work.lock" sleep 3 &
+	sleep 0.5
+	out=$(tk build -s "$W" 2>&1); t_eq "concurrent build refused" $? 2
+	t_contains "concurrent build message" "$out" "another build is writing"
+	wait
+fi
+
 # --- check writes nothing -------------------------------------------------
 C=$T_TMP/checksite; cp -R "$BASIC" "$C"; rm -rf "$C/expected" "$C/public"
 tk check -q -s "$C"; t_eq "check exits 0" $? 0
