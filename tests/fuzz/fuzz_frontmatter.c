@@ -7,7 +7,8 @@
  *   even first byte  page_split() (BOM, fences, UTF-8 repair, yml_parse)
  * Either way the diagnostics are formatted as text and as JSON and a parsed
  * value is copied and written as JSON, so every path that walks a value
- * tree sees what the parser made.
+ * tree sees what the parser made.  With TEBIKI_FUZZ_PRINT set (the
+ * regression suite) the diagnostics go to stdout as text instead.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -21,7 +22,8 @@
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
-/* Formats and drops every collected message (both output formats). */
+/* Formats and drops every collected message: as JSON into memory, or as
+ * text on stdout with TEBIKI_FUZZ_PRINT. */
 static void
 flush(struct diag *d)
 {
@@ -29,6 +31,10 @@ flush(struct diag *d)
 	size_t n = 0;
 	FILE *f;
 
+	if (getenv("TEBIKI_FUZZ_PRINT") != NULL) {
+		diag_flush(d, stdout, DIAG_TEXT);
+		return;
+	}
 	f = open_memstream(&p, &n);
 	if (f == NULL)
 		abort();

@@ -4,7 +4,8 @@
  *
  * The first byte holds options (bit 0: raw HTML allowed; bit 1: give the
  * first heading a fixed id before md_assign_ids, as a filter would); the
- * rest is the file.
+ * rest is the file.  With TEBIKI_FUZZ_PRINT set (the regression suite) it
+ * prints "headings N html BYTES" and the diagnostics on stdout.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -72,6 +73,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		md_slug(heads[i].text, strlen(heads[i].text), &slug);
 	}
 	md_render(&doc, &html);
+	if (getenv("TEBIKI_FUZZ_PRINT") != NULL) {
+		printf("headings %zu html %zu\n", nh, html.len);
+		diag_flush(&d, stdout, DIAG_TEXT);
+	}
 	(void)md_cp_col(ps.body, ps.body_len, 1 + (opt >> 4), 1 + (opt & 15));
 	md_headings_free(heads, nh);
 	md_release(&doc);

@@ -7,6 +7,8 @@
  * "partials/p", so {{>p}}, {{<p}} and dynamic names ({{>*dyn}}, where
  * dyn is "p") reach it.  The set is not strict, as in the Mustache spec,
  * so unknown names render empty instead of stopping at compile time.
+ * With TEBIKI_FUZZ_PRINT set (the regression suite) it prints
+ * "t BYTES" / "p BYTES" (output sizes) and the diagnostics on stdout.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -79,6 +81,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct tmpl_set *set;
 	struct diag d;
 	size_t tlen;
+	int print;
 
 	if (context == NULL)
 		LLVMFuzzerInitialize(NULL, NULL);
@@ -95,11 +98,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    size - tlen - 1, NULL, &d);
 	}
 	tmpl_set_compile(set, &d);
+	print = getenv("TEBIKI_FUZZ_PRINT") != NULL;
 	if (tmpl_exists(set, "t"))
 		tmpl_render(set, "t", context, &out, &d);
+	if (print)
+		printf("t %zu\n", out.len);
 	buf_reset(&out);
-	if (sep != NULL)
+	if (sep != NULL) {
 		tmpl_render(set, "p", context, &out, &d);
+		if (print)
+			printf("p %zu\n", out.len);
+	}
+	if (print)
+		diag_flush(&d, stdout, DIAG_TEXT);
 	tmpl_set_free(set);
 	buf_release(&out);
 	diag_release(&d);
