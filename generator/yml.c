@@ -33,7 +33,7 @@ struct ctx {
 	struct frame	 stack[YML_MAX_DEPTH + 1];
 	int		 depth;
 	struct anchor	*anchors;
-	size_t		 nanchors;
+	size_t		 nanchors, anchors_cap;
 	struct hmap	 anchor_ix;	/* name -> index in anchors */
 	size_t		 expanded;	/* nodes added through aliases */
 	struct value	*root;
@@ -207,8 +207,11 @@ remember_anchor(struct ctx *c, const char *name, struct value *v, size_t size)
 		return;
 	}
 	hm_put(&c->anchor_ix, name, c->nanchors);
-	c->anchors = xreallocarray(c->anchors, c->nanchors + 1,
-	    sizeof(*c->anchors));
+	if (c->nanchors == c->anchors_cap) {
+		c->anchors_cap = c->anchors_cap ? c->anchors_cap * 2 : 8;
+		c->anchors = xreallocarray(c->anchors, c->anchors_cap,
+		    sizeof(*c->anchors));
+	}
 	c->anchors[c->nanchors].name = xstrdup(name);
 	c->anchors[c->nanchors].val = val_ref(v);
 	c->anchors[c->nanchors].size = size;
