@@ -62,11 +62,13 @@ run_one() {
 	rm -rf "$WORK/corpus-$t"
 	mkdir -p "$WORK/corpus-$t"
 	cp tests/fuzz/corpus/$t/* "$WORK/corpus-$t/" 2>/dev/null
+	dict=
+	[ -f tests/fuzz/$t.dict ] && dict=tests/fuzz/$t.dict
 	ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} \
 	UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1} \
 	$B/fuzz/fuzz_$t -max_total_time="$TIME" -max_len="$(maxlen "$t")" \
 	    -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-	    -dict=tests/fuzz/$t.dict \
+	    ${dict:+"-dict=$dict"} \
 	    -artifact_prefix="$ROOT/$B/artifacts/$t-" \
 	    "$WORK/corpus-$t" >"$WORK/$t.log" 2>&1
 	echo $? >"$WORK/$t.rc"
@@ -102,6 +104,7 @@ for t in $TARGETS; do
 		bad=1
 		echo "$t: FAILED (exit $rc)"
 		grep -E '^(==[0-9]+==ERROR|SUMMARY|.*runtime error|ALARM|.*Test unit written to)' "$WORK/$t.log" | head -n 10 | sed 's/^/    /'
+		echo "    reproduce: $B/fuzz/fuzz_$t REPRODUCER; then copy it to tests/fuzz/regress/$t-NAME"
 	fi
 done
 [ -n "${FUZZ_KEEP:-}" ] && echo "logs and corpora in $WORK"
