@@ -96,4 +96,14 @@ t_contains "duplicate among 100000 keys found" "$out" "100001:1: error: duplicat
 awk 'BEGIN { printf "Y"; for (i = 0; i < 100000; i++) printf "- &a%d x\n", i; for (i = 0; i < 5000; i++) printf "- *a%d\n", i * 7; print "- *nope" }' > "$P/anchors"
 pat "100000 anchors, 5000 aliases" frontmatter "$P/anchors"
 t_contains "unknown alias among many anchors" "$out" "error: unknown alias '*nope'"
+
+# --- model.c each_item: comma strings with Japanese text ------------------
+# strcspn(s, ",、") stopped at any byte of U+3001, dropping kana and
+# reading past the end of strings ending in a 0x80/0x81 byte (ASan).
+S=$T_TMP/jsplit; mkdir -p "$S/content"
+printf -- '---\ntitle: t\nrelated: "ポリシー、恁"\n---\nx\n' > "$S/content/a.md"
+out=$(timeout 20 $TEBIKI_VALGRIND "$TEBIKI" check -s "$S" 2>&1)
+t_contains "kana item of a comma string kept" "$out" "content/a.md:3:11: error: unknown document id 'ポリシー' in 'related'"
+t_contains "last item after 、 kept whole" "$out" "content/a.md:3:16: error: unknown document id '恁' in 'related'"
+t_lacks "no sanitizer report" "$out" "Sanitizer"
 t_done
