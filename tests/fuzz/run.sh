@@ -87,7 +87,7 @@ done
 wait
 
 # "stat::number_of_executed_units: 123" -> 123
-stat() { sed -n "s/^stat::$1: *//p" "$WORK/$2.log" | tail -n 1; }
+getstat() { sed -n "s/^stat::$1: *//p" "$WORK/$2.log" | tail -n 1; }
 # the "cov: N" field of the first line matching $1
 cov() { grep -E "$1" "$WORK/$2.log" | head -n 1 | sed -n 's/.*cov: \([0-9]*\).*/\1/p'; }
 
@@ -96,10 +96,10 @@ for t in $TARGETS; do
 	rc=$(cat "$WORK/$t.rc" 2>/dev/null || echo 99)
 	c0=$(cov 'INITED' "$t"); c1=$(grep -E '^#[0-9]+.*cov:' "$WORK/$t.log" | tail -n 1 | sed -n 's/.*cov: \([0-9]*\).*/\1/p')
 	printf '%-12s executions %s, exec/s %s, coverage %s -> %s (+%s), new units %s, peak rss %s MB\n' \
-	    "$t" "$(stat number_of_executed_units "$t")" \
-	    "$(stat average_exec_per_sec "$t")" "${c0:-?}" "${c1:-?}" \
-	    "$(( ${c1:-0} - ${c0:-0} ))" "$(stat new_units_added "$t")" \
-	    "$(stat peak_rss_mb "$t")"
+	    "$t" "$(getstat number_of_executed_units "$t")" \
+	    "$(getstat average_exec_per_sec "$t")" "${c0:-?}" "${c1:-?}" \
+	    "$(( ${c1:-0} - ${c0:-0} ))" "$(getstat new_units_added "$t")" \
+	    "$(getstat peak_rss_mb "$t")"
 	if [ "$rc" -ne 0 ]; then
 		bad=1
 		echo "$t: FAILED (exit $rc)"
