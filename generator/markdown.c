@@ -8,6 +8,7 @@
 #include <utf8proc.h>
 
 #include "buf.h"
+#include "hmap.h"
 #include "markdown.h"
 #include "util.h"
 
@@ -140,30 +141,10 @@ md_text(cmark_node *node, struct buf *out)
 	cmark_iter_free(it);
 }
 
-/* Simple open-addressing set of the ids used on a page. */
-struct idset {
-	char	**v;
-	size_t	  n;
-};
-
-static int
-idset_has(const struct idset *s, const char *id)
-{
-	size_t i;
-
-	for (i = 0; i < s->n; i++)
-		if (strcmp(s->v[i], id) == 0)
-			return 1;
-	return 0;
-}
-
-static void
-idset_add(struct idset *s, const char *id)
-{
-	s->v = xreallocarray(s->v, s->n + 1, sizeof(*s->v));
-	s->v[s->n++] = xstrdup(id);
-}
-
+/* Ids go into a hash set, and `next` remembers for each slug the suffix
+ * to try after the last one taken, so a page of thousands of equal
+ * headings stays linear (the used set only grows, so suffixes passed over
+ * once stay taken). */
 void
 md_assign_ids(struct md_doc *doc)
 {
@@ -171,17 +152,18 @@ md_assign_ids(struct md_doc *doc)
 	cmark_event_type ev;
 	cmark_node *n;
 	struct buf text = BUF_INIT, slug = BUF_INIT;
-	struct idset used = { NULL, 0 };
+	struct hmap used, next;
 	char *cand;
-	size_t i;
-	int k;
+	size_t k, taken;
 
+	hm_init(&used);
+	hm_init(&next);
 	/* Ids that are already set (by a filter) are reserved first. */
 	it = cmark_iter_new(doc->root);
 	while ((ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
 		n = cmark_iter_get_node(it);
 		if (ev == CMARK_EVENT_ENTER && md_heading_id(n))
-			idset_add(&used, md_heading_id(n));
+			hm_put(&used, md_heading_id(n), 1);
 	}
 	cmark_iter_free(it);
 	it = cmark_iter_new(doc->root);
@@ -198,18 +180,24 @@ md_assign_ids(struct md_doc *doc)
 		if (slug.len == 0)
 			buf_puts(&slug, "section");
 		cand = xstrdup(slug.ptr);
-		for (k = 1; idset_has(&used, cand); k++) {
-			free(cand);
-			cand = xasprintf("%s-%d", slug.ptr, k);
+		if (hm_get(&used, cand, &taken)) {
+			if (!hm_get(&next, slug.ptr, &k))
+				k = 1;
+			for (;; k++) {
+				free(cand);
+				cand = xasprintf("%s-%zu", slug.ptr, k);
+				if (!hm_get(&used, cand, &taken))
+					break;
+			}
+			hm_put(&next, slug.ptr, k + 1);
 		}
-		idset_add(&used, cand);
+		hm_put(&used, cand, 1);
 		md_set_heading_id(n, cand);
 		free(cand);
 	}
 	cmark_iter_free(it);
-	for (i = 0; i < used.n; i++)
-		free(used.v[i]);
-	free(used.v);
+	hm_release(&used);
+	hm_release(&next);
 	buf_release(&text);
 	buf_release(&slug);
 }

@@ -679,6 +679,19 @@ field_type(const struct value *def)
 	return t ? t : "any";
 }
 
+/* Bytes of `s` before its first ',' or U+3001 '、' (or its end).  (Not
+ * strcspn: that would stop at any single byte of the UTF-8 sequence.) */
+static size_t
+item_len(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i]; i++)
+		if (s[i] == ',' || strncmp(s + i, "\xe3\x80\x81", 3) == 0)
+			break;
+	return i;
+}
+
 /* Splits a comma-separated string into items with their columns. */
 static void
 each_item(struct vctx *c, const struct value *v, const char *field,
@@ -710,10 +723,7 @@ each_item(struct vctx *c, const struct value *v, const char *field,
 		return;
 	}
 	for (start = 0; s[start];) {
-		/* items end at ',' or the Japanese comma '、' */
-		for (end = start; s[end] && s[end] != ',' &&
-		    strncmp(s + end, "、", 3) != 0; end++)
-			;
+		end = start + item_len(s + start);
 		k = start;
 		while (s[k] == ' ')
 			k++;

@@ -6,6 +6,7 @@
 #include <yaml.h>
 
 #include "diag.h"
+#include "hmap.h"
 #include "util.h"
 #include "value.h"
 #include "yml.h"
@@ -20,6 +21,7 @@ struct frame {
 	struct value	*v;	/* LIST or MAP under construction */
 	struct value	*key;	/* MAP: key waiting for its value */
 	int		 skip;	/* MAP: key was a duplicate, drop the value */
+	struct hmap	*keyset;	/* MAP: key -> index, made once it grows */
 	char		*anchor;
 	size_t		 size;
 };
@@ -31,7 +33,8 @@ struct ctx {
 	struct frame	 stack[YML_MAX_DEPTH + 1];
 	int		 depth;
 	struct anchor	*anchors;
-	size_t		 nanchors;
+	size_t		 nanchors, anchors_cap;
+	struct hmap	 anchor_ix;	/* name -> index in anchors */
 	size_t		 expanded;	/* nodes added through aliases */
 	struct value	*root;
 	int		 failed;
@@ -196,21 +199,57 @@ remember_anchor(struct ctx *c, const char *name, struct value *v, size_t size)
 {
 	size_t i;
 
-	for (i = 0; i < c->nanchors; i++) {
-		if (strcmp(c->anchors[i].name, name) == 0) {
-			/* a redefined anchor replaces the old one */
-			val_unref(c->anchors[i].val);
-			c->anchors[i].val = val_ref(v);
-			c->anchors[i].size = size;
-			return;
-		}
+	if (hm_get(&c->anchor_ix, name, &i)) {
+		/* a redefined anchor replaces the old one */
+		val_unref(c->anchors[i].val);
+		c->anchors[i].val = val_ref(v);
+		c->anchors[i].size = size;
+		return;
 	}
-	c->anchors = xreallocarray(c->anchors, c->nanchors + 1,
-	    sizeof(*c->anchors));
+	hm_put(&c->anchor_ix, name, c->nanchors);
+	if (c->nanchors == c->anchors_cap) {
+		c->anchors_cap = c->anchors_cap ? c->anchors_cap * 2 : 8;
+		c->anchors = xreallocarray(c->anchors, c->anchors_cap,
+		    sizeof(*c->anchors));
+	}
 	c->anchors[c->nanchors].name = xstrdup(name);
 	c->anchors[c->nanchors].val = val_ref(v);
 	c->anchors[c->nanchors].size = size;
 	c->nanchors++;
+}
+
+/* Index of `key` among the keys of the map being built in `f`, or -1.
+ * Past KEYSET_MIN keys the lookup goes through a hash map, so a map of
+ * many thousand keys does not take quadratic time. */
+#define KEYSET_MIN	32
+static long
+find_key(struct frame *f, const char *key)
+{
+	size_t i;
+
+	if (f->keyset == NULL && f->v->n >= KEYSET_MIN) {
+		f->keyset = xmalloc(sizeof(*f->keyset));
+		hm_init(f->keyset);
+		for (i = 0; i < f->v->n; i++)
+			hm_put(f->keyset, f->v->keys[i]->str, i);
+	}
+	if (f->keyset)
+		return hm_get(f->keyset, key, &i) ? (long)i : -1;
+	for (i = 0; i < f->v->n; i++)
+		if (strcmp(f->v->keys[i]->str, key) == 0)
+			return (long)i;
+	return -1;
+}
+
+/* Frees a frame's key index. */
+static void
+drop_keyset(struct frame *f)
+{
+	if (f->keyset) {
+		hm_release(f->keyset);
+		free(f->keyset);
+		f->keyset = NULL;
+	}
 }
 
 /* Adds a finished node to its parent (or makes it the root). */
@@ -255,15 +294,13 @@ attach(struct ctx *c, struct value *v, size_t size)
 		}
 		v->kind = VAL_STR;
 		f->skip = 0;
-		for (i = 0; i < (long)f->v->n; i++) {
-			if (strcmp(f->v->keys[i]->str, v->str) == 0) {
-				diag_err(c->d, c->file, v->line, v->col,
-				    "duplicate key '%s' (first defined at "
-				    "line %d)", v->str, f->v->keys[i]->line);
-				c->failed = 1;
-				f->skip = 1;
-				break;
-			}
+		i = find_key(f, v->str);
+		if (i >= 0) {
+			diag_err(c->d, c->file, v->line, v->col,
+			    "duplicate key '%s' (first defined at line %d)",
+			    v->str, f->v->keys[i]->line);
+			c->failed = 1;
+			f->skip = 1;
 		}
 		f->key = v;
 		return;
@@ -279,6 +316,8 @@ attach(struct ctx *c, struct value *v, size_t size)
 			f->v->keys = xreallocarray(f->v->keys, f->v->cap,
 			    sizeof(*f->v->keys));
 		}
+		if (f->keyset)
+			hm_put(f->keyset, f->key->str, f->v->n);
 		f->v->keys[f->v->n] = f->key;
 		f->v->items[f->v->n++] = v;
 	}
@@ -339,6 +378,7 @@ handle(struct ctx *c, yaml_event_t *ev)
 	case YAML_MAPPING_END_EVENT:
 		f = &c->stack[--c->depth];
 		v = f->v;
+		drop_keyset(f);
 		if (f->key) {	/* cannot happen with a well-formed stream */
 			val_unref(f->key);
 			f->key = NULL;
@@ -350,11 +390,8 @@ handle(struct ctx *c, yaml_event_t *ev)
 		attach(c, v, f->size);
 		break;
 	case YAML_ALIAS_EVENT:
-		for (i = 0; i < c->nanchors; i++)
-			if (strcmp(c->anchors[i].name,
-			    (const char *)ev->data.alias.anchor) == 0)
-				break;
-		if (i == c->nanchors)
+		if (!hm_get(&c->anchor_ix, (const char *)ev->data.alias.anchor,
+		    &i))
 			return diag_err(c->d, c->file, line, col,
 			    "unknown alias '*%s'", ev->data.alias.anchor);
 		c->expanded += c->anchors[i].size;
@@ -391,6 +428,7 @@ yml_parse(const char *text, size_t len, const char *file, int line0,
 	c.file = file;
 	c.line0 = line0 < 1 ? 1 : line0;
 	c.d = d;
+	hm_init(&c.anchor_ix);
 	if (!yaml_parser_initialize(&p))
 		fatal("cannot initialize libyaml");
 	yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
@@ -431,7 +469,9 @@ yml_parse(const char *text, size_t len, const char *file, int line0,
 			val_unref(c.stack[i].key);
 		val_unref(c.stack[i].v);
 		free(c.stack[i].anchor);
+		drop_keyset(&c.stack[i]);
 	}
+	hm_release(&c.anchor_ix);
 	for (k = 0; k < c.nanchors; k++) {
 		free(c.anchors[k].name);
 		val_unref(c.anchors[k].val);
