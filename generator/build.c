@@ -405,55 +405,6 @@ norm_path(const char *base, const char *path)
 	return buf_detach(&b);
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Decodes %XX escapes; caller frees. */
-static char *
-pct_decode(const char *s, size_t n)
-{
-	struct buf b = BUF_INIT;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 &&
-		    hexval(s[i + 2]) >= 0) {
-			buf_putc(&b, hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
-			i += 2;
-		} else {
-			buf_putc(&b, s[i]);
-		}
-	}
-	return buf_detach(&b);
-}
-
-static int
-has_scheme(const char *u)
-{
-	const char *p = u;
-
-	if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')))
-		return 0;
-	for (p++; *p; p++) {
-		if (*p == ':')
-			return 1;
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    (*p >= '0' && *p <= '9') || *p == '+' || *p == '-' ||
-		    *p == '.'))
-			return 0;
-	}
-	return 0;
-}
-
 /* File line and column of a node, for diagnostics. */
 static void
 node_pos(const struct page *p, cmark_node *n, int *line, int *col)
@@ -474,7 +425,7 @@ node_pos(const struct page *p, cmark_node *n, int *line, int *col)
 static int
 has_anchor(const struct page *t, const char *frag)
 {
-	char *dec = pct_decode(frag, strlen(frag));
+	char *dec = util_pct_decode(frag, strlen(frag));
 	size_t i;
 	int found = 0;
 
@@ -555,11 +506,11 @@ resolve_url(struct build *b, struct page *p, cmark_node *n, const char *url,
 		free(path);
 		return res;
 	}
-	if (has_scheme(url) || strncmp(url, "//", 2) == 0)
+	if (util_url_is_external(url))
 		return NULL;
 	q = url + strcspn(url, "?#");
 	plen = (size_t)(q - url);
-	dec = pct_decode(url, plen);
+	dec = util_pct_decode(url, plen);
 	dir = xstrdup(p->f->rel);
 	if (strrchr(dir, '/'))
 		*strrchr(dir, '/') = '\0';
@@ -676,11 +627,11 @@ mark_files(struct build *b, struct page *p, int bit)
 		    (ty != CMARK_NODE_LINK && ty != CMARK_NODE_IMAGE))
 			continue;
 		url = cmark_node_get_url(n);
-		if (url == NULL || *url == '\0' || has_scheme(url) ||
+		if (url == NULL || *url == '\0' || util_url_is_external(url) ||
 		    *url == '#')
 			continue;
 		q = url + strcspn(url, "?#");
-		dec = pct_decode(url, (size_t)(q - url));
+		dec = util_pct_decode(url, (size_t)(q - url));
 		dir = xstrdup(p->f->rel);
 		if (strrchr(dir, '/'))
 			*strrchr(dir, '/') = '\0';

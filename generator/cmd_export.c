@@ -103,27 +103,6 @@ mime_type(const char *path)
 	return "application/octet-stream";
 }
 
-/* 1 for URLs with a scheme ("https:", "data:") or "//host". */
-static int
-is_external(const char *u)
-{
-	const char *p = u;
-
-	if (strncmp(u, "//", 2) == 0)
-		return 1;
-	if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')))
-		return 0;
-	for (p++; *p; p++) {
-		if (*p == ':')
-			return 1;
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    (*p >= '0' && *p <= '9') || *p == '+' || *p == '-' ||
-		    *p == '.'))
-			return 0;
-	}
-	return 0;
-}
-
 /* The file of the built site a root-relative URL names (no query or
  * fragment, %XX decoded, no ".."); caller frees, NULL when unsafe. */
 static char *
@@ -278,7 +257,7 @@ export_tag(struct exp *x, const char *s, size_t len, struct buf *o)
 		/* other links (icons, further stylesheets) are dropped */
 	} else if (tag_is(s, len, "img")) {
 		v = attr(s, len, "src");
-		if (v && !is_external(v) && strncmp(v, "data:", 5) != 0 &&
+		if (v && !util_url_is_external(v) && strncmp(v, "data:", 5) != 0 &&
 		    (path = site_file(x, v)) != NULL) {
 			struct buf f = BUF_INIT, u = BUF_INIT;
 
@@ -299,7 +278,7 @@ export_tag(struct exp *x, const char *s, size_t len, struct buf *o)
 		}
 	} else if (tag_is(s, len, "a")) {
 		v = attr(s, len, "href");
-		if (v == NULL || *v == '#' || is_external(v)) {
+		if (v == NULL || *v == '#' || util_url_is_external(v)) {
 			buf_put(o, s, len);
 		} else if (x->base_url) {
 			size_t bl = strlen(x->base_url);

@@ -243,19 +243,6 @@ norm_path(const char *dir, const char *path, size_t len)
 	return buf_detach(&b);
 }
 
-/* Value of a hex digit, -1 for others. */
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decodes %XX and "&amp;"; caller frees. */
 static char *
 url_decode(const char *s)
@@ -263,8 +250,8 @@ url_decode(const char *s)
 	struct buf b = BUF_INIT;
 
 	for (; *s; s++) {
-		if (*s == '%' && hexval(s[1]) >= 0 && hexval(s[2]) >= 0) {
-			buf_putc(&b, hexval(s[1]) * 16 + hexval(s[2]));
+		if (*s == '%' && util_hexval(s[1]) >= 0 && util_hexval(s[2]) >= 0) {
+			buf_putc(&b, util_hexval(s[1]) * 16 + util_hexval(s[2]));
 			s += 2;
 		} else if (strncmp(s, "&amp;", 5) == 0) {
 			buf_putc(&b, '&');
@@ -274,27 +261,6 @@ url_decode(const char *s)
 		}
 	}
 	return buf_detach(&b);
-}
-
-/* 1 for URLs with a scheme ("https:", "mailto:") or "//host". */
-static int
-is_external(const char *u)
-{
-	const char *p = u;
-
-	if (strncmp(u, "//", 2) == 0)
-		return 1;
-	if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')))
-		return 0;
-	for (p++; *p; p++) {
-		if (*p == ':')
-			return 1;
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    (*p >= '0' && *p <= '9') || *p == '+' || *p == '-' ||
-		    *p == '.'))
-			return 0;
-	}
-	return 0;
 }
 
 /* Appends the rewritten value of attribute `name` (raw, escaped text `v`)
@@ -317,7 +283,7 @@ rewrite_value(const struct build *b, const struct plan *pl, size_t pos,
 		return;
 	}
 	if (*v == '\0' || *v == '#' || *v == '?' || *v == '/' ||
-	    is_external(v)) {
+	    util_url_is_external(v)) {
 		buf_puts(out, v);
 		return;
 	}

@@ -419,3 +419,54 @@ util_sha256_file(const char *path, char hex[65])
 	buf_release(&b);
 	return 0;
 }
+
+int
+util_hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+char *
+util_pct_decode(const char *s, size_t n)
+{
+	struct buf b = BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] == '%' && i + 2 < n && util_hexval(s[i + 1]) >= 0 &&
+		    util_hexval(s[i + 2]) >= 0) {
+			buf_putc(&b, util_hexval(s[i + 1]) * 16 +
+			    util_hexval(s[i + 2]));
+			i += 2;
+		} else {
+			buf_putc(&b, s[i]);
+		}
+	}
+	return buf_detach(&b);
+}
+
+int
+util_url_is_external(const char *u)
+{
+	const char *p = u;
+
+	if (strncmp(u, "//", 2) == 0)
+		return 1;
+	if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')))
+		return 0;
+	for (p++; *p; p++) {
+		if (*p == ':')
+			return 1;
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '+' || *p == '-' ||
+		    *p == '.'))
+			return 0;
+	}
+	return 0;
+}

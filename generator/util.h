@@ -51,6 +51,12 @@ void	 util_sort_strings(char **, size_t);
 size_t	 util_list_files(const char *dir, char ***out);
 /* SHA-256 of a file as 64 hex digits in hex[65]; 0 or -1 with errno. */
 int	 util_sha256_file(const char *path, char hex[65]);
+/* Value of a hex digit, -1 for other characters. */
+int	 util_hexval(int);
+/* Decodes %XX escapes of s[0..n); caller frees. */
+char	*util_pct_decode(const char *s, size_t n);
+/* 1 for URLs with a scheme ("https:", "mailto:", "data:") or "//host". */
+int	 util_url_is_external(const char *);
 /* 1 when s ends with suffix. */
 int	 util_has_suffix(const char *s, const char *suffix);
 
