@@ -989,6 +989,9 @@ pass2_page(void *arg, size_t i, int worker)
 	p->md.lang = p->lang;
 	md_render(&p->md, &html);
 	p->body_html = buf_detach(&html);
+	/* the tree is not needed any more: free it now rather than keep
+	 * every page's tree until the end of the build */
+	md_release(&p->md);
 	if (render_page(b, p, &out) == 0)
 		build_write(b, p->out, out.ptr, out.len);
 	buf_release(&out);
