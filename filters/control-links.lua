@@ -67,12 +67,16 @@ local function collect(page)
     end
   end
   if #refs > 0 then page.data.refs = refs end
+  page.data.control_scan = true
 end
 
 return {
   collect = collect,
-  -- pages that mention no control are not converted at all
-  applies = function(page) return page.data.refs ~= nil end,
+  -- pages that mention no control are not converted at all (pages added
+  -- by filters never went through collect, so they are always filtered)
+  applies = function(page)
+    return page.data.refs ~= nil or not page.data.control_scan
+  end,
   {
     traverse = "topdown",
     Link = function(l) return l, false end,

@@ -74,6 +74,7 @@ end
 -- Phase 1: does the page use any term at all?
 local function collect(page)
   local text = page.text or ""
+  page.data.glossary_scan = true
   for _, t in ipairs(entries) do
     if text:find(t.name, 1, true) then page.data.has_terms = true; return end
   end
@@ -81,7 +82,9 @@ end
 
 return {
   collect = collect,
-  applies = function(page) return page.data.has_terms == true end,
+  applies = function(page)
+    return page.data.has_terms == true or not page.data.glossary_scan
+  end,
   {
     traverse = "topdown",
     Link = function(l) return l, false end,

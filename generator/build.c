@@ -761,6 +761,7 @@ take_added(struct build *b)
 		if (strncmp(rel, "content/", 8) == 0)
 			rel += 8;
 		memset(p, 0, sizeof(*p));
+		buf_init(&p->src.text);
 		f->rel = xstrdup(rel);
 		f->src = xasprintf("content/%s", rel);
 		f->is_page = 1;

@@ -51,6 +51,26 @@ t_contains "longest term wins" "$h" '>ランサムウェア</a>の被害'
 c=$(cat "$T_TMP/out/controls/8.13.html")
 t_contains "control page lists the mentioning procedure" "$c" 'href="../procedures/p.html"'
 t_contains "A.5.24 page lists it too" "$(cat "$T_TMP/out/controls/5.24.html")" 'href="../procedures/p.html"'
+# a user filter adds a page in link(); it is rendered like the others
+mkdir -p "$S/filters"
+cat > "$S/filters/addpage.lua" <<'EOT'
+return {
+  link = function(site)
+    local n = 0
+    for _, p in ipairs(site.pages) do n = n + 1 end
+    site.add_page{path = "content/reports/summary.md", type = "page",
+      title = "集計", markdown = "ページ数は" .. n .. "。[手順](id:PROC-T)と管理策8.13。"}
+  end,
+}
+EOT
+sed -i 's#filters: \[#filters: [filters/addpage.lua, #' "$S/site.yaml"
+out=$(tk build -s "$S" -o "$T_TMP/out2" --today 2025-01-01 2>&1); t_eq "build with add_page" $? 0
+a=$(cat "$T_TMP/out2/reports/summary.html" 2>/dev/null)
+t_contains "added page rendered" "$a" "ページ数は1。"
+t_contains "added page links resolved" "$a" 'href="../procedures/p.html"'
+t_contains "added page gets element filters" "$a" 'href="../controls/8.13.html"'
+sed -i 's#filters/addpage.lua, ##' "$S/site.yaml"
+
 # a broken user filter fails the build with its file and line, old output kept
 mkdir -p "$S/filters"
 printf 'return {{\n  Str = function(s)\n    error("boom")\n  end,\n}}\n' > "$S/filters/bad.lua"
