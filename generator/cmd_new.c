@@ -172,7 +172,8 @@ new_site(const char *dir)
 	    "このハンドブックには、当社の情報セキュリティに関する方針、手順、\n"
 	    "研修資料、インシデントの振り返りをまとめています。\n\n"
 	    "新しい文書は `tebiki new policy \"タイトル\"` のように作成します。\n";
-	static const char gitignore[] = "/public/\n/.tebiki-cache/\n";
+	static const char gitignore[] = "/public/\n/.tebiki-cache/\n"
+	    ".*.tebiki-work/\n.*.tebiki-work.lock\n";
 	char *p;
 	int rc = 0;
 
