@@ -1365,6 +1365,24 @@ write_manifest(struct build *b)
 	return rc;
 }
 
+/* With TEBIKI_TIMING set, prints the time since the last mark to stderr
+ * (a profiling aid for `make bench`; never in normal output). */
+static void
+phase(struct build *b, const char *name)
+{
+	struct timespec now;
+	double ms;
+
+	if (!b->timing)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (double)(now.tv_sec - b->mark.tv_sec) * 1e3 +
+	    (double)(now.tv_nsec - b->mark.tv_nsec) / 1e6;
+	if (name)
+		fprintf(stderr, "tebiki: timing: %-14s %8.1f ms\n", name, ms);
+	b->mark = now;
+}
+
 static void
 parse_today(struct build *b)
 {
@@ -1487,6 +1505,8 @@ build_run(const struct build_opts *o, struct diag *d)
 	memset(&b, 0, sizeof(b));
 	b.lock_fd = -1;
 	b.opts = o;
+	b.timing = getenv("TEBIKI_TIMING") != NULL;
+	phase(&b, NULL);
 	b.d = d;
 	hm_init(&b.by_id);
 	hm_init(&b.by_rel);
@@ -1541,7 +1561,9 @@ build_run(const struct build_opts *o, struct diag *d)
 		b.pages[i++].f = &b.files[fi];
 	}
 	jobs = o->jobs > 0 ? o->jobs : util_ncpu();
+	phase(&b, "scan");
 	pool_run(jobs, b.npages, pass1_page, &b);
+	phase(&b, "pass 1");
 	/* ids are unique across the site */
 	for (i = 0; i < b.npages; i++) {
 		struct page *p = &b.pages[i];
@@ -1563,10 +1585,12 @@ build_run(const struct build_opts *o, struct diag *d)
 	}
 	model_load(&b);
 	model_check(&b);
+	phase(&b, "model");
 	jobs = o->jobs > 0 ? o->jobs : util_ncpu();
 	fill_outputs(&b);
 	if (run_filters(&b, jobs) == -1)
 		goto out;
+	phase(&b, "filters: site");
 	model_finish_refs(b.model, b.npages);
 	life_compute(&b);
 	if (render_init(&b) == -1)
@@ -1575,17 +1599,22 @@ build_run(const struct build_opts *o, struct diag *d)
 		env_error = 1;
 		goto out;
 	}
+	phase(&b, "setup");
 	pool_run(jobs, b.npages, pass2_page, &b);
+	phase(&b, "pass 2");
 	render_generated(&b);
+	phase(&b, "generated");
 	copy_static(&b);
 	if (b.cfg.search)
 		write_search(&b, jobs);
+	phase(&b, "search");
 	if (diag_errors(d) > 0)
 		goto out;
 	if (o->write)
 		sweep(b.tmp_dir, &b.start);
 	if (write_manifest(&b) == -1)
 		goto out;
+	phase(&b, "manifest");
 	if (o->write && swap_output(&b) == -1)
 		goto out;
 	status = CMD_OK;

@@ -94,6 +94,8 @@ struct build {
 	char			*out_dir;	/* final output dir */
 	char			*tmp_dir;	/* where this build writes */
 	int			 lock_fd;	/* lock of the work dir */
+	int			 timing;	/* TEBIKI_TIMING: phase times */
+	struct timespec		 mark;
 	struct timespec		 start;		/* files older than this are stale */
 	struct site_file	*files;
 	size_t			 nfiles;

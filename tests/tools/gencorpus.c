@@ -178,8 +178,15 @@ front(struct buf *b, size_t i, size_t n, int hugo)
 	}
 	if (t >= 3 && t <= 5)
 		buf_printf(b, "date: %04d-%02d-%02d\n", y, m, d);
-	if (t == 5)
-		buf_puts(b, "affects: [\"8.13\"]\n");
+	if (t == 5) {
+		/* a lesson touches one control, most often one of a few */
+		buf_puts(b, "affects: [\"");
+		if (rnd(3) == 0)
+			buf_puts(b, "8.13");
+		else
+			control_id(b);
+		buf_puts(b, "\"]\n");
+	}
 	buf_puts(b, "controls: [");
 	for (k = 0; k < 1 + rnd(3); k++) {
 		if (k)
