@@ -46,8 +46,10 @@ static const char pdf_usage[] =
     "  -q, --quiet          no summary line\n"
     "  -h, --help           this help\n"
     "\n"
-    "Needs chromium and fonts-noto-cjk (apt-get install chromium\n"
-    "fonts-noto-cjk); TEBIKI_CHROMIUM names another browser binary.\n"
+    "Needs chromium and a Japanese font (apt-get install chromium\n"
+    "fonts-noto-cjk fonts-ipaexfont-gothic; with the TrueType IPAex font\n"
+    "the PDF embeds a named CID font); TEBIKI_CHROMIUM names another\n"
+    "browser binary.\n"
     "Exit status: 0 written, 1 content errors, 2 usage or environment "
     "errors.\n";
 
@@ -271,7 +273,7 @@ cmd_pdf(int argc, char **argv)
 	if ((chromium = find_chromium()) == NULL) {
 		fprintf(stderr, "tebiki: chromium is not installed (%s); "
 		    "install it with 'apt-get install chromium "
-		    "fonts-noto-cjk'\n", getenv("TEBIKI_CHROMIUM") ?
+		    "fonts-noto-cjk fonts-ipaexfont-gothic'\n", getenv("TEBIKI_CHROMIUM") ?
 		    "TEBIKI_CHROMIUM is not an executable" : "not found in "
 		    "PATH");
 		return CMD_USAGE;

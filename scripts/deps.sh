@@ -6,7 +6,7 @@ set -eu
 pkgs="gcc make pkg-config libc6-dev libcmark-gfm-dev libcmark-gfm-extensions-dev
 libyaml-dev liblua5.4-dev libutf8proc-dev libmicrohttpd-dev"
 if [ "${1:-}" = "--test" ]; then
-	pkgs="$pkgs chromium fonts-noto-cjk poppler-utils valgrind curl"
+	pkgs="$pkgs chromium fonts-noto-cjk fonts-ipaexfont-gothic poppler-utils valgrind curl"
 	# Node.js may come from elsewhere than Debian (with its own npm):
 	# only ask Debian for it when the commands are missing.
 	command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs"

@@ -107,8 +107,8 @@ try {
 		const { nodeId } = await cdp.send("DOM.querySelector", { nodeId: root.nodeId, selector: ".print-doc .doc-body p" });
 		const { fonts } = await cdp.send("CSS.getPlatformFontsForNode", { nodeId });
 		const names = fonts.map(f => `${f.familyName} (${f.glyphCount})`).join(", ");
-		check(fonts.some(f => /Noto Sans CJK JP/.test(f.familyName) && f.glyphCount > 0),
-			"print: Japanese text drawn in Noto Sans CJK JP", names);
+		check(fonts.some(f => /Noto Sans CJK JP|IPAexGothic/.test(f.familyName) && f.glyphCount > 0),
+			"print: Japanese text drawn in a Japanese font (IPAexGothic or Noto Sans CJK JP)", names);
 		const pr = await p.evaluate(() => {
 			const vis = s => { const e = document.querySelector(s); return e ? getComputedStyle(e).display !== "none" : null; };
 			const doc = document.querySelectorAll(".print-doc")[1];

@@ -99,7 +99,16 @@ t_pdf_fonts() {
 	if [ -z "$f" ]; then t_bad "$1: fonts in the PDF" "no fonts"; return; fi
 	noemb=$(echo "$f" | awk '{ if ($(NF-4) != "yes") print }')
 	t_eq "$1: every font embedded" "$noemb" ""
-	if echo "$f" | grep -q 'Noto.*CJK'; then
+	if fc-list 2>/dev/null | grep -q IPAexGothic; then
+		# with a TrueType Japanese font installed (scripts/deps.sh
+		# --test installs fonts-ipaexfont-gothic) the print stylesheet
+		# puts it first: it must be embedded as a named CID font
+		if echo "$f" | grep -q 'IPAexGothic *CID TrueType.* yes'; then
+			t_ok "$1: Japanese font embedded by name (IPAexGothic)"
+		else
+			t_bad "$1: Japanese font embedded by name (IPAexGothic)" "$f"
+		fi
+	elif echo "$f" | grep -q 'Noto.*CJK'; then
 		t_ok "$1: Noto CJK font embedded by name"
 	elif echo "$f" | grep -q 'Type 3.*yes.*yes'; then
 		echo "note - $1: Chromium embeds Noto Sans CJK (CFF) as unnamed Type 3 glyph fonts; the browser check below verifies the face"
