@@ -134,6 +134,7 @@ render_init(struct build *b)
 {
 	struct value *site, *nav, *entry, *pages, *pe;
 	size_t i, k;
+	int listed;
 	const char *lang = b->cfg.language;
 
 	b->i18n_ja = load_i18n(b, "ja");
@@ -195,8 +196,8 @@ render_init(struct build *b)
 		pages = val_list();
 		/* a long list belongs on the type's list page, not in every
 		 * page's navigation (which would make the site quadratic) */
-		for (i = 0; i < b->npages && count_type(b, type_order[k]) <=
-		    NAV_MAX_PAGES; i++) {
+		listed = count_type(b, type_order[k]) <= NAV_MAX_PAGES;
+		for (i = 0; listed && i < b->npages; i++) {
 			struct page *p = &b->pages[i];
 
 			if (p->excluded || p->is_home ||
