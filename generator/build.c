@@ -233,6 +233,7 @@ meta_str(struct build *b, struct page *p, const char *key)
 }
 
 static void mark_files(struct build *, struct page *, int);
+static void plain_text(struct page *);
 
 static void
 pass1_page(void *arg, size_t i, int worker)
@@ -339,6 +340,11 @@ pass1_page(void *arg, size_t i, int worker)
 		p->excluded = 1;
 	if (p->excluded)
 		mark_files(b, p, 2);
+	p->raw_html = b->cfg.raw_html;
+	plain_text(p);
+	/* Pass 2 parses the page again (cheap) rather than every page's
+	 * tree staying in memory between the passes. */
+	md_release(&p->md);
 }
 
 /* ---------------------------------------------------------------------
@@ -673,6 +679,47 @@ build_write(struct build *b, const char *rel, const void *p, size_t len)
  * Lua filters
  */
 
+/* The plain text of a page's body for filters (page.text): text and line
+ * breaks, no code. */
+static void
+plain_text(struct page *p)
+{
+	struct buf t = BUF_INIT;
+	cmark_iter *it;
+	cmark_event_type ev;
+	cmark_node *n;
+
+	if (p->plain || p->md.root == NULL)
+		return;
+	it = cmark_iter_new(p->md.root);
+	while ((ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
+		n = cmark_iter_get_node(it);
+		if (ev != CMARK_EVENT_ENTER)
+			continue;
+		if (cmark_node_get_type(n) == CMARK_NODE_TEXT)
+			buf_puts(&t, cmark_node_get_literal(n));
+		else if (cmark_node_get_type(n) == CMARK_NODE_SOFTBREAK ||
+		    cmark_node_get_type(n) == CMARK_NODE_PARAGRAPH)
+			buf_putc(&t, '\n');
+	}
+	cmark_iter_free(it);
+	p->plain = buf_detach(&t);
+}
+
+/* Parses a page's body again when its tree was released after pass 1;
+ * returns the tree (kept in the page). */
+static cmark_node *
+load_doc(void *ctx)
+{
+	struct page *p = ctx;
+
+	if (p->md.root == NULL && p->src.body) {
+		md_parse(&p->md, p->src.body, p->src.body_len, p->raw_html);
+		md_assign_ids(&p->md);
+	}
+	return p->md.root;
+}
+
 static void
 fill_flt_page(struct build *b, struct page *p, struct flt_page *fp)
 {
@@ -687,26 +734,9 @@ fill_flt_page(struct build *b, struct page *p, struct flt_page *fp)
 	fp->meta = p->src.meta;
 	fp->doc = p->md.root;
 	fp->body_line = p->src.body_line;
-	if (p->plain == NULL) {
-		struct buf t = BUF_INIT;
-		cmark_iter *it = cmark_iter_new(p->md.root);
-		cmark_event_type ev;
-		cmark_node *n;
-
-		while ((ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
-			n = cmark_iter_get_node(it);
-			if (ev != CMARK_EVENT_ENTER)
-				continue;
-			if (cmark_node_get_type(n) == CMARK_NODE_TEXT)
-				buf_puts(&t, cmark_node_get_literal(n));
-			else if (cmark_node_get_type(n) == CMARK_NODE_SOFTBREAK ||
-			    cmark_node_get_type(n) == CMARK_NODE_PARAGRAPH)
-				buf_putc(&t, '\n');
-		}
-		cmark_iter_free(it);
-		p->plain = buf_detach(&t);
-	}
 	fp->text = p->plain;
+	fp->load_doc = load_doc;
+	fp->load_ctx = p;
 }
 
 /* What the build gives filters besides the pages: controls, glossary,
@@ -790,6 +820,8 @@ take_added(struct build *b)
 		    b->cfg.raw_html);
 		md_assign_ids(&p->md);
 		p->nheads = md_headings(&p->md, &p->heads);
+		p->raw_html = b->cfg.raw_html;
+		plain_text(p);
 		b->flt_index[base + k] = b->nflt + k;
 		if (p->id && !hm_get(&b->by_id, p->id, &dummy))
 			hm_put(&b->by_id, p->id, base + k);
@@ -973,6 +1005,7 @@ pass2_page(void *arg, size_t i, int worker)
 	(void)worker;
 	if (p->excluded)
 		return;
+	load_doc(p);
 	if (b->workers && b->workers[worker] && b->flt_index[i] != (size_t)-1) {
 		struct flt_page fp;
 

@@ -64,6 +64,7 @@ struct page {
 	struct md_heading	*heads;
 	size_t			 nheads;
 	int			 excluded;	/* left out of this build */
+	int			 raw_html;	/* parse with raw HTML */
 	size_t			 prev, next;	/* same-type neighbours or -1 */
 	int			 is_home;
 	int			 next_review;	/* yyyymmdd, 0 if none */

@@ -108,11 +108,16 @@ l_page_index(lua_State *L)
 {
 	struct sbx *s;
 	cmark_node *root = lua_touserdata(L, lua_upvalueindex(1));
+	const struct flt_page *p = lua_touserdata(L, lua_upvalueindex(2));
 	void *ud;
 	int tb;
 
 	if (lua_type(L, 2) != LUA_TSTRING ||
-	    strcmp(lua_tostring(L, 2), "doc") != 0 || root == NULL)
+	    strcmp(lua_tostring(L, 2), "doc") != 0)
+		return 0;
+	if (root == NULL && p && p->load_doc)
+		root = p->load_doc(p->load_ctx);
+	if (root == NULL)
 		return 0;
 	lua_getallocf(L, &ud);
 	s = ud;
@@ -156,7 +161,8 @@ push_page(struct sbx *s, const struct flt_page *p, const struct value *data)
 	lua_setfield(L, -2, "data");
 	lua_createtable(L, 0, 1);
 	lua_pushlightuserdata(L, p->doc);
-	lua_pushcclosure(L, l_page_index, 1);
+	lua_pushlightuserdata(L, (void *)p);
+	lua_pushcclosure(L, l_page_index, 2);
 	lua_setfield(L, -2, "__index");
 	lua_setmetatable(L, -2);
 	lua_remove(L, tb);

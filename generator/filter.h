@@ -60,6 +60,11 @@ struct flt_page {			/* filled by the build, borrowed */
 	int			 body_line;	/* file line of body line 1 */
 	const char		*text;	/* plain text of the body (page.text),
 					   may be NULL */
+	/* When doc is NULL, page.doc in collect/link calls this to parse
+	   the page on demand (main thread); it returns the tree, owned by
+	   the caller of the site phases, or NULL. */
+	cmark_node		*(*load_doc)(void *);
+	void			*load_ctx;
 };
 
 struct flt_added {			/* a page made by site.add_page in link */

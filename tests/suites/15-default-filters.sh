@@ -71,6 +71,26 @@ t_contains "added page links resolved" "$a" 'href="../procedures/p.html"'
 t_contains "added page gets element filters" "$a" 'href="../controls/8.13.html"'
 sed -i 's#filters/addpage.lua, ##' "$S/site.yaml"
 
+# page.doc in collect: the tree is parsed on demand (pages are not kept
+# parsed between the passes)
+cat > "$S/filters/count.lua" <<'EOT'
+return {
+  collect = function(page)
+    local n = 0
+    page.doc:walk{ Header = function(h) n = n + 1 end }
+    page.data.nheads = n
+  end,
+  { Pandoc = function(doc)
+      doc.blocks:insert(pandoc.Para{pandoc.Str("見出し数:" .. PAGE.data.nheads)})
+      return doc
+    end },
+}
+EOT
+sed -i 's#filters: \[#filters: [filters/count.lua, #' "$S/site.yaml"
+out=$(tk build -s "$S" -o "$T_TMP/out3" --today 2025-01-01 2>&1); t_eq "build with page.doc in collect" $? 0
+t_contains "collect read the parsed page" "$(cat "$T_TMP/out3/procedures/p.html")" "見出し数:1"
+sed -i 's#filters/count.lua, ##' "$S/site.yaml"
+
 # a broken user filter fails the build with its file and line, old output kept
 mkdir -p "$S/filters"
 printf 'return {{\n  Str = function(s)\n    error("boom")\n  end,\n}}\n' > "$S/filters/bad.lua"
