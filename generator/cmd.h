@@ -28,6 +28,10 @@ int		 cmd_serve(int, char **);
 int		 cmd_version(int, char **);
 int		 cmd_help(int, char **);
 void		 cmd_usage(FILE *);
+/* Shared option values: 0, or -1 after printing why (exit CMD_USAGE). */
+int		 cmd_opt_jobs(const char *, int *jobs);
+int		 cmd_opt_today(const char *, int *y, int *m, int *d);
+int		 cmd_opt_audience(const char *, const char **audience);
 /* Defined by main.c. */
 const struct cmd *cmd_table(size_t *);
 

@@ -9,7 +9,6 @@
 #include "build.h"
 #include "cmd.h"
 #include "diag.h"
-#include "value.h"
 
 static const char build_usage[] =
     "usage: tebiki build [-s DIR] [-o DIR] [-j N] [--today YYYY-MM-DD]\n"
@@ -49,14 +48,6 @@ static const char check_usage[] =
     "\n"
     "Exit status: 0 clean, 1 content errors, 2 usage or environment errors.\n";
 
-/* Parses YYYY-MM-DD into the options; -1 on a bad date. */
-static int
-parse_date(const char *s, struct build_opts *o)
-{
-	return val_parse_date(s, strlen(s), &o->today_y, &o->today_m,
-	    &o->today_d);
-}
-
 static int
 run(int argc, char **argv, int write)
 {
@@ -76,7 +67,6 @@ run(int argc, char **argv, int write)
 	struct diag d;
 	enum diag_format fmt = DIAG_TEXT;
 	const char *usage = write ? build_usage : check_usage;
-	char *end;
 	int c, rc, strict = 0;
 
 	memset(&o, 0, sizeof(o));
@@ -93,19 +83,13 @@ run(int argc, char **argv, int write)
 			o.out_dir = optarg;
 			break;
 		case 'j':
-			o.jobs = (int)strtol(optarg, &end, 10);
-			if (*end || o.jobs < 1 || o.jobs > 256) {
-				fprintf(stderr, "tebiki: -j needs a number "
-				    "from 1 to 256, not '%s'\n", optarg);
+			if (cmd_opt_jobs(optarg, &o.jobs) == -1)
 				return CMD_USAGE;
-			}
 			break;
 		case 'T':
-			if (parse_date(optarg, &o) == -1) {
-				fprintf(stderr, "tebiki: --today needs a date "
-				    "YYYY-MM-DD, not '%s'\n", optarg);
+			if (cmd_opt_today(optarg, &o.today_y, &o.today_m,
+			    &o.today_d) == -1)
 				return CMD_USAGE;
-			}
 			break;
 		case 'S':
 			if (write)
@@ -127,15 +111,8 @@ run(int argc, char **argv, int write)
 			o.quiet = 1;
 			break;
 		case 'A':
-			if (strcmp(optarg, "public") != 0 &&
-			    strcmp(optarg, "internal") != 0 &&
-			    strcmp(optarg, "confidential") != 0) {
-				fprintf(stderr, "tebiki: unknown audience "
-				    "'%s' (public, internal or confidential)\n",
-				    optarg);
+			if (cmd_opt_audience(optarg, &o.audience) == -1)
 				return CMD_USAGE;
-			}
-			o.audience = optarg;
 			break;
 		case 'h':
 			fputs(usage, stdout);

@@ -254,11 +254,8 @@ cmd_new(int argc, char **argv)
 		return CMD_USAGE;
 	}
 	if (today) {
-		if (val_parse_date(today, strlen(today), &y, &m, &dd) == -1) {
-			fprintf(stderr, "tebiki: --today needs a date "
-			    "YYYY-MM-DD, not '%s'\n", today);
+		if (cmd_opt_today(today, &y, &m, &dd) == -1)
 			return CMD_USAGE;
-		}
 		snprintf(date, sizeof(date), "%s", today);
 	} else {
 		time_t now = time(NULL);

@@ -21,7 +21,6 @@
 #include "diag.h"
 #include "print.h"
 #include "util.h"
-#include "value.h"
 
 #define CHROMIUM_TIMEOUT 120	/* seconds for one print */
 
@@ -235,23 +234,13 @@ cmd_pdf(int argc, char **argv)
 			o.print_type = optarg;
 			break;
 		case 'A':
-			if (strcmp(optarg, "public") != 0 &&
-			    strcmp(optarg, "internal") != 0 &&
-			    strcmp(optarg, "confidential") != 0) {
-				fprintf(stderr, "tebiki: unknown audience "
-				    "'%s' (public, internal or confidential)\n",
-				    optarg);
+			if (cmd_opt_audience(optarg, &o.audience) == -1)
 				return CMD_USAGE;
-			}
-			o.audience = optarg;
 			break;
 		case 'T':
-			if (val_parse_date(optarg, strlen(optarg), &o.today_y,
-			    &o.today_m, &o.today_d) == -1) {
-				fprintf(stderr, "tebiki: --today needs a date "
-				    "YYYY-MM-DD, not '%s'\n", optarg);
+			if (cmd_opt_today(optarg, &o.today_y, &o.today_m,
+			    &o.today_d) == -1)
 				return CMD_USAGE;
-			}
 			break;
 		case 'q':
 			quiet = 1;

@@ -24,7 +24,6 @@
 #include "diag.h"
 #include "serve.h"
 #include "util.h"
-#include "value.h"
 #include "watch.h"
 
 #define DEFAULT_PORT	8808
@@ -211,20 +210,13 @@ cmd_serve(int argc, char **argv)
 			so.bind = optarg;
 			break;
 		case 'j':
-			o.jobs = (int)strtol(optarg, &end, 10);
-			if (*end || o.jobs < 1 || o.jobs > 256) {
-				fprintf(stderr, "tebiki: -j needs a number "
-				    "from 1 to 256, not '%s'\n", optarg);
+			if (cmd_opt_jobs(optarg, &o.jobs) == -1)
 				return CMD_USAGE;
-			}
 			break;
 		case 'T':
-			if (val_parse_date(optarg, strlen(optarg), &o.today_y,
-			    &o.today_m, &o.today_d) == -1) {
-				fprintf(stderr, "tebiki: --today needs a date "
-				    "YYYY-MM-DD, not '%s'\n", optarg);
+			if (cmd_opt_today(optarg, &o.today_y, &o.today_m,
+			    &o.today_d) == -1)
 				return CMD_USAGE;
-			}
 			break;
 		case 'h':
 			fputs(serve_usage, stdout);
