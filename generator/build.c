@@ -18,11 +18,13 @@
 #include "cmd.h"
 #include "diag.h"
 #include "filter.h"
+#include "ledger.h"
 #include "lifecycle.h"
 #include "model.h"
 #include "pool.h"
 #include "render.h"
 #include "search.h"
+#include "sha256.h"
 #include "util.h"
 #include "value.h"
 
@@ -667,6 +669,13 @@ build_write(struct build *b, const char *rel, const void *p, size_t len)
 
 	if (!b->opts->write)
 		return 0;
+	if (b->ledger) {
+		char hex[65];
+
+		sha256_hex(p, len, hex);
+		if (ldg_put(b->ledger, rel, hex, len))
+			return 0;	/* the work dir holds it already */
+	}
 	path = util_path_join(b->tmp_dir, rel);
 	if (util_write_file(path, p, len) == -1)
 		rc = diag_err(b->d, NULL, 0, 0, "cannot write '%s': %s", path,
@@ -1035,6 +1044,30 @@ pass2_page(void *arg, size_t i, int worker)
  * Static files and the swap
  */
 
+/* Copies a file into the output as `rel` (through build_write, so an
+ * unchanged file is not written again); 0, or -1 with errno set. */
+static int
+copy_file(struct build *b, const char *from, const char *rel)
+{
+	struct buf c = BUF_INIT;
+	char *path;
+	char hex[65];
+	int rc = 0;
+
+	if (util_read_file(from, &c) == -1) {
+		buf_release(&c);
+		return -1;
+	}
+	sha256_hex(c.ptr, c.len, hex);
+	if (!ldg_put(b->ledger, rel, hex, c.len)) {
+		path = util_path_join(b->tmp_dir, rel);
+		rc = util_write_file(path, c.ptr, c.len);
+		free(path);
+	}
+	buf_release(&c);
+	return rc;
+}
+
 static int
 copy_tree(struct build *b, const char *from, const char *to_rel)
 {
@@ -1068,13 +1101,10 @@ copy_tree(struct build *b, const char *from, const char *to_rel)
 			if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode)) {
 				rc |= copy_tree(b, p, r);
 			} else if (S_ISREG(st.st_mode) && b->opts->write) {
-				char *dpath = util_path_join(b->tmp_dir, r);
-
-				if (util_copy_file(p, dpath) == -1)
+				if (copy_file(b, p, r) == -1)
 					rc = diag_err(b->d, NULL, 0, 0,
 					    "cannot copy '%s': %s", p,
 					    strerror(errno));
-				free(dpath);
 			}
 			free(p);
 			free(r);
@@ -1089,7 +1119,6 @@ static int
 copy_static(struct build *b)
 {
 	size_t i;
-	char *dst;
 	int rc = 0;
 
 	for (i = 0; i < b->nfiles; i++) {
@@ -1098,11 +1127,9 @@ copy_static(struct build *b)
 		/* an attachment only pages left out link to stays out */
 		if (b->file_used[i] == 2)
 			continue;
-		dst = util_path_join(b->tmp_dir, b->files[i].rel);
-		if (util_copy_file(b->files[i].path, dst) == -1)
+		if (copy_file(b, b->files[i].path, b->files[i].rel) == -1)
 			rc = diag_err(b->d, b->files[i].src, 0, 0, "cannot "
 			    "copy: %s", strerror(errno));
-		free(dst);
 	}
 	{
 		char *assets = util_path_join(b->theme_dir, "assets");
@@ -1128,7 +1155,6 @@ open_work_dir(struct build *b)
 {
 	char *slash = strrchr(b->out_dir, '/');
 	char *lock;
-	struct timespec now;
 
 	if (slash)
 		b->tmp_dir = xasprintf("%.*s/.%s.tebiki-work",
@@ -1147,49 +1173,9 @@ open_work_dir(struct build *b)
 	if (flock(b->lock_fd, LOCK_EX | LOCK_NB) == -1)
 		return diag_err(b->d, NULL, 0, 0, "another build is writing "
 		    "'%s'", b->out_dir);
-	/* Files not written from now on are stale.  File times come from the
-	 * kernel's coarse clock: wait for it to move past the start so that
-	 * every file this build writes is newer than b->start. */
-	clock_gettime(CLOCK_REALTIME_COARSE, &b->start);
-	do {
-		struct timespec ts = { 0, 1000000 };
-
-		nanosleep(&ts, NULL);
-		clock_gettime(CLOCK_REALTIME_COARSE, &now);
-	} while (now.tv_sec == b->start.tv_sec &&
-	    now.tv_nsec == b->start.tv_nsec);
+	/* what the work dir holds (its manifest is removed: see ledger.h) */
+	b->ledger = ldg_open(b->tmp_dir);
 	return 0;
-}
-
-/* Removes every file under dir older than `start` (left from an earlier
- * build) and the directories that become empty. */
-static void
-sweep(const char *dir, const struct timespec *start)
-{
-	DIR *dp = opendir(dir);
-	struct dirent *de;
-	struct stat st;
-	char *p;
-
-	if (dp == NULL)
-		return;
-	while ((de = readdir(dp)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		p = util_path_join(dir, de->d_name);
-		if (lstat(p, &st) == 0) {
-			if (S_ISDIR(st.st_mode)) {
-				sweep(p, start);
-				rmdir(p);	/* only when empty */
-			} else if (st.st_mtim.tv_sec < start->tv_sec ||
-			    (st.st_mtim.tv_sec == start->tv_sec &&
-			    st.st_mtim.tv_nsec <= start->tv_nsec)) {
-				unlink(p);
-			}
-		}
-		free(p);
-	}
-	closedir(dp);
 }
 
 /* Replaces the old output with the new one in one step when possible. */
@@ -1297,7 +1283,6 @@ write_search(struct build *b, int jobs)
 	struct model *m = b->model;
 
 	srch_set_threads(s, jobs);
-	srch_set_reuse(s, 1);
 	for (i = 0; i < b->npages; i++) {
 		struct page *p = &b->pages[i];
 		const struct value *tv = val_get(p->src.meta, "tags");
@@ -1360,8 +1345,21 @@ write_search(struct build *b, int jobs)
 		srch_add(s, &doc);
 		free(title);
 	}
-	if (b->opts->write)
-		srch_write(s, b->tmp_dir, b->d);
+	if (b->opts->write && srch_write(s, b->tmp_dir, b->d) == 0) {
+		/* srch_write writes search/ itself: record what it wrote */
+		char *dir = util_path_join(b->tmp_dir, "search"), **files;
+		size_t nf = util_list_files(dir, &files), fi;
+
+		for (fi = 0; fi < nf; fi++) {
+			char *rel = util_path_join("search", files[fi]);
+
+			ldg_put_file(b->ledger, rel);
+			free(rel);
+			free(files[fi]);
+		}
+		free(files);
+		free(dir);
+	}
 	srch_free(s);
 	/* test hook: the indexed text as JSON, the ground truth for the
 	 * recall/precision test (tests/suites/41-search-example.sh) */
@@ -1371,37 +1369,29 @@ write_search(struct build *b, int jobs)
 	free(tags);
 }
 
-/* Writes .tebiki-manifest: every output file with its size, sorted. */
+/* Writes .tebiki-manifest: every output file with its SHA-256, sorted
+ * by path (see ledger.h). */
 static int
 write_manifest(struct build *b)
 {
 	struct buf list = BUF_INIT;
-	char **paths = NULL;
-	size_t n = 0, i;
-	int rc;
+	char *path;
+	int rc = 0;
 
 	if (!b->opts->write)
 		return 0;
-	n = util_list_files(b->tmp_dir, &paths);
-	for (i = 0; i < n; i++) {
-		char *full = util_path_join(b->tmp_dir, paths[i]);
-		char hex[65];
-
-		if (util_sha256_file(full, hex) == 0)
-			buf_printf(&list, "%s  %s\n", hex, paths[i]);
-		free(full);
-		free(paths[i]);
-	}
-	free(paths);
-	rc = build_write(b, ".tebiki-manifest", list.ptr, list.len);
+	ldg_manifest(b->ledger, &list);
+	path = util_path_join(b->tmp_dir, ".tebiki-manifest");
+	if (util_write_file(path, list.ptr, list.len) == -1)
+		rc = diag_err(b->d, NULL, 0, 0, "cannot write '%s': %s", path,
+		    strerror(errno));
+	free(path);
 	buf_release(&list);
 	return rc;
 }
 
-/* With TEBIKI_TIMING set, prints the time since the last mark to stderr
- * (a profiling aid for `make bench`; never in normal output). */
-static void
-phase(struct build *b, const char *name)
+void
+build_phase(struct build *b, const char *name)
 {
 	struct timespec now;
 	double ms;
@@ -1525,6 +1515,7 @@ build_release(struct build *b)
 	free(b->share_dir);
 	free(b->out_dir);
 	free(b->tmp_dir);
+	ldg_free(b->ledger);
 }
 
 int
@@ -1539,7 +1530,7 @@ build_run(const struct build_opts *o, struct diag *d)
 	b.lock_fd = -1;
 	b.opts = o;
 	b.timing = getenv("TEBIKI_TIMING") != NULL;
-	phase(&b, NULL);
+	build_phase(&b, NULL);
 	b.d = d;
 	hm_init(&b.by_id);
 	hm_init(&b.by_rel);
@@ -1594,9 +1585,9 @@ build_run(const struct build_opts *o, struct diag *d)
 		b.pages[i++].f = &b.files[fi];
 	}
 	jobs = o->jobs > 0 ? o->jobs : util_ncpu();
-	phase(&b, "scan");
+	build_phase(&b, "scan");
 	pool_run(jobs, b.npages, pass1_page, &b);
-	phase(&b, "pass 1");
+	build_phase(&b, "pass 1");
 	/* ids are unique across the site */
 	for (i = 0; i < b.npages; i++) {
 		struct page *p = &b.pages[i];
@@ -1618,12 +1609,12 @@ build_run(const struct build_opts *o, struct diag *d)
 	}
 	model_load(&b);
 	model_check(&b);
-	phase(&b, "model");
+	build_phase(&b, "model");
 	jobs = o->jobs > 0 ? o->jobs : util_ncpu();
 	fill_outputs(&b);
 	if (run_filters(&b, jobs) == -1)
 		goto out;
-	phase(&b, "filters: site");
+	build_phase(&b, "filters: site");
 	model_finish_refs(b.model, b.npages);
 	life_compute(&b);
 	if (render_init(&b) == -1)
@@ -1632,22 +1623,22 @@ build_run(const struct build_opts *o, struct diag *d)
 		env_error = 1;
 		goto out;
 	}
-	phase(&b, "setup");
+	build_phase(&b, "setup");
 	pool_run(jobs, b.npages, pass2_page, &b);
-	phase(&b, "pass 2");
+	build_phase(&b, "pass 2");
 	render_generated(&b);
-	phase(&b, "generated");
+	build_phase(&b, "generated");
 	copy_static(&b);
 	if (b.cfg.search)
 		write_search(&b, jobs);
-	phase(&b, "search");
+	build_phase(&b, "search");
 	if (diag_errors(d) > 0)
 		goto out;
 	if (o->write)
-		sweep(b.tmp_dir, &b.start);
+		ldg_sweep(b.ledger);
 	if (write_manifest(&b) == -1)
 		goto out;
-	phase(&b, "manifest");
+	build_phase(&b, "manifest");
 	if (o->write && swap_output(&b) == -1)
 		goto out;
 	status = CMD_OK;

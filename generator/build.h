@@ -18,6 +18,7 @@
 #include "site.h"
 
 struct diag;
+struct ledger;
 struct value;
 struct tmpl_set;
 struct model;
@@ -97,7 +98,7 @@ struct build {
 	int			 lock_fd;	/* lock of the work dir */
 	int			 timing;	/* TEBIKI_TIMING: phase times */
 	struct timespec		 mark;
-	struct timespec		 start;		/* files older than this are stale */
+	struct ledger		*ledger;	/* files written (ledger.h) */
 	struct site_file	*files;
 	size_t			 nfiles;
 	struct page		*pages;		/* sorted by source path */
@@ -123,6 +124,8 @@ struct build {
 	size_t			 nadded;
 	size_t			*flt_index;	/* page index -> filter page index */
 	struct hmap		 by_out;	/* every output path this build makes */
+	struct value		**items;	/* page items, shared while the
+						   generated pages are made */
 	struct action		*actions;	/* from lessons, incidents, reports */
 	size_t			 nactions;
 };
@@ -137,6 +140,10 @@ int		 build_write(struct build *, const char *rel, const void *,
 		    size_t);
 /* Audience level of a classification (public 0, internal 1, else 2). */
 int		 build_level(const char *);
+/* With TEBIKI_TIMING set, prints the time since the last mark to stderr
+ * (a profiling aid for `make bench`, never in normal output); NULL only
+ * sets the mark.  Main thread only. */
+void		 build_phase(struct build *, const char *name);
 /* Runs the whole pipeline; returns CMD_OK, CMD_CONTENT or CMD_USAGE. */
 int	build_run(const struct build_opts *, struct diag *);
 

@@ -2,6 +2,7 @@
  * print: print.html and print-selection.html (see print.h).
  */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,35 +118,34 @@ plan_release(struct plan *pl)
 	hm_release(&pl->by_out);
 }
 
-/* 1 when procedure p names policy id `pol` in 'implements'. */
-static int
-implements(const struct page *p, const char *pol)
-{
-	const struct value *v = val_get(p->src.meta, "implements");
-	size_t i;
-
-	if (pol == NULL || v == NULL)
-		return 0;
-	if (val_cstr(v))
-		return strcmp(val_cstr(v), pol) == 0;
-	for (i = 0; v->kind == VAL_LIST && i < v->n; i++)
-		if (val_cstr(v->items[i]) &&
-		    strcmp(val_cstr(v->items[i]), pol) == 0)
-			return 1;
-	return 0;
-}
-
 /* Chapter number for sorting (front matter 'chapter'), else a large one. */
 static double
 chapter_no(const struct page *p)
 {
 	const struct value *v = val_get(p->src.meta, "chapter");
 
+	double n = 1e9;
+
 	if (v && v->kind == VAL_NUM)
-		return v->num;
-	if (val_cstr(v))
-		return strtod(val_cstr(v), NULL);
-	return 1e9;
+		n = v->num;
+	else if (val_cstr(v))
+		n = strtod(val_cstr(v), NULL);
+	return isnan(n) ? 1e9 : n;
+}
+
+struct chap {
+	double	no;
+	size_t	i;
+};
+
+static int
+chap_cmp(const void *a, const void *b2)
+{
+	const struct chap *x = a, *y = b2;
+
+	if (x->no != y->no)
+		return x->no < y->no ? -1 : 1;
+	return x->i < y->i ? -1 : x->i > y->i;
 }
 
 /* Orders the pages with want[i] set (see print.h). */
@@ -156,38 +156,88 @@ plan_make(struct plan *pl, const struct build *b, const unsigned char *want)
 	    "lesson", NULL };
 	unsigned char *used = xcalloc(b->npages + 1, 1);
 	size_t i, j, k, nch = 0, *ch = xcalloc(b->npages + 1, sizeof(*ch));
+	size_t *under, *off, *procs;
+	struct hmap pol;
 
 	memset(pl, 0, sizeof(*pl));
 	hm_init(&pl->by_out);
-	/* chapters by number (insertion sort keeps source order on ties) */
-	for (i = 0; i < b->npages; i++) {
-		if (!want[i] || strcmp(b->pages[i].type, "chapter") != 0)
-			continue;
-		for (j = nch; j > 0 && chapter_no(&b->pages[ch[j - 1]]) >
-		    chapter_no(&b->pages[i]); j--)
-			ch[j] = ch[j - 1];
-		ch[j] = i;
-		nch++;
+	/* chapters by number, source order on ties */
+	{
+		struct chap *cs = xcalloc(b->npages + 1, sizeof(*cs));
+
+		for (i = 0; i < b->npages; i++)
+			if (want[i] && strcmp(b->pages[i].type,
+			    "chapter") == 0) {
+				cs[nch].no = chapter_no(&b->pages[i]);
+				cs[nch++].i = i;
+			}
+		if (nch > 1)
+			qsort(cs, nch, sizeof(*cs), chap_cmp);
+		for (j = 0; j < nch; j++)
+			ch[j] = cs[j].i;
+		free(cs);
 	}
 	for (j = 0; j < nch; j++) {
 		plan_add(pl, b, ch[j], 0);
 		used[ch[j]] = 1;
 	}
-	/* policies, each followed by its procedures */
+	/* policies, each followed by its procedures (a procedure that
+	 * implements several goes with the first of them) */
+	hm_init(&pol);
+	for (i = 0; i < b->npages; i++)
+		if (want[i] && b->pages[i].id &&
+		    strcmp(b->pages[i].type, "policy") == 0 &&
+		    !hm_get(&pol, b->pages[i].id, &j))
+			hm_put(&pol, b->pages[i].id, i);
+	under = xcalloc(b->npages + 1, sizeof(*under));
+	for (j = 0; j < b->npages; j++) {
+		const struct value *v = val_get(b->pages[j].src.meta,
+		    "implements");
+		size_t first = (size_t)-1, pi;
+
+		under[j] = (size_t)-1;
+		if (!want[j] || v == NULL ||
+		    strcmp(b->pages[j].type, "procedure") != 0)
+			continue;
+		if (val_cstr(v) && hm_get(&pol, val_cstr(v), &pi))
+			first = pi;
+		for (k = 0; v->kind == VAL_LIST && k < v->n; k++)
+			if (val_cstr(v->items[k]) &&
+			    hm_get(&pol, val_cstr(v->items[k]), &pi) &&
+			    pi < first)
+				first = pi;
+		under[j] = first;
+	}
+	/* procedures of each policy, in page order: counting sort */
+	off = xcalloc(b->npages + 2, sizeof(*off));
+	for (j = 0; j < b->npages; j++)
+		if (under[j] != (size_t)-1)
+			off[under[j] + 1]++;
+	for (i = 0; i < b->npages; i++)
+		off[i + 1] += off[i];
+	procs = xcalloc(off[b->npages] + 1, sizeof(*procs));
+	{
+		size_t *fill = xcalloc(b->npages + 1, sizeof(*fill));
+
+		for (j = 0; j < b->npages; j++)
+			if (under[j] != (size_t)-1)
+				procs[off[under[j]] + fill[under[j]]++] = j;
+		free(fill);
+	}
 	for (i = 0; i < b->npages; i++) {
 		if (!want[i] || strcmp(b->pages[i].type, "policy") != 0)
 			continue;
 		plan_add(pl, b, i, 0);
 		used[i] = 1;
-		for (j = 0; j < b->npages; j++) {
-			if (!want[j] || used[j] ||
-			    strcmp(b->pages[j].type, "procedure") != 0 ||
-			    !implements(&b->pages[j], b->pages[i].id))
-				continue;
-			plan_add(pl, b, j, 1);
-			used[j] = 1;
+		for (k = off[i]; k < off[i + 1]; k++) {
+			plan_add(pl, b, procs[k], 1);
+			used[procs[k]] = 1;
 		}
 	}
+	free(procs);
+	free(off);
+	free(under);
+	hm_release(&pol);
 	for (k = 0; rest[k]; k++)
 		for (i = 0; i < b->npages; i++)
 			if (want[i] && !used[i] &&

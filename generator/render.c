@@ -295,9 +295,39 @@ base_ctx(struct build *b, const char *out_path, const char *lang,
 	return ctx;
 }
 
-/* A {id, title, url, type, type_label} item for a page. */
+static struct value *make_item(struct build *, const struct page *,
+    const char *);
+
+/* A {id, title, url, type, type_label, ...} item for a page.  While the
+ * generated pages are made (main thread), items are made once per page and
+ * shared: callers that add keys take item_copy() instead. */
 static struct value *
 page_item(struct build *b, const struct page *p, const char *lang)
+{
+	size_t i = (size_t)(p - b->pages);
+
+	if (b->items == NULL || strcmp(lang, b->cfg.language) != 0)
+		return make_item(b, p, lang);
+	if (b->items[i] == NULL)
+		b->items[i] = make_item(b, p, lang);
+	return val_ref(b->items[i]);
+}
+
+/* A page item of its own, to add keys to. */
+static struct value *
+item_copy(struct build *b, const struct page *p, const char *lang)
+{
+	struct value *shared = page_item(b, p, lang), *e = val_map();
+	size_t i;
+
+	for (i = 0; i < shared->n; i++)
+		val_set(e, shared->keys[i]->str, val_ref(shared->items[i]));
+	val_unref(shared);
+	return e;
+}
+
+static struct value *
+make_item(struct build *b, const struct page *p, const char *lang)
 {
 	struct value *e = val_map();
 	const char *s;
@@ -479,7 +509,7 @@ page_ctx(struct build *b, struct page *p)
 				last = r->to;
 				val_push(list, control_item(b, r->to, lang));
 			} else if (!b->pages[r->to].excluded) {
-				e = page_item(b, &b->pages[r->to], lang);
+				e = item_copy(b, &b->pages[r->to], lang);
 				val_set(e, "rel", val_str(r->rel));
 				val_set(e, "rel_label", val_str(label(b, lang,
 				    "relations", r->rel)));
@@ -807,53 +837,68 @@ gen_type_lists(struct build *b, const char *lang)
 	}
 }
 
+struct tag_pages {
+	char	*tag;
+	size_t	*pages;
+	size_t	 n;
+};
+
+static int
+tag_cmp(const void *a, const void *b2)
+{
+	return strcmp(((const struct tag_pages *)a)->tag,
+	    ((const struct tag_pages *)b2)->tag);
+}
+
+/* tags/<tag>.html for every tag and tags/index.html: one pass over the
+ * pages collects each tag's pages (in page order, each page once). */
 static void
 gen_tags(struct build *b, const char *lang)
 {
-	char **tags = NULL, *out;
-	size_t n = 0, i, k, j;
+	struct tag_pages *t = NULL;
+	struct hmap seen;
+	size_t n = 0, i, k, j, last;
 	struct value *groups, *g, *items, *all;
+	char *out, *title;
 
+	hm_init(&seen);
 	for (i = 0; i < b->npages; i++) {
 		const struct value *v = val_get(b->pages[i].src.meta, "tags");
 
 		if (b->pages[i].excluded || v == NULL || v->kind != VAL_LIST)
 			continue;
 		for (k = 0; k < v->n; k++) {
-			if (val_cstr(v->items[k]) == NULL)
+			const char *tag = val_cstr(v->items[k]);
+
+			if (tag == NULL)
 				continue;
-			for (j = 0; j < n; j++)
-				if (strcmp(tags[j], val_cstr(v->items[k])) == 0)
-					break;
-			if (j == n) {
-				tags = xreallocarray(tags, n + 1,
-				    sizeof(*tags));
-				tags[n++] = xstrdup(val_cstr(v->items[k]));
+			if (!hm_get(&seen, tag, &j)) {
+				t = xreallocarray(t, n + 1, sizeof(*t));
+				memset(&t[n], 0, sizeof(t[n]));
+				t[n].tag = xstrdup(tag);
+				j = n++;
+				hm_put(&seen, t[j].tag, j);
+			}
+			last = t[j].n ? t[j].pages[t[j].n - 1] : (size_t)-1;
+			if (last != i) {
+				t[j].pages = xreallocarray(t[j].pages,
+				    t[j].n + 1, sizeof(size_t));
+				t[j].pages[t[j].n++] = i;
 			}
 		}
 	}
-	util_sort_strings(tags, n);
+	hm_release(&seen);
+	if (n)
+		qsort(t, n, sizeof(*t), tag_cmp);
 	all = val_list();
 	for (j = 0; j < n; j++) {
 		items = val_list();
-		for (i = 0; i < b->npages; i++) {
-			const struct value *v = val_get(b->pages[i].src.meta,
-			    "tags");
-
-			if (b->pages[i].excluded || v == NULL ||
-			    v->kind != VAL_LIST)
-				continue;
-			for (k = 0; k < v->n; k++)
-				if (val_cstr(v->items[k]) &&
-				    strcmp(val_cstr(v->items[k]), tags[j]) == 0) {
-					val_push(items, page_item(b,
-					    &b->pages[i], lang));
-					break;
-				}
-		}
-		out = tag_out(tags[j]);
+		for (k = 0; k < t[j].n; k++)
+			val_push(items, page_item(b, &b->pages[t[j].pages[k]],
+			    lang));
+		out = tag_out(t[j].tag);
 		g = val_map();
-		val_set(g, "title", val_str(tags[j]));
+		val_set(g, "title", val_str(t[j].tag));
 		val_set(g, "url", val_str(out));
 		val_set(g, "items", val_ref(items));
 		val_push(all, g);
@@ -861,17 +906,15 @@ gen_tags(struct build *b, const char *lang)
 		g = val_map();
 		val_set(g, "items", items);
 		val_push(groups, g);
-		{
-			char *t = xasprintf("%s: %s", label(b, lang, "nav",
-			    "tag"), tags[j]);
-
-			write_list(b, out, t, groups, lang);
-			free(t);
-		}
+		title = xasprintf("%s: %s", label(b, lang, "nav", "tag"),
+		    t[j].tag);
+		write_list(b, out, title, groups, lang);
+		free(title);
 		free(out);
-		free(tags[j]);
+		free(t[j].tag);
+		free(t[j].pages);
 	}
-	free(tags);
+	free(t);
 	if (all->n)
 		write_list(b, "tags/index.html", label(b, lang, "nav", "tags"),
 		    all, lang);
@@ -1201,14 +1244,14 @@ gen_dashboard(struct build *b, const char *lang)
 		if (owner == NULL)
 			owner = none;
 		if (p->overdue) {
-			e = page_item(b, p, lang);
+			e = item_copy(b, p, lang);
 			val_set(e, "next_review", val_str_own(render_date(lang,
 			    p->next_review / 10000, p->next_review / 100 % 100,
 			    p->next_review % 100)));
 			by_owner(overdue, owner, e);
 		}
 		if (p->nstale) {
-			e = page_item(b, p, lang);
+			e = item_copy(b, p, lang);
 			ls = val_list();
 			for (k = 0; k < p->nstale; k++) {
 				struct value *l = page_item(b,
@@ -1285,13 +1328,24 @@ render_generated(struct build *b)
 	for (i = 0; i < b->npages; i++)
 		if (b->pages[i].is_home && !b->pages[i].excluded)
 			have_home = 1;
+	b->items = xcalloc(b->npages ? b->npages : 1, sizeof(*b->items));
 	gen_type_lists(b, lang);
+	build_phase(b, "gen: lists");
 	gen_tags(b, lang);
+	build_phase(b, "gen: tags");
 	gen_controls(b, lang);
+	build_phase(b, "gen: controls");
 	gen_soa(b, lang);
+	build_phase(b, "gen: soa");
 	gen_dashboard(b, lang);
+	build_phase(b, "gen: dashboard");
 	gen_glossary(b, lang);
 	prn_generate(b);
+	build_phase(b, "gen: print");
+	for (i = 0; i < b->npages; i++)
+		val_unref(b->items[i]);
+	free(b->items);
+	b->items = NULL;
 	if (!have_home) {
 		ctx = base_ctx(b, "index.html", lang, "home");
 		val_set(ctx, "page", gen_page(b, b->cfg.title, "page",

@@ -61,6 +61,36 @@ if command -v flock >/dev/null 2>&1; then
 	wait
 fi
 
+# --- unchanged files are not written again; a failed build never leaves
+# a manifest that lies about the work dir (ledger.h)
+L=$T_TMP/ledger; cp -R "$BASIC" "$L"; rm -rf "$L/expected" "$L/public"
+tk build -q -s "$L"
+m1=$(stat -c '%i %y' "$L/public/notes/plain.html")
+sleep 1.1
+tk build -q -s "$L"; tk build -q -s "$L"
+m3=$(stat -c '%i %y' "$L/public/notes/plain.html")
+t_eq "unchanged page not rewritten (same inode and time two builds later)" "$m3" "$m1"
+echo "追記した一文" >> "$L/content/notes/plain.md"
+tk build -q -s "$L"
+t_contains "edited page rewritten" "$(cat "$L/public/notes/plain.html")" "追記した一文"
+sed -i '$d' "$L/content/notes/plain.md"          # back to the first text
+cp -R "$L" "$T_TMP/ledger-clean"; rm -rf "$T_TMP/ledger-clean/public" "$T_TMP/ledger-clean/.public.tebiki-work"*
+# a build that fails after writing the page with other text...
+sed 's/普通/特別/' "$T_TMP/ledger-clean/content/notes/plain.md" > "$L/content/notes/plain.md"   # same size
+cp "$L/content/index.md" "$T_TMP/index-saved.md"
+echo "[x](nowhere.md)" >> "$L/content/index.md"   # found in pass 2, after pages are written
+tk build -q -s "$L" 2>/dev/null; t_eq "failing build (ledger)" $? 1
+[ -e "$L/.public.tebiki-work/.tebiki-manifest" ] && t_bad "failed build leaves no manifest in the work dir" || t_ok "failed build leaves no manifest in the work dir"
+# ...then the first text again: the work dir's old manifest named that text
+cp "$T_TMP/index-saved.md" "$L/content/index.md"; cp "$T_TMP/ledger-clean/content/notes/plain.md" "$L/content/notes/plain.md"
+tk build -q -s "$L"; tk build -q -s "$T_TMP/ledger-clean"
+if diff -r "$T_TMP/ledger-clean/public" "$L/public" >/dev/null; then t_ok "build after a failed build equals a clean build"; else t_bad "build after a failed build equals a clean build" "$(diff -r "$T_TMP/ledger-clean/public" "$L/public" | head)"; fi
+echo "stray" > "$L/.public.tebiki-work/stray.txt"
+tk build -q -s "$L"
+[ -e "$L/public/stray.txt" ] && t_bad "a file nobody wrote is swept" || t_ok "a file nobody wrote is swept"
+(cd "$L/public" && sha256sum -c --quiet .tebiki-manifest >/dev/null 2>&1); t_eq "manifest matches the files" $? 0
+n=$(cd "$L/public" && find . -type f ! -name .tebiki-manifest | wc -l); t_eq "manifest lists every file" "$(wc -l < "$L/public/.tebiki-manifest")" "$n"
+
 # --- check writes nothing -------------------------------------------------
 C=$T_TMP/checksite; cp -R "$BASIC" "$C"; rm -rf "$C/expected" "$C/public"
 tk check -q -s "$C"; t_eq "check exits 0" $? 0

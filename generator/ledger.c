@@ -1,0 +1,220 @@
+/*
+ * ledger: see ledger.h.
+ */
+#include <dirent.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "hmap.h"
+#include "ledger.h"
+#include "util.h"
+
+struct entry {
+	char	*rel;
+	char	 hex[65];
+};
+
+struct ledger {
+	char		*dir;
+	struct hmap	 old;		/* rel -> index in oldhex */
+	char		(*oldhex)[65];
+	pthread_mutex_t	 lock;
+	struct hmap	 now;		/* rel -> index in ents */
+	struct entry	*ents;
+	size_t		 n, cap;
+};
+
+static int
+is_hex64(const char *s)
+{
+	int i;
+
+	for (i = 0; i < 64; i++)
+		if (util_hexval((unsigned char)s[i]) < 0)
+			return 0;
+	return 1;
+}
+
+/* See ledger.h. */
+struct ledger *
+ldg_open(const char *dir)
+{
+	struct ledger *l = xcalloc(1, sizeof(*l));
+	struct buf m = BUF_INIT;
+	char *path, *line, *end, *nl;
+	size_t n = 0;
+
+	l->dir = xstrdup(dir);
+	hm_init(&l->old);
+	hm_init(&l->now);
+	pthread_mutex_init(&l->lock, NULL);
+	path = util_path_join(dir, ".tebiki-manifest");
+	if (util_read_file(path, &m) == 0) {
+		unlink(path);
+		end = m.ptr + m.len;
+		for (line = m.ptr; line < end; line = nl + 1) {
+			nl = memchr(line, '\n', (size_t)(end - line));
+			if (nl == NULL)
+				break;
+			*nl = '\0';
+			if (nl - line < 67 || line[64] != ' ' ||
+			    line[65] != ' ' || !is_hex64(line))
+				continue;
+			l->oldhex = xreallocarray(l->oldhex, n + 1,
+			    sizeof(*l->oldhex));
+			memcpy(l->oldhex[n], line, 64);
+			l->oldhex[n][64] = '\0';
+			hm_put(&l->old, line + 66, n);
+			n++;
+		}
+	}
+	buf_release(&m);
+	free(path);
+	return l;
+}
+
+/* See ledger.h. */
+void
+ldg_free(struct ledger *l)
+{
+	size_t i;
+
+	if (l == NULL)
+		return;
+	for (i = 0; i < l->n; i++)
+		free(l->ents[i].rel);
+	free(l->ents);
+	free(l->oldhex);
+	hm_release(&l->old);
+	hm_release(&l->now);
+	pthread_mutex_destroy(&l->lock);
+	free(l->dir);
+	free(l);
+}
+
+/* Returns 1 when rel is new to this build. */
+static int
+record(struct ledger *l, const char *rel, const char hex[65])
+{
+	size_t i;
+	int fresh = 0;
+
+	pthread_mutex_lock(&l->lock);
+	if (hm_get(&l->now, rel, &i)) {
+		memcpy(l->ents[i].hex, hex, 65);
+	} else {
+		fresh = 1;
+		if (l->n == l->cap) {
+			l->cap = l->cap ? l->cap * 2 : 256;
+			l->ents = xreallocarray(l->ents, l->cap,
+			    sizeof(*l->ents));
+		}
+		l->ents[l->n].rel = xstrdup(rel);
+		memcpy(l->ents[l->n].hex, hex, 65);
+		hm_put(&l->now, rel, l->n);
+		l->n++;
+	}
+	pthread_mutex_unlock(&l->lock);
+	return fresh;
+}
+
+/* See ledger.h. */
+int
+ldg_put(struct ledger *l, const char *rel, const char hex[65], size_t len)
+{
+	struct stat st;
+	size_t i;
+	char *path;
+	int same = 0;
+
+	/* a file written twice in one build is written (the first write
+	 * may have changed it); the old map is only read after ldg_open */
+	if (record(l, rel, hex) && hm_get(&l->old, rel, &i) && memcmp(l->oldhex[i], hex, 64) == 0) {
+		path = util_path_join(l->dir, rel);
+		same = lstat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+		    (size_t)st.st_size == len;
+		free(path);
+	}
+	return same;
+}
+
+/* See ledger.h. */
+int
+ldg_put_file(struct ledger *l, const char *rel)
+{
+	char *path = util_path_join(l->dir, rel);
+	char hex[65];
+	int rc;
+
+	rc = util_sha256_file(path, hex);
+	free(path);
+	if (rc == 0)
+		(void)record(l, rel, hex);
+	return rc;
+}
+
+static int
+ent_cmp(const void *a, const void *b)
+{
+	return strcmp((*(struct entry *const *)a)->rel,
+	    (*(struct entry *const *)b)->rel);
+}
+
+/* See ledger.h. */
+void
+ldg_manifest(const struct ledger *l, struct buf *out)
+{
+	struct entry **v = xcalloc(l->n + 1, sizeof(*v));
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		v[i] = &l->ents[i];
+	if (l->n > 1)
+		qsort(v, l->n, sizeof(*v), ent_cmp);
+	for (i = 0; i < l->n; i++)
+		if (strcmp(v[i]->rel, ".tebiki-manifest") != 0)
+			buf_printf(out, "%s  %s\n", v[i]->hex, v[i]->rel);
+	free(v);
+}
+
+static void
+sweep(const struct ledger *l, const char *abs, const char *rel)
+{
+	DIR *dp = opendir(abs);
+	struct dirent *de;
+	struct stat st;
+	char *p, *r;
+	size_t dummy;
+
+	if (dp == NULL)
+		return;
+	while ((de = readdir(dp)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		p = util_path_join(abs, de->d_name);
+		r = *rel ? util_path_join(rel, de->d_name) :
+		    xstrdup(de->d_name);
+		if (lstat(p, &st) == 0) {
+			if (S_ISDIR(st.st_mode)) {
+				sweep(l, p, r);
+				rmdir(p);	/* only when empty */
+			} else if (!hm_get(&l->now, r, &dummy)) {
+				unlink(p);
+			}
+		}
+		free(p);
+		free(r);
+	}
+	closedir(dp);
+}
+
+/* See ledger.h. */
+void
+ldg_sweep(const struct ledger *l)
+{
+	sweep(l, l->dir, "");
+}
