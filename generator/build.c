@@ -1022,9 +1022,10 @@ pass2_page(void *arg, size_t i, int worker)
 		if (flt_worker_page(b->workers[worker], &fp, b->flt_index[i],
 		    &p->md.root, &p->tmpl_extra, b->d) == -1)
 			return;
-		/* a filter may have changed headings */
-		md_headings_free(p->heads, p->nheads);
-		p->nheads = md_headings(&p->md, &p->heads);
+		/* a filter may have changed headings: the page's own table of
+		 * contents uses them; p->heads stays as pass 1 made it, since
+		 * other workers check link anchors against it right now */
+		p->nfheads = md_headings(&p->md, &p->fheads);
 	}
 	resolve_links(b, p);
 	if (b->cfg.search)
@@ -1461,6 +1462,7 @@ build_release(struct build *b)
 		page_src_release(&p->src);
 		md_release(&p->md);
 		md_headings_free(p->heads, p->nheads);
+		md_headings_free(p->fheads, p->nfheads);
 		free(p->id);
 		free(p->type);
 		free(p->title);

@@ -62,8 +62,10 @@ struct page {
 	char			*out;		/* "policies/a.html" */
 	char			*status;	/* NULL, draft, approved, retired */
 	char			*classification;
-	struct md_heading	*heads;
+	struct md_heading	*heads;		/* pass 1 (link anchors) */
 	size_t			 nheads;
+	struct md_heading	*fheads;	/* after filters, or NULL */
+	size_t			 nfheads;
 	int			 excluded;	/* left out of this build */
 	int			 raw_html;	/* parse with raw HTML */
 	size_t			 prev, next;	/* same-type neighbours or -1 */

@@ -418,7 +418,8 @@ page_ctx(struct build *b, struct page *p)
 	const struct value *meta = p->src.meta, *v;
 	struct model *m = b->model;
 	const char *lang = p->lang, *s;
-	size_t i, k;
+	const struct md_heading *heads;
+	size_t i, k, nheads;
 	char *folder;
 
 	val_set(pg, "title", val_str(p->title));
@@ -433,13 +434,15 @@ page_ctx(struct build *b, struct page *p)
 	    strcmp(p->status, "draft") == 0));
 	val_set(pg, "content", val_str(p->body_html ? p->body_html : ""));
 	toc = val_list();
-	for (i = 0; i < p->nheads; i++) {
-		if (p->heads[i].level < 2 || p->heads[i].level > 3)
+	heads = p->fheads ? p->fheads : p->heads;
+	nheads = p->fheads ? p->nfheads : p->nheads;
+	for (i = 0; i < nheads; i++) {
+		if (heads[i].level < 2 || heads[i].level > 3)
 			continue;
 		e = val_map();
-		val_set(e, "level", val_num(p->heads[i].level));
-		val_set(e, "id", val_str(p->heads[i].id));
-		val_set(e, "text", val_str(p->heads[i].text));
+		val_set(e, "level", val_num(heads[i].level));
+		val_set(e, "id", val_str(heads[i].id));
+		val_set(e, "text", val_str(heads[i].text));
 		val_push(toc, e);
 	}
 	val_set(pg, "has_toc", val_bool(toc->n >= 2));
