@@ -22,6 +22,7 @@
 #include "lifecycle.h"
 #include "model.h"
 #include "pool.h"
+#include "rcache.h"
 #include "render.h"
 #include "search.h"
 #include "sha256.h"
@@ -660,22 +661,31 @@ mark_files(struct build *b, struct page *p, int bit)
  * Pass 2: links, HTML, template, write
  */
 
+static int write_hashed(struct build *, const char *, const void *,
+    size_t, const char[65]);
+
 /* Writes `len` bytes to the output file `rel` of this build. */
 int
 build_write(struct build *b, const char *rel, const void *p, size_t len)
 {
-	char *path;
-	int rc = 0;
+	char hex[65];
 
 	if (!b->opts->write)
 		return 0;
-	if (b->ledger) {
-		char hex[65];
+	sha256_hex(p, len, hex);
+	return write_hashed(b, rel, p, len, hex);
+}
 
-		sha256_hex(p, len, hex);
-		if (ldg_put(b->ledger, rel, hex, len))
-			return 0;	/* the work dir holds it already */
-	}
+/* build_write() with the content's SHA-256 already known. */
+static int
+write_hashed(struct build *b, const char *rel, const void *p, size_t len,
+    const char hex[65])
+{
+	char *path;
+	int rc = 0;
+
+	if (b->ledger && ldg_put(b->ledger, rel, hex, len))
+		return 0;	/* the work dir holds it already */
 	path = util_path_join(b->tmp_dir, rel);
 	if (util_write_file(path, p, len) == -1)
 		rc = diag_err(b->d, NULL, 0, 0, "cannot write '%s': %s", path,
@@ -1004,16 +1014,307 @@ extract_sections(struct page *p)
 	buf_release(&head);
 }
 
+/* ---------------------------------------------------------------------
+ * Render cache (rcache.h)
+ */
+
+static void
+hash_str(struct sha256 *h, const char *s)
+{
+	size_t n = s ? strlen(s) + 1 : 0;
+
+	sha256_update(h, &n, sizeof(n));
+	if (s)
+		sha256_update(h, s, n);
+}
+
+static void
+hash_json(struct sha256 *h, const struct value *v)
+{
+	struct buf j = BUF_INIT;
+
+	if (v)
+		val_to_json(v, &j);
+	hash_str(h, j.ptr ? j.ptr : "");
+	buf_release(&j);
+}
+
+/* Hashes every file under dir (path and content). */
+static void
+hash_tree(struct sha256 *h, const char *dir)
+{
+	char **files, *path;
+	struct buf c = BUF_INIT;
+	size_t n, i;
+
+	n = util_list_files(dir, &files);
+	for (i = 0; i < n; i++) {
+		path = util_path_join(dir, files[i]);
+		hash_str(h, files[i]);
+		buf_reset(&c);
+		if (util_read_file(path, &c) == 0)
+			sha256_update(h, c.ptr, c.len);
+		free(path);
+		free(files[i]);
+	}
+	free(files);
+	buf_release(&c);
+}
+
+static void
+hash_file(struct sha256 *h, const char *path)
+{
+	struct buf c = BUF_INIT;
+
+	if (util_read_file(path, &c) == 0)
+		sha256_update(h, c.ptr, c.len);
+	else
+		hash_str(h, "(none)");
+	buf_release(&c);
+}
+
+/* The site-wide part of every page key: the program itself, the options,
+ * the configuration, theme, filters and what filters see (SITE), and what
+ * link resolution reads from other pages.  A page key adds the page's
+ * source and context (page_key). */
+static void
+global_key(struct build *b)
+{
+	struct sha256 h;
+	char *path;
+	size_t i, k;
+	int opts[8];
+
+	sha256_init(&h);
+	hash_str(&h, "tebiki rcache 1 " TEBIKI_VERSION);
+	hash_file(&h, "/proc/self/exe");
+	memset(opts, 0, sizeof(opts));
+	opts[0] = b->audience;
+	opts[1] = b->ty * 10000 + b->tm * 100 + b->td;
+	opts[2] = b->d->quiet;
+	opts[3] = b->d->strict;
+	opts[4] = (int)b->d->max_per_file;
+	opts[5] = b->cfg.search;
+	sha256_update(&h, opts, sizeof(opts));
+	path = util_path_join(b->opts->src_dir, "site.yaml");
+	hash_file(&h, path);
+	free(path);
+	hash_tree(&h, b->theme_dir);
+	path = util_path_join(b->opts->src_dir, "layouts");
+	hash_tree(&h, path);
+	free(path);
+	for (i = 0; b->flt_files && i < b->cfg.nfilters; i++)
+		hash_file(&h, b->flt_files[i].path);
+	hash_json(&h, b->flt ? flt_site_frozen(b->flt) : NULL);
+	hash_json(&h, b->site_ctx);
+	hash_json(&h, b->i18n_ja);
+	hash_json(&h, b->i18n_en);
+	for (i = 0; i < b->npages; i++) {
+		const struct page *p = &b->pages[i];
+
+		hash_str(&h, p->f->rel);
+		hash_str(&h, p->out);
+		hash_str(&h, p->id);
+		hash_str(&h, p->title);
+		sha256_update(&h, &p->excluded, sizeof(p->excluded));
+		for (k = 0; k < p->nheads; k++)
+			hash_str(&h, p->heads[k].id);
+	}
+	for (i = 0; i < b->nfiles; i++)		/* attachments links name */
+		hash_str(&h, b->files[i].rel);
+	for (i = 0; i < b->model->nctls; i++) {
+		hash_str(&h, b->model->ctls[i].key);
+		hash_str(&h, b->model->ctls[i].out);
+		hash_str(&h, b->model->ctls[i].title_ja);
+		hash_str(&h, b->model->ctls[i].title_en);
+	}
+	sha256_final(&h, b->gkey);
+}
+
+/* Sets p->rkey: the global key, the page's source and its context. */
+static void
+page_key(struct build *b, struct page *p)
+{
+	struct sha256 h;
+	struct buf in = BUF_INIT;
+
+	sha256_init(&h);
+	sha256_update(&h, b->gkey, sizeof(b->gkey));
+	hash_str(&h, p->f->rel);
+	sha256_update(&h, p->src.text.ptr ? p->src.text.ptr : "",
+	    p->src.text.len);
+	render_page_inputs(b, p, &in);
+	sha256_update(&h, in.ptr ? in.ptr : "", in.len);
+	buf_release(&in);
+	sha256_final(&h, p->rkey);
+	p->keyed = 1;
+}
+
+/* Puts the output of entry e in place of rendering the page: the file
+ * (already in the work dir, or copied from the current output after
+ * checking its hash), the body, the search text and the diagnostics.
+ * 0, or -1 when the page must be rendered after all. */
+static int
+reuse(struct build *b, struct page *p, const struct rc_entry *e)
+{
+	struct buf c = BUF_INIT;
+	char *path, hex[65];
+	size_t k;
+	int ok = 1;
+
+	if (!ldg_put(b->ledger, p->out, e->hex, e->len)) {
+		path = util_path_join(b->out_dir, p->out);
+		ok = util_read_file(path, &c) == 0 && c.len == e->len;
+		free(path);
+		if (ok) {
+			sha256_hex(c.ptr, c.len, hex);
+			ok = memcmp(hex, e->hex, 64) == 0;
+		}
+		if (ok) {
+			path = util_path_join(b->tmp_dir, p->out);
+			ok = util_write_file(path, c.ptr, c.len) == 0;
+			free(path);
+		}
+		buf_release(&c);
+	}
+	if (!ok)
+		return -1;
+	memcpy(p->out_hex, e->hex, sizeof(p->out_hex));
+	p->out_len = e->len;
+	p->body_html = xstrdup(e->body ? e->body : "");
+	if (b->cfg.search) {
+		p->sections = xcalloc(e->nsecs + 1, sizeof(*p->sections));
+		for (k = 0; k < e->nsecs; k++) {
+			p->sections[k].anchor = xstrdup(e->secs[k].anchor);
+			p->sections[k].heading = xstrdup(e->secs[k].heading);
+			p->sections[k].text = xstrdup(e->secs[k].text);
+		}
+		p->nsections = e->nsecs;
+	}
+	for (k = 0; k < e->ndiags; k++)
+		diag_emit(b->d, (enum diag_sev)e->diags[k].sev,
+		    e->diags[k].code, p->f->src, e->diags[k].line,
+		    e->diags[k].col, "%s", e->diags[k].text);
+	return 0;
+}
+
+/* The cache file of this output and audience, in the site's
+ * .tebiki-cache/ (NULL when the build keeps no cache). */
+static void
+open_rcache(struct build *b)
+{
+	char *real, *name, hex[65], *dir;
+
+	if (!b->opts->write || b->opts->no_cache)
+		return;
+	real = realpath(b->out_dir, NULL);
+	name = xasprintf("%s|%d", real ? real : b->out_dir, b->audience);
+	sha256_hex(name, strlen(name), hex);
+	hex[16] = '\0';
+	dir = util_path_join(b->opts->src_dir, ".tebiki-cache");
+	b->rcache_path = xasprintf("%s/render-%s.bin", dir, hex);
+	global_key(b);
+	b->rcache = rc_load(b->rcache_path);
+	free(dir);
+	free(name);
+	free(real);
+}
+
+/* Gives each page the diagnostics pass 2 reported for it (messages from
+ * `seq0` on); 0, or -1 when one belongs to no page (then the cache is not
+ * saved: replaying it could not give the same messages). */
+static int
+attribute_diags(struct build *b, size_t seq0)
+{
+	struct hmap src;
+	size_t i, pi;
+	int rc = 0;
+
+	hm_init(&src);
+	for (i = 0; i < b->npages; i++)
+		hm_put(&src, b->pages[i].f->src, i);
+	for (i = 0; i < b->d->n; i++) {
+		const struct diag_msg *m = &b->d->msgs[i];
+		struct page *p;
+		struct rc_diag *r;
+
+		if (m->seq < seq0)
+			continue;
+		if (m->file == NULL || !hm_get(&src, m->file, &pi)) {
+			rc = -1;
+			break;
+		}
+		p = &b->pages[pi];
+		p->diags = xreallocarray(p->diags, p->ndiags + 1,
+		    sizeof(*p->diags));
+		r = &p->diags[p->ndiags++];
+		r->sev = (int)m->sev;
+		r->line = m->line;
+		r->col = m->col;
+		r->code = m->code;	/* borrowed until diag_flush */
+		r->text = m->text;
+	}
+	hm_release(&src);
+	return rc;
+}
+
+/* Writes the cache for the next build (a failure only costs speed). */
+static void
+save_rcache(struct build *b, size_t seq0)
+{
+	struct rc_entry *v;
+	size_t i, n = 0;
+	char *dir;
+
+	if (b->rcache_path == NULL)
+		return;
+	dir = util_path_join(b->opts->src_dir, ".tebiki-cache");
+	if (attribute_diags(b, seq0) == -1 || util_mkdir_p(dir) == -1) {
+		unlink(b->rcache_path);
+		free(dir);
+		return;
+	}
+	free(dir);
+	v = xcalloc(b->npages + 1, sizeof(*v));
+	for (i = 0; i < b->npages; i++) {
+		struct page *p = &b->pages[i];
+
+		if (p->excluded || !p->keyed || !p->out_hex[0])
+			continue;
+		v[n].out = p->out;
+		memcpy(v[n].key, p->rkey, 32);
+		memcpy(v[n].hex, p->out_hex, 65);
+		v[n].len = p->out_len;
+		v[n].body = p->body_html;
+		v[n].secs = p->sections;
+		v[n].nsecs = p->nsections;
+		v[n].diags = p->diags;
+		v[n].ndiags = p->ndiags;
+		n++;
+	}
+	(void)rc_save(b->rcache_path, v, n);
+	free(v);
+}
+
 static void
 pass2_page(void *arg, size_t i, int worker)
 {
 	struct build *b = arg;
 	struct page *p = &b->pages[i];
 	struct buf html = BUF_INIT, out = BUF_INIT;
+	const struct rc_entry *e;
 
 	(void)worker;
 	if (p->excluded)
 		return;
+	if (b->rcache_path) {
+		page_key(b, p);
+		e = rc_find(b->rcache, p->out, p->rkey);
+		if (e && reuse(b, p, e) == 0) {
+			__atomic_add_fetch(&b->rc_hits, 1, __ATOMIC_RELAXED);
+			return;
+		}
+	}
 	load_doc(p);
 	if (b->workers && b->workers[worker] && b->flt_index[i] != (size_t)-1) {
 		struct flt_page fp;
@@ -1036,8 +1337,11 @@ pass2_page(void *arg, size_t i, int worker)
 	/* the tree is not needed any more: free it now rather than keep
 	 * every page's tree until the end of the build */
 	md_release(&p->md);
-	if (render_page(b, p, &out) == 0)
-		build_write(b, p->out, out.ptr, out.len);
+	if (render_page(b, p, &out) == 0 && b->opts->write) {
+		sha256_hex(out.ptr, out.len, p->out_hex);
+		p->out_len = out.len;
+		write_hashed(b, p->out, out.ptr, out.len, p->out_hex);
+	}
 	buf_release(&out);
 }
 
@@ -1463,6 +1767,7 @@ build_release(struct build *b)
 		md_release(&p->md);
 		md_headings_free(p->heads, p->nheads);
 		md_headings_free(p->fheads, p->nfheads);
+		free(p->diags);
 		free(p->id);
 		free(p->type);
 		free(p->title);
@@ -1518,6 +1823,8 @@ build_release(struct build *b)
 	free(b->out_dir);
 	free(b->tmp_dir);
 	ldg_free(b->ledger);
+	rc_free(b->rcache);
+	free(b->rcache_path);
 }
 
 int
@@ -1527,6 +1834,7 @@ build_run(const struct build_opts *o, struct diag *d)
 	long nf;
 	size_t i, fi;
 	int jobs, status = CMD_CONTENT, env_error = 0;
+	size_t seq0 = 0;
 
 	memset(&b, 0, sizeof(b));
 	b.lock_fd = -1;
@@ -1625,9 +1933,14 @@ build_run(const struct build_opts *o, struct diag *d)
 		env_error = 1;
 		goto out;
 	}
+	open_rcache(&b);
 	build_phase(&b, "setup");
+	seq0 = d->n;
 	pool_run(jobs, b.npages, pass2_page, &b);
 	build_phase(&b, "pass 2");
+	if (b.timing && b.rcache_path)
+		fprintf(stderr, "tebiki: timing: %zu of %zu pages from the "
+		    "render cache\n", b.rc_hits, b.npages);
 	render_generated(&b);
 	build_phase(&b, "generated");
 	copy_static(&b);
@@ -1643,6 +1956,7 @@ build_run(const struct build_opts *o, struct diag *d)
 	build_phase(&b, "manifest");
 	if (o->write && swap_output(&b) == -1)
 		goto out;
+	save_rcache(&b, seq0);
 	status = CMD_OK;
 out:
 	if (b.lock_fd >= 0)

@@ -19,6 +19,8 @@
 
 struct diag;
 struct ledger;
+struct rc_diag;
+struct rcache;
 struct value;
 struct tmpl_set;
 struct model;
@@ -49,6 +51,8 @@ struct build_opts {
 	const char *const *print_ids;	/* NULL-terminated ids: also write
 					 * print-selection.html (print.h) */
 	const char	*print_type;	/* or every document of this type */
+	int		 no_cache;	/* --no-cache: neither read nor write
+					 * the render cache (rcache.h) */
 };
 
 struct page {
@@ -79,6 +83,13 @@ struct page {
 	struct srch_section	*sections;	/* pass 2: text for search */
 	size_t			 nsections;
 	struct value		*tmpl_extra;	/* from filters, may be NULL */
+	/* render cache (rcache.h) */
+	int			 keyed;		/* rkey is set */
+	unsigned char		 rkey[32];	/* what the output depends on */
+	char			 out_hex[65];	/* SHA-256 of the output */
+	size_t			 out_len;
+	struct rc_diag		*diags;		/* pass 2's diagnostics */
+	size_t			 ndiags;
 };
 
 /* A page the build makes itself (lists, home, search, 404, ...). */
@@ -101,6 +112,10 @@ struct build {
 	int			 timing;	/* TEBIKI_TIMING: phase times */
 	struct timespec		 mark;
 	struct ledger		*ledger;	/* files written (ledger.h) */
+	struct rcache		*rcache;	/* previous renders, or NULL */
+	char			*rcache_path;	/* NULL: no render cache */
+	unsigned char		 gkey[32];	/* site-wide part of page keys */
+	size_t			 rc_hits;	/* pages taken from the cache */
 	struct site_file	*files;
 	size_t			 nfiles;
 	struct page		*pages;		/* sorted by source path */

@@ -25,6 +25,8 @@ static const char build_usage[] =
     "      --today DATE     the date the build treats as today (YYYY-MM-DD)\n"
     "      --audience A     public, internal or confidential: leave out every\n"
     "                       page classified above A, and everything about it\n"
+    "      --no-cache       render every page again (the render cache in\n"
+    "                       .tebiki-cache/ is neither read nor written)\n"
     "  -q, --quiet          no summary line\n"
     "  -h, --help           this help\n"
     "\n"
@@ -60,6 +62,7 @@ run(int argc, char **argv, int write)
 		{ "format", required_argument, NULL, 'F' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "audience", required_argument, NULL, 'A' },
+		{ "no-cache", no_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -109,6 +112,11 @@ run(int argc, char **argv, int write)
 			break;
 		case 'q':
 			o.quiet = 1;
+			break;
+		case 'N':
+			if (!write)
+				goto bad;
+			o.no_cache = 1;
 			break;
 		case 'A':
 			if (cmd_opt_audience(optarg, &o.audience) == -1)

@@ -628,22 +628,29 @@ render_layout(struct build *b, const char *layout, const struct value *ctx,
 
 static struct value *home_ctx(struct build *, const char *);
 
+static void
+page_layout(struct build *b, const struct page *p, char layout[96])
+{
+	const char *ml = val_cstr(val_get(p->src.meta, "layout"));
+
+	if (ml && strlen(ml) < 64 && strstr(ml, "..") == NULL)
+		snprintf(layout, 96, "%s", ml);
+	else if (p->is_home)
+		snprintf(layout, 96, "home");
+	else
+		snprintf(layout, 96, "page-%s", p->type);
+	if (b->tmpl && !tmpl_exists(b->tmpl, layout))
+		snprintf(layout, 96, "page");
+}
+
 int
 render_page(struct build *b, struct page *p, struct buf *out)
 {
 	char layout[96];
-	const char *ml = val_cstr(val_get(p->src.meta, "layout"));
 	struct value *ctx;
 	int rc;
 
-	if (ml && strlen(ml) < 64 && strstr(ml, "..") == NULL)
-		snprintf(layout, sizeof(layout), "%s", ml);
-	else if (p->is_home)
-		snprintf(layout, sizeof(layout), "home");
-	else
-		snprintf(layout, sizeof(layout), "page-%s", p->type);
-	if (b->tmpl && !tmpl_exists(b->tmpl, layout))
-		snprintf(layout, sizeof(layout), "page");
+	page_layout(b, p, layout);
 	ctx = base_ctx(b, p->out, p->lang, layout);
 	val_set(ctx, "page", page_ctx(b, p));
 	if (p->is_home)
@@ -651,6 +658,27 @@ render_page(struct build *b, struct page *p, struct buf *out)
 	rc = render_layout(b, layout, ctx, out);
 	val_unref(ctx);
 	return rc;
+}
+
+/* See render.h. */
+void
+render_page_inputs(struct build *b, struct page *p, struct buf *out)
+{
+	char layout[96];
+	struct value *v;
+
+	page_layout(b, p, layout);
+	buf_puts(out, layout);
+	buf_putc(out, '\n');
+	v = page_ctx(b, p);
+	val_to_json(v, out);
+	val_unref(v);
+	if (p->is_home) {
+		buf_putc(out, '\n');
+		v = home_ctx(b, p->lang);
+		val_to_json(v, out);
+		val_unref(v);
+	}
 }
 
 /* Renders a generated page and writes it. */

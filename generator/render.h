@@ -15,6 +15,11 @@ struct value;
 int		 render_init(struct build *);
 /* Renders one page into `out`; -1 after reporting. Thread-safe. */
 int		 render_page(struct build *, struct page *, struct buf *out);
+/* What render_page's output depends on besides the body, the theme and
+ * the site context: the layout name and the page's context (and the home
+ * context) as JSON, with the body left empty.  Thread-safe. */
+void		 render_page_inputs(struct build *, struct page *,
+		    struct buf *out);
 /* Renders and writes the generated pages. */
 int		 render_generated(struct build *);
 void		 render_release(struct build *);

@@ -1,0 +1,52 @@
+/*
+ * rcache: the render cache that makes a rebuild after an edit cheap.
+ *
+ * For every page rendered by a successful build it keeps a key (SHA-256 of
+ * everything the page's output depends on: see build.c, page_key), the
+ * SHA-256 and size of the output file, the body HTML and search sections
+ * (the print page and the index need them) and the diagnostics pass 2
+ * reported for the page.  A later build that computes the same key reuses
+ * all of it instead of filtering and rendering the page again.
+ *
+ * The file lives in the site's `.tebiki-cache/` (ignored by git); a missing,
+ * truncated or foreign file is an empty cache, never an error.
+ */
+#ifndef RCACHE_H
+#define RCACHE_H
+
+#include <stddef.h>
+
+struct srch_section;
+
+struct rc_diag {
+	int	 sev;		/* enum diag_sev */
+	int	 line, col;
+	char	*code;		/* may be NULL */
+	char	*text;
+};
+
+struct rc_entry {
+	char			*out;		/* output path, the lookup key */
+	unsigned char		 key[32];
+	char			 hex[65];	/* SHA-256 of the output file */
+	size_t			 len;		/* its size */
+	char			*body;		/* body HTML */
+	struct srch_section	*secs;
+	size_t			 nsecs;
+	struct rc_diag		*diags;
+	size_t			 ndiags;
+};
+
+struct rcache;
+
+/* Loads the cache file (an empty cache when it cannot be read). */
+struct rcache		*rc_load(const char *path);
+void			 rc_free(struct rcache *);
+/* The entry for output `out` when its key is `key`, else NULL. */
+const struct rc_entry	*rc_find(const struct rcache *, const char *out,
+			    const unsigned char key[32]);
+/* Writes entries (borrowed) to path atomically; 0 or -1 (errno set). */
+int			 rc_save(const char *path, const struct rc_entry *,
+			    size_t n);
+
+#endif

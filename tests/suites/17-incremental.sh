@@ -1,0 +1,85 @@
+#!/bin/sh
+# Incremental rebuilds (render cache: generator/rcache.h; unchanged files
+# not rewritten: ledger.h).  After each kind of edit, a build that reuses
+# the cache must give exactly the files and the messages of a clean build
+# of the same sources -- and must have taken pages from the cache, or the
+# comparison proves nothing.
+. "$ROOT/tests/lib.sh"
+S=$T_TMP/inc
+TODAY="--today 2025-06-01"
+mkdir -p "$S"
+cp -R "$ROOT/site.yaml" "$ROOT/content" "$ROOT/data" "$ROOT/catalogs" "$S/"
+NPAGES=$(find "$S/content" -name '*.md' | wc -l)
+
+# step NAME MIN MAX: rebuild $S, build a copy clean, compare; the number of
+# pages taken from the cache must be within MIN..MAX
+step() {
+	TEBIKI_TIMING=1 tk build -s "$S" -o "$S/public" $TODAY >/dev/null 2>"$T_TMP/inc.err"
+	st=$?
+	t_eq "$1: incremental build" $st 0
+	hits=$(sed -n 's/^tebiki: timing: \([0-9]*\) of [0-9]* pages from the render cache$/\1/p' "$T_TMP/inc.err")
+	grep -v -e '^tebiki: timing' -e '^tebiki: built' "$T_TMP/inc.err" >"$T_TMP/inc.msgs"
+	rm -rf "$T_TMP/clean"; mkdir "$T_TMP/clean"
+	cp -R "$S/site.yaml" "$S/content" "$S/data" "$S/catalogs" "$T_TMP/clean/"
+	[ -d "$S/layouts" ] && cp -R "$S/layouts" "$T_TMP/clean/"
+	tk build -s "$T_TMP/clean" -o "$T_TMP/clean/public" $TODAY --no-cache \
+	    >/dev/null 2>"$T_TMP/clean.err"
+	grep -v -e '^tebiki: built' "$T_TMP/clean.err" >"$T_TMP/clean.msgs"
+	if diff -r "$T_TMP/clean/public" "$S/public" >"$T_TMP/inc.diff"; then
+		t_ok "$1: files identical to a clean build"
+	else
+		t_bad "$1: files identical to a clean build" "$(head -20 "$T_TMP/inc.diff")"
+	fi
+	if diff "$T_TMP/clean.msgs" "$T_TMP/inc.msgs" >"$T_TMP/inc.diff"; then
+		t_ok "$1: same diagnostics as a clean build"
+	else
+		t_bad "$1: same diagnostics as a clean build" "$(head -10 "$T_TMP/inc.diff")"
+	fi
+	if [ "${hits:-x}" != x ] && [ "$hits" -ge "$2" ] && [ "$hits" -le "$3" ]; then
+		t_ok "$1: $hits pages from the cache ($2..$3)"
+	else
+		t_bad "$1: pages from the cache" "got '${hits:-none}', want $2..$3"
+	fi
+}
+
+step "first build" 0 0
+t_file "cache written in the site" "$(ls "$S"/.tebiki-cache/render-*.bin 2>/dev/null | head -n 1)"
+step "nothing changed" "$NPAGES" "$NPAGES"
+
+echo "追記した段落。復元の手順を確認すること。" >>"$S/content/procedures/backup.md"
+step "body edit" $((NPAGES - 3)) $((NPAGES - 1))
+t_contains "body edit shows" "$(cat "$S/public/procedures/backup.html")" "追記した段落"
+
+sed -i 's/^title: バックアップ方針$/title: バックアップ基本方針/' "$S/content/policies/backup.md"
+step "front matter edit (title others show)" 0 $((NPAGES - 1))
+t_contains "new title on the procedure that implements it" "$(cat "$S/public/procedures/backup.html")" "バックアップ基本方針"
+
+echo "[MFA の設定](mfa.md#no-such-heading)" >>"$S/content/procedures/backup.md"
+step "link edit (missing anchor warning)" 1 $((NPAGES - 1))
+t_contains "warning kept" "$(cat "$T_TMP/inc.msgs")" "no-such-heading"
+step "warning replayed from the cache" "$NPAGES" "$NPAGES"
+t_contains "warning replayed" "$(cat "$T_TMP/inc.msgs")" "no-such-heading"
+
+sed -i 's/^## 2\. 確認（毎営業日）$/## 2. 確認（毎日）/' "$S/content/procedures/backup.md"
+step "heading edit" 0 $((NPAGES - 1))
+
+rm "$S/content/pages/about.md"
+sed -i 's/^related: \[POL-BASIC-EN, PAGE-ABOUT\]$/related: [POL-BASIC-EN]/' "$S/content/policies/basic.md"
+step "page deleted" 0 $((NPAGES - 2))
+[ -e "$S/public/pages/about.html" ] && t_bad "deleted page gone" || t_ok "deleted page gone"
+
+mkdir -p "$S/layouts/partials"
+cp "$ROOT/themes/default/layouts/partials/footer.mustache" "$S/layouts/partials/footer.mustache" 2>/dev/null &&
+	echo "<!-- site footer override -->" >>"$S/layouts/partials/footer.mustache"
+step "template override added" 0 0
+
+# without filters the site-wide key no longer holds every page's front
+# matter: what other pages show of a page must reach their own keys
+sed -i -e '/^filters:/d' -e '/^  - filters\//d' "$S/site.yaml"
+echo "filters: []" >>"$S/site.yaml"
+step "filters turned off" 0 0
+t_contains "lesson makes the procedure stale" "$(cat "$S/public/procedures/backup.html")" "LL-2023-01"
+sed -i 's/^date: 2023-12-19$/date: 2023-05-01/' "$S/content/lessons/LL-2023-01.md"
+step "lesson date edit (banner on another page)" 1 $((NPAGES - 2))
+
+t_done
