@@ -1131,21 +1131,19 @@ global_key(struct build *b)
 	sha256_final(&h, b->gkey);
 }
 
-/* Sets p->rkey: the global key, the page's source and its context. */
+/* Sets p->rkey: the global key, the page's source and its context; `in`
+ * is what render_page_begin gave as the key text. */
 static void
-page_key(struct build *b, struct page *p)
+page_key(struct build *b, struct page *p, const struct buf *in)
 {
 	struct sha256 h;
-	struct buf in = BUF_INIT;
 
 	sha256_init(&h);
 	sha256_update(&h, b->gkey, sizeof(b->gkey));
 	hash_str(&h, p->f->rel);
 	sha256_update(&h, p->src.text.ptr ? p->src.text.ptr : "",
 	    p->src.text.len);
-	render_page_inputs(b, p, &in);
-	sha256_update(&h, in.ptr ? in.ptr : "", in.len);
-	buf_release(&in);
+	sha256_update(&h, in->ptr ? in->ptr : "", in->len);
 	sha256_final(&h, p->rkey);
 	p->keyed = 1;
 }
@@ -1301,17 +1299,21 @@ pass2_page(void *arg, size_t i, int worker)
 {
 	struct build *b = arg;
 	struct page *p = &b->pages[i];
-	struct buf html = BUF_INIT, out = BUF_INIT;
+	struct buf html = BUF_INIT, out = BUF_INIT, key = BUF_INIT;
 	const struct rc_entry *e;
+	struct value *ctx;
 
 	(void)worker;
 	if (p->excluded)
 		return;
+	ctx = render_page_begin(b, p, b->rcache_path ? &key : NULL);
 	if (b->rcache_path) {
-		page_key(b, p);
+		page_key(b, p, &key);
+		buf_release(&key);
 		e = rc_find(b->rcache, p->out, p->rkey);
 		if (e && reuse(b, p, e) == 0) {
 			__atomic_add_fetch(&b->rc_hits, 1, __ATOMIC_RELAXED);
+			val_unref(ctx);
 			return;
 		}
 	}
@@ -1321,8 +1323,10 @@ pass2_page(void *arg, size_t i, int worker)
 
 		fill_flt_page(b, p, &fp);
 		if (flt_worker_page(b->workers[worker], &fp, b->flt_index[i],
-		    &p->md.root, &p->tmpl_extra, b->d) == -1)
+		    &p->md.root, &p->tmpl_extra, b->d) == -1) {
+			val_unref(ctx);
 			return;
+		}
 		/* a filter may have changed headings: the page's own table of
 		 * contents uses them; p->heads stays as pass 1 made it, since
 		 * other workers check link anchors against it right now */
@@ -1337,7 +1341,7 @@ pass2_page(void *arg, size_t i, int worker)
 	/* the tree is not needed any more: free it now rather than keep
 	 * every page's tree until the end of the build */
 	md_release(&p->md);
-	if (render_page(b, p, &out) == 0 && b->opts->write) {
+	if (render_page_finish(b, p, ctx, &out) == 0 && b->opts->write) {
 		sha256_hex(out.ptr, out.len, p->out_hex);
 		p->out_len = out.len;
 		write_hashed(b, p->out, out.ptr, out.len, p->out_hex);

@@ -411,27 +411,15 @@ referenced_by(struct build *b, const size_t *idx, size_t n,
 	return groups;
 }
 
-static struct value *
-page_ctx(struct build *b, struct page *p)
+/* The parts of a page's context that pass 2 makes: the body, the table of
+ * contents (from the headings after filters) and what filters added. */
+static void
+body_parts(struct page *p, struct value *pg)
 {
-	struct value *pg = val_map(), *toc, *e, *doc, *list, *banners, *bc;
-	const struct value *meta = p->src.meta, *v;
-	struct model *m = b->model;
-	const char *lang = p->lang, *s;
 	const struct md_heading *heads;
-	size_t i, k, nheads;
-	char *folder;
+	struct value *toc, *e;
+	size_t i, nheads;
 
-	val_set(pg, "title", val_str(p->title));
-	val_set(pg, "id", p->id ? val_str(p->id) : val_null());
-	val_set(pg, "type", val_str(p->type));
-	val_set(pg, "type_label", val_str(label(b, lang, "types", p->type)));
-	val_set(pg, "url", val_str(p->out));
-	val_set(pg, "lang", val_str(lang));
-	val_set(pg, "source", val_str(p->f->src));
-	val_set(pg, "is_home", val_bool(p->is_home));
-	val_set(pg, "is_draft", val_bool(p->status &&
-	    strcmp(p->status, "draft") == 0));
 	val_set(pg, "content", val_str(p->body_html ? p->body_html : ""));
 	toc = val_list();
 	heads = p->fheads ? p->fheads : p->heads;
@@ -447,6 +435,30 @@ page_ctx(struct build *b, struct page *p)
 	}
 	val_set(pg, "has_toc", val_bool(toc->n >= 2));
 	val_set(pg, "toc", toc);
+	if (p->tmpl_extra)
+		val_set(pg, "extra", val_ref(p->tmpl_extra));
+}
+
+static struct value *
+page_ctx(struct build *b, struct page *p)
+{
+	struct value *pg = val_map(), *e, *doc, *list, *banners, *bc;
+	const struct value *meta = p->src.meta, *v;
+	struct model *m = b->model;
+	const char *lang = p->lang, *s;
+	size_t i, k;
+	char *folder;
+
+	val_set(pg, "title", val_str(p->title));
+	val_set(pg, "id", p->id ? val_str(p->id) : val_null());
+	val_set(pg, "type", val_str(p->type));
+	val_set(pg, "type_label", val_str(label(b, lang, "types", p->type)));
+	val_set(pg, "url", val_str(p->out));
+	val_set(pg, "lang", val_str(lang));
+	val_set(pg, "source", val_str(p->f->src));
+	val_set(pg, "is_home", val_bool(p->is_home));
+	val_set(pg, "is_draft", val_bool(p->status &&
+	    strcmp(p->status, "draft") == 0));
 	s = val_cstr(val_get(meta, "summary"));
 	val_set(pg, "summary", val_str(s ? s : ""));
 	s = val_cstr(val_get(meta, "description"));
@@ -607,8 +619,6 @@ page_ctx(struct build *b, struct page *p)
 		val_set(pg, "prev", page_item(b, &b->pages[p->prev], lang));
 	if (p->next != (size_t)-1)
 		val_set(pg, "next", page_item(b, &b->pages[p->next], lang));
-	if (p->tmpl_extra)
-		val_set(pg, "extra", val_ref(p->tmpl_extra));
 	val_set(pg, "meta", val_ref(p->src.meta));
 	return pg;
 }
@@ -643,42 +653,50 @@ page_layout(struct build *b, const struct page *p, char layout[96])
 		snprintf(layout, 96, "page");
 }
 
-int
-render_page(struct build *b, struct page *p, struct buf *out)
+/* See render.h. */
+struct value *
+render_page_begin(struct build *b, struct page *p, struct buf *key)
 {
 	char layout[96];
-	struct value *ctx;
-	int rc;
+	struct value *ctx, *pg, *home = NULL;
 
 	page_layout(b, p, layout);
 	ctx = base_ctx(b, p->out, p->lang, layout);
-	val_set(ctx, "page", page_ctx(b, p));
+	pg = page_ctx(b, p);
 	if (p->is_home)
-		val_set(ctx, "home", home_ctx(b, p->lang));
-	rc = render_layout(b, layout, ctx, out);
+		home = home_ctx(b, p->lang);
+	if (key) {
+		buf_puts(key, layout);
+		buf_putc(key, '\n');
+		val_to_json(pg, key);
+		if (home) {
+			buf_putc(key, '\n');
+			val_to_json(home, key);
+		}
+	}
+	val_set(ctx, "page", pg);
+	if (home)
+		val_set(ctx, "home", home);
+	return ctx;
+}
+
+/* See render.h. */
+int
+render_page_finish(struct build *b, struct page *p, struct value *ctx,
+    struct buf *out)
+{
+	int rc;
+
+	body_parts(p, val_get(ctx, "page"));
+	rc = render_layout(b, val_cstr(val_get(ctx, "layout")), ctx, out);
 	val_unref(ctx);
 	return rc;
 }
 
-/* See render.h. */
-void
-render_page_inputs(struct build *b, struct page *p, struct buf *out)
+int
+render_page(struct build *b, struct page *p, struct buf *out)
 {
-	char layout[96];
-	struct value *v;
-
-	page_layout(b, p, layout);
-	buf_puts(out, layout);
-	buf_putc(out, '\n');
-	v = page_ctx(b, p);
-	val_to_json(v, out);
-	val_unref(v);
-	if (p->is_home) {
-		buf_putc(out, '\n');
-		v = home_ctx(b, p->lang);
-		val_to_json(v, out);
-		val_unref(v);
-	}
+	return render_page_finish(b, p, render_page_begin(b, p, NULL), out);
 }
 
 /* Renders a generated page and writes it. */

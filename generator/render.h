@@ -15,11 +15,16 @@ struct value;
 int		 render_init(struct build *);
 /* Renders one page into `out`; -1 after reporting. Thread-safe. */
 int		 render_page(struct build *, struct page *, struct buf *out);
-/* What render_page's output depends on besides the body, the theme and
- * the site context: the layout name and the page's context (and the home
- * context) as JSON, with the body left empty.  Thread-safe. */
-void		 render_page_inputs(struct build *, struct page *,
-		    struct buf *out);
+/* render_page in two steps, for the render cache: _begin makes the
+ * template context without what pass 2 makes (body, table of contents,
+ * filter extras) and, when `key` is not NULL, appends to it what the
+ * output depends on besides the body, theme and site context (layout name,
+ * page and home contexts as JSON); _finish adds the body parts, renders
+ * and releases the context (-1 after reporting).  Thread-safe. */
+struct value	*render_page_begin(struct build *, struct page *,
+		    struct buf *key);
+int		 render_page_finish(struct build *, struct page *,
+		    struct value *ctx, struct buf *out);
 /* Renders and writes the generated pages. */
 int		 render_generated(struct build *);
 void		 render_release(struct build *);
