@@ -1,8 +1,16 @@
 /*
- * sha256: straightforward implementation of the FIPS 180-4 algorithm.
+ * sha256: FIPS 180-4 SHA-256.  Blocks go through the x86 SHA extensions when
+ * the CPU has them (checked once with cpuid), else through the portable
+ * code below; both give the same digests (tests/unit/test_sha256.c).
  */
-#include <stdio.h>
+#include <pthread.h>
 #include <string.h>
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <cpuid.h>
+#include <immintrin.h>
+#define HAVE_X86_SHA 1
+#endif
 
 #include "sha256.h"
 
@@ -25,7 +33,7 @@ static const uint32_t K[64] = {
 #define ROR(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
 
 static void
-block(struct sha256 *s, const unsigned char *p)
+block(uint32_t *hs, const unsigned char *p)
 {
 	uint32_t w[64], a, b, c, d, e, f, g, h, t1, t2;
 	int i;
@@ -37,8 +45,8 @@ block(struct sha256 *s, const unsigned char *p)
 		w[i] = (ROR(w[i - 2], 17) ^ ROR(w[i - 2], 19) ^
 		    (w[i - 2] >> 10)) + w[i - 7] + (ROR(w[i - 15], 7) ^
 		    ROR(w[i - 15], 18) ^ (w[i - 15] >> 3)) + w[i - 16];
-	a = s->h[0]; b = s->h[1]; c = s->h[2]; d = s->h[3];
-	e = s->h[4]; f = s->h[5]; g = s->h[6]; h = s->h[7];
+	a = hs[0]; b = hs[1]; c = hs[2]; d = hs[3];
+	e = hs[4]; f = hs[5]; g = hs[6]; h = hs[7];
 	for (i = 0; i < 64; i++) {
 		t1 = h + (ROR(e, 6) ^ ROR(e, 11) ^ ROR(e, 25)) +
 		    ((e & f) ^ (~e & g)) + K[i] + w[i];
@@ -47,8 +55,104 @@ block(struct sha256 *s, const unsigned char *p)
 		h = g; g = f; f = e; e = d + t1;
 		d = c; c = b; b = a; a = t1 + t2;
 	}
-	s->h[0] += a; s->h[1] += b; s->h[2] += c; s->h[3] += d;
-	s->h[4] += e; s->h[5] += f; s->h[6] += g; s->h[7] += h;
+	hs[0] += a; hs[1] += b; hs[2] += c; hs[3] += d;
+	hs[4] += e; hs[5] += f; hs[6] += g; hs[7] += h;
+}
+
+static void
+blocks_portable(uint32_t h[8], const unsigned char *p, size_t n)
+{
+	for (; n > 0; n--, p += 64)
+		block(h, p);
+}
+
+#ifdef HAVE_X86_SHA
+/* Four rounds per step: the state is kept as ABEF and CDGH, the message
+ * schedule as four vectors of four words. */
+__attribute__((target("sha,sse4.1,ssse3")))
+static void
+blocks_x86(uint32_t h[8], const unsigned char *p, size_t n)
+{
+	const __m128i swap = _mm_set_epi64x(0x0c0d0e0f08090a0bULL,
+	    0x0405060700010203ULL);
+	__m128i s0, s1, t, save0, save1, m[4], k;
+	int g;
+
+	t = _mm_loadu_si128((const __m128i *)&h[0]);		/* DCBA */
+	s1 = _mm_loadu_si128((const __m128i *)&h[4]);		/* HGFE */
+	t = _mm_shuffle_epi32(t, 0xb1);				/* CDAB */
+	s1 = _mm_shuffle_epi32(s1, 0x1b);			/* EFGH */
+	s0 = _mm_alignr_epi8(t, s1, 8);				/* ABEF */
+	s1 = _mm_blend_epi16(s1, t, 0xf0);			/* CDGH */
+	for (; n > 0; n--, p += 64) {
+		save0 = s0;
+		save1 = s1;
+		for (g = 0; g < 16; g++) {
+			__m128i *w = &m[g & 3];
+
+			if (g < 4) {
+				*w = _mm_shuffle_epi8(_mm_loadu_si128(
+				    (const __m128i *)(p + 16 * g)), swap);
+			} else {
+				/* w[t] = s1(w[t-2]) + w[t-7] + s0(w[t-15]) +
+				 * w[t-16], four at a time */
+				t = _mm_sha256msg1_epu32(*w, m[(g + 1) & 3]);
+				t = _mm_add_epi32(t, _mm_alignr_epi8(
+				    m[(g + 3) & 3], m[(g + 2) & 3], 4));
+				*w = _mm_sha256msg2_epu32(t, m[(g + 3) & 3]);
+			}
+			k = _mm_loadu_si128((const __m128i *)&K[4 * g]);
+			t = _mm_add_epi32(*w, k);
+			s1 = _mm_sha256rnds2_epu32(s1, s0, t);
+			t = _mm_shuffle_epi32(t, 0x0e);
+			s0 = _mm_sha256rnds2_epu32(s0, s1, t);
+		}
+		s0 = _mm_add_epi32(s0, save0);
+		s1 = _mm_add_epi32(s1, save1);
+	}
+	t = _mm_shuffle_epi32(s0, 0x1b);			/* FEBA */
+	s1 = _mm_shuffle_epi32(s1, 0xb1);			/* DCHG */
+	s0 = _mm_blend_epi16(t, s1, 0xf0);			/* DCBA */
+	s1 = _mm_alignr_epi8(s1, t, 8);				/* HGFE */
+	_mm_storeu_si128((__m128i *)&h[0], s0);
+	_mm_storeu_si128((__m128i *)&h[4], s1);
+}
+#endif
+
+static void (*blocks_fn)(uint32_t *, const unsigned char *, size_t) =
+    blocks_portable;
+static pthread_once_t pick_once = PTHREAD_ONCE_INIT;
+
+static void
+pick(void)
+{
+#ifdef HAVE_X86_SHA
+	unsigned int a, b, c, d;
+
+	if (__get_cpuid(1, &a, &b, &c, &d) && (c & bit_SSE4_1) &&
+	    (c & bit_SSSE3) && __get_cpuid_count(7, 0, &a, &b, &c, &d) &&
+	    (b & bit_SHA))
+		blocks_fn = blocks_x86;
+#endif
+}
+
+/* See sha256.h. */
+int
+sha256_accel(int enable)
+{
+	pthread_once(&pick_once, pick);
+	if (enable)
+		pick();
+	else
+		blocks_fn = blocks_portable;
+	return blocks_fn != blocks_portable;
+}
+
+static void
+blocks(uint32_t h[8], const unsigned char *p, size_t n)
+{
+	pthread_once(&pick_once, pick);
+	blocks_fn(h, p, n);
 }
 
 void
@@ -71,7 +175,7 @@ sha256_update(struct sha256 *s, const void *data, size_t len)
 	size_t take;
 
 	s->len += len;
-	while (len > 0) {
+	if (s->n > 0) {
 		take = 64 - s->n;
 		if (take > len)
 			take = len;
@@ -79,11 +183,18 @@ sha256_update(struct sha256 *s, const void *data, size_t len)
 		s->n += take;
 		p += take;
 		len -= take;
-		if (s->n == 64) {
-			block(s, s->blk);
-			s->n = 0;
-		}
+		if (s->n < 64)
+			return;
+		blocks(s->h, s->blk, 1);
+		s->n = 0;
 	}
+	if (len >= 64) {
+		blocks(s->h, p, len / 64);
+		p += len / 64 * 64;
+		len %= 64;
+	}
+	memcpy(s->blk, p, len);
+	s->n = len;
 }
 
 void
@@ -117,6 +228,9 @@ sha256_hex(const void *p, size_t n, char hex[65])
 	sha256_init(&s);
 	sha256_update(&s, p, n);
 	sha256_final(&s, d);
-	for (i = 0; i < 32; i++)
-		snprintf(hex + i * 2, 3, "%02x", d[i]);
+	for (i = 0; i < 32; i++) {
+		hex[i * 2] = "0123456789abcdef"[d[i] >> 4];
+		hex[i * 2 + 1] = "0123456789abcdef"[d[i] & 15];
+	}
+	hex[64] = '\0';
 }

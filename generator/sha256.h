@@ -17,6 +17,10 @@ struct sha256 {
 void	sha256_init(struct sha256 *);
 void	sha256_update(struct sha256 *, const void *, size_t);
 void	sha256_final(struct sha256 *, unsigned char out[32]);
+/* 1 when blocks go through the CPU's SHA instructions.  For tests only,
+ * with no other thread hashing: sha256_accel(0) switches to the portable
+ * code, sha256_accel(1) back to the fastest the CPU has. */
+int	sha256_accel(int enable);
 /* Hex digest of a buffer into hex[65]. */
 void	sha256_hex(const void *, size_t, char hex[65]);
 
