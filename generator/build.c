@@ -6,6 +6,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -950,6 +953,21 @@ run_filters(struct build *b, int jobs)
 		if (b->workers[j] == NULL)
 			return -1;
 	}
+	/* what filters see goes into the render cache's keys; then the site's
+	 * Lua state is not needed any more (it is the largest single thing
+	 * a big site's build holds) */
+	{
+		struct buf j2 = BUF_INIT;
+
+		val_to_json(flt_site_frozen(b->flt), &j2);
+		sha256_hex(j2.ptr ? j2.ptr : "", j2.len, b->frozen_key);
+		buf_release(&j2);
+	}
+	flt_site_free(b->flt);
+	b->flt = NULL;
+#ifdef __GLIBC__
+	malloc_trim(0);		/* give the freed pages back now */
+#endif
 	return 0;
 }
 
@@ -1105,7 +1123,7 @@ global_key(struct build *b)
 	free(path);
 	for (i = 0; b->flt_files && i < b->cfg.nfilters; i++)
 		hash_file(&h, b->flt_files[i].path);
-	hash_json(&h, b->flt ? flt_site_frozen(b->flt) : NULL);
+	hash_str(&h, b->frozen_key);
 	hash_json(&h, b->site_ctx);
 	hash_json(&h, b->i18n_ja);
 	hash_json(&h, b->i18n_en);
@@ -1710,8 +1728,23 @@ build_phase(struct build *b, const char *name)
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	ms = (double)(now.tv_sec - b->mark.tv_sec) * 1e3 +
 	    (double)(now.tv_nsec - b->mark.tv_nsec) / 1e6;
-	if (name)
-		fprintf(stderr, "tebiki: timing: %-14s %8.1f ms\n", name, ms);
+	if (name) {
+		/* and the memory high-water mark so far */
+		FILE *f = fopen("/proc/self/status", "r");
+		char line[128];
+		long hwm = 0, rss = 0;
+
+		while (f && fgets(line, sizeof(line), f)) {
+			if (strncmp(line, "VmHWM:", 6) == 0)
+				hwm = strtol(line + 6, NULL, 10);
+			else if (strncmp(line, "VmRSS:", 6) == 0)
+				rss = strtol(line + 6, NULL, 10);
+		}
+		if (f)
+			fclose(f);
+		fprintf(stderr, "tebiki: timing: %-14s %8.1f ms  rss %5ld MB  "
+		    "peak %5ld MB\n", name, ms, rss / 1024, hwm / 1024);
+	}
 	b->mark = now;
 }
 
