@@ -734,6 +734,7 @@ prn_build_temp(struct build_opts *o, struct diag *d, int *status)
 	o->out_dir = out;
 	o->write = 1;
 	o->quiet = 1;
+	o->no_cache = 1;	/* a throw-away output: no cache file for it */
 	*status = build_run(o, d);
 	o->out_dir = NULL;
 	free(out);

@@ -82,4 +82,10 @@ t_contains "lesson makes the procedure stale" "$(cat "$S/public/procedures/backu
 sed -i 's/^date: 2023-12-19$/date: 2023-05-01/' "$S/content/lessons/LL-2023-01.md"
 step "lesson date edit (banner on another page)" 1 $((NPAGES - 2))
 
+# builds into throw-away directories (export, pdf) leave no cache behind
+n0=$(ls "$S/.tebiki-cache" | wc -l)
+tk export REP-2023-12 --single-file -s "$S" -o "$T_TMP/rep.html" >/dev/null 2>&1
+t_eq "export exits 0" $? 0
+t_eq "export adds no cache file" "$(ls "$S/.tebiki-cache" | wc -l)" "$n0"
+
 t_done
