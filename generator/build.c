@@ -1932,6 +1932,7 @@ build_run(const struct build_opts *o, struct diag *d)
 		b.pages[i++].f = &b.files[fi];
 	}
 	jobs = o->jobs > 0 ? o->jobs : util_ncpu();
+	b.jobs = jobs;
 	build_phase(&b, "scan");
 	pool_run(jobs, b.npages, pass1_page, &b);
 	build_phase(&b, "pass 1");
@@ -1958,6 +1959,7 @@ build_run(const struct build_opts *o, struct diag *d)
 	model_check(&b);
 	build_phase(&b, "model");
 	jobs = o->jobs > 0 ? o->jobs : util_ncpu();
+	b.jobs = jobs;
 	fill_outputs(&b);
 	if (run_filters(&b, jobs) == -1)
 		goto out;

@@ -137,6 +137,7 @@ struct build {
 	struct flt_file		*flt_files;
 	struct flt_opts		*flt_opts;
 	int			 nworkers;
+	int			 jobs;		/* threads for parallel steps */
 	size_t			 nflt;		/* pages the filters see */
 	struct site_file	*added_files;	/* files of pages filters added */
 	size_t			 nadded;

@@ -13,6 +13,7 @@
 #include "diag.h"
 #include "hmap.h"
 #include "lifecycle.h"
+#include "pool.h"
 #include "print.h"
 #include "render.h"
 #include "template.h"
@@ -555,6 +556,21 @@ write_css(struct build *b, const char *css_path, const char *left,
 	return rc;
 }
 
+struct doc_job {
+	struct build		*b;
+	const struct plan	*pl;
+	struct value		**out;
+};
+
+static void
+doc_work(void *arg, size_t i, int worker)
+{
+	struct doc_job *job = arg;
+
+	(void)worker;
+	job->out[i] = doc_ctx(job->b, job->pl, i);
+}
+
 /* Renders the plan into `out_path`; `all` marks the whole handbook. */
 static int
 write_plan(struct build *b, const struct plan *pl, const char *out_path,
@@ -568,11 +584,22 @@ write_plan(struct build *b, const struct plan *pl, const char *out_path,
 	size_t i;
 	char *t;
 
-	for (i = 0; i < pl->n; i++) {
-		int l = build_level(b->pages[pl->idx[i]].classification);
+	{
+		/* the documents' contexts (body links rewritten) in parallel */
+		struct doc_job job;
 
-		level = l > level ? l : level;
-		val_push(docs, doc_ctx(b, pl, i));
+		job.b = b;
+		job.pl = pl;
+		job.out = xcalloc(pl->n + 1, sizeof(*job.out));
+		pool_run(b->jobs > 0 ? b->jobs : 1, pl->n, doc_work, &job);
+		for (i = 0; i < pl->n; i++) {
+			int l = build_level(
+			    b->pages[pl->idx[i]].classification);
+
+			level = l > level ? l : level;
+			val_push(docs, job.out[i]);
+		}
+		free(job.out);
 	}
 	t = all ? xstrdup(lbl(b, "print", "title")) : pl->n == 1 ?
 	    xstrdup(b->pages[pl->idx[0]].title) :
