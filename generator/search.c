@@ -16,7 +16,7 @@
 #include "util.h"
 #include "value.h"
 
-#define FORMAT_VERSION	1
+#define FORMAT_VERSION	2
 #define NFIELDS		5	/* title, control, heading, tag, body */
 #define F_TITLE		0
 #define F_CONTROL	1
@@ -25,7 +25,8 @@
 #define F_BODY		4
 #define HAS_POS(f)	((f) != F_CONTROL)
 #define SHARD_MIN	16384	/* base64 posting bytes per term shard, at least */
-#define MAX_TERM_SHARDS	600	/* larger shards beyond this many (file budget) */
+#define MAX_TERM_SHARDS	400	/* larger shards beyond this many (file budget) */
+#define MAX_POS_SHARDS	240	/* the same for position shards */
 #define DOCS_PER_SHARD	32
 #define SECTION_CAP	200	/* code points of text kept per section */
 #define DOC_CAP		500	/* code points of text kept per document */
@@ -43,10 +44,18 @@ struct sdoc {
 	unsigned *hstart, *bstart;	/* per section heading/body positions */
 	unsigned  blen;			/* body length in positions */
 	unsigned  tlen;			/* title length in positions */
-	struct buf terms;		/* "term\0" records, sorted */
-	struct buf posts;		/* posting bytes per term, concatenated */
-	size_t	 *tpost;		/* per term: end offset in posts */
+	struct buf terms;		/* term bytes, concatenated */
+	struct buf posts;		/* doc-level posting bytes per term */
+	struct buf pos;			/* position bytes per term */
+	struct dterm *dt;		/* the document's distinct terms */
 	size_t	  nterms;
+};
+
+/* A distinct term of one document: its bytes in terms, the end of its
+ * bytes in posts and pos. */
+struct dterm {
+	uint64_t	 h;
+	size_t		 toff, tlen, pend, qend;
 };
 
 struct term {
@@ -54,7 +63,9 @@ struct term {
 	size_t		 len;
 	unsigned	 df;
 	unsigned	 last;		/* last doc id */
-	struct buf	 post;
+	uint64_t	 h;		/* fnv() of the bytes */
+	struct buf	 post;		/* doc-level: id delta, header, tf */
+	struct buf	 pos;		/* positions, in the same doc order */
 };
 
 struct srch {
@@ -237,6 +248,7 @@ srch_add(struct srch *s, const struct srch_doc *d)
 	}
 	buf_init(&o->terms);
 	buf_init(&o->posts);
+	buf_init(&o->pos);
 }
 
 /* Frees everything a document copy owns. */
@@ -256,9 +268,10 @@ sdoc_release(struct sdoc *o)
 	free_list(o->texts, o->nsections);
 	free(o->hstart);
 	free(o->bstart);
-	free(o->tpost);
+	free(o->dt);
 	buf_release(&o->terms);
 	buf_release(&o->posts);
+	buf_release(&o->pos);
 }
 
 /* Empties the term table. */
@@ -270,6 +283,7 @@ free_terms(struct srch *s)
 	for (i = 0; i < s->tcap; i++) {
 		free(s->terms[i].s);
 		buf_release(&s->terms[i].post);
+		buf_release(&s->terms[i].pos);
 	}
 	free(s->terms);
 	s->terms = NULL;
@@ -304,26 +318,6 @@ srch_get_stats(const struct srch *s, struct srch_stats *st)
 
 /* ------------------------------------------------------------ tokenizing */
 
-struct occ {
-	const char	*term;	/* into one of the field lists */
-	unsigned	 field;
-	unsigned	 pos;
-};
-
-/* Orders occurrences by term bytes, field, position. */
-static int
-occ_cmp(const void *a, const void *b)
-{
-	const struct occ *x = a, *y = b;
-	int c = strcmp(x->term, y->term);
-
-	if (c)
-		return c;
-	if (x->field != y->field)
-		return x->field < y->field ? -1 : 1;
-	return x->pos < y->pos ? -1 : x->pos > y->pos;
-}
-
 /* Quantized body length (one byte, log scale), decoded by the runtime as
  * 2^(q/8) - 1. */
 static unsigned
@@ -334,18 +328,91 @@ len_quant(unsigned len)
 	return q > 255 ? 255 : (unsigned)q;
 }
 
-/* Tokenizes one document into its sorted term records and per-term posting
- * bytes (everything after the doc-id delta). */
+/* One occurrence: local term id, field, position. */
+struct occ {
+	unsigned	 lid;
+	unsigned	 field;
+	unsigned	 pos;
+};
+
+/* A distinct term of the document being tokenized. */
+struct lterm {
+	uint64_t	 h;
+	const char	*s;	/* into one of the field lists */
+	size_t		 len;
+	unsigned	 n;	/* occurrences */
+};
+
+/* Per-thread scratch memory, reused from document to document so the
+ * tokenizer does not allocate per token (no sorting either: terms are
+ * grouped with a hash table and a counting sort). */
+struct scratch {
+	struct tok_list	 fl[NFIELDS];
+	unsigned	*tab;		/* slot stamps (valid when == stamp) */
+	unsigned	*tabid;
+	size_t		 tcap;
+	unsigned	 stamp;
+	struct lterm	*lt;
+	size_t		 nlt, ltcap;
+	struct occ	*occ, *sorted;
+	size_t		 nocc, occcap;
+	size_t		*start;
+	size_t		 startcap;
+};
+
+/* Frees what a scratch holds. */
 static void
-tokenize_doc(struct sdoc *o)
+scratch_release(struct scratch *sc)
 {
-	struct tok_list fl[NFIELDS];
-	struct occ *occ = NULL;
-	size_t nocc = 0, i, j, k, f;
+	size_t f;
+
+	for (f = 0; f < NFIELDS; f++)
+		tok_list_release(&sc->fl[f]);
+	free(sc->tab);
+	free(sc->tabid);
+	free(sc->lt);
+	free(sc->occ);
+	free(sc->sorted);
+	free(sc->start);
+}
+
+/* The local id of term s[0..len) with hash h, added when new. */
+static unsigned
+local_id(struct scratch *sc, const char *s, size_t len, uint64_t h)
+{
+	size_t i, mask = sc->tcap - 1;
+
+	for (i = h & mask; sc->tab[i] == sc->stamp; i = (i + 1) & mask) {
+		struct lterm *t = &sc->lt[sc->tabid[i]];
+
+		if (t->h == h && t->len == len && memcmp(t->s, s, len) == 0)
+			return sc->tabid[i];
+	}
+	if (sc->nlt == sc->ltcap) {
+		sc->ltcap = sc->ltcap ? sc->ltcap * 2 : 1024;
+		sc->lt = xreallocarray(sc->lt, sc->ltcap, sizeof(*sc->lt));
+	}
+	sc->tab[i] = sc->stamp;
+	sc->tabid[i] = (unsigned)sc->nlt;
+	sc->lt[sc->nlt].h = h;
+	sc->lt[sc->nlt].s = s;
+	sc->lt[sc->nlt].len = len;
+	sc->lt[sc->nlt].n = 0;
+	return (unsigned)sc->nlt++;
+}
+
+/* Tokenizes one document into its term records (first-occurrence order),
+ * the doc-level posting bytes per term (header and tf, everything after
+ * the doc-id delta) and the position bytes per term. */
+static void
+tokenize_doc(struct sdoc *o, struct scratch *sc)
+{
+	struct tok_list *fl = sc->fl;
+	size_t ntok = 0, i, j, k, f, need;
 	unsigned tf[NFIELDS], mask;
 
 	for (f = 0; f < NFIELDS; f++)
-		tok_list_init(&fl[f]);
+		tok_list_reset(&fl[f]);
 	tok_text(&fl[F_TITLE], o->title, strlen(o->title));
 	for (i = 0; i < o->ncontrols; i++)
 		tok_text(&fl[F_CONTROL], o->controls[i],
@@ -364,36 +431,77 @@ tokenize_doc(struct sdoc *o)
 	o->blen = fl[F_BODY].pos;
 	o->tlen = fl[F_TITLE].pos;
 	for (f = 0; f < NFIELDS; f++)
-		nocc += fl[f].n;
-	occ = xcalloc(nocc ? nocc : 1, sizeof(*occ));
-	nocc = 0;
+		ntok += fl[f].n;
+	/* hash table at most half full; stamps avoid clearing it per doc */
+	for (need = 64; need < ntok * 2; need *= 2)
+		;
+	if (need > sc->tcap) {
+		free(sc->tab);
+		free(sc->tabid);
+		sc->tcap = need;
+		sc->tab = xcalloc(need, sizeof(*sc->tab));
+		sc->tabid = xcalloc(need, sizeof(*sc->tabid));
+		sc->stamp = 0;
+	}
+	if (++sc->stamp == 0) {
+		memset(sc->tab, 0, sc->tcap * sizeof(*sc->tab));
+		sc->stamp = 1;
+	}
+	if (ntok > sc->occcap) {
+		sc->occcap = ntok;
+		sc->occ = xreallocarray(sc->occ, ntok, sizeof(*sc->occ));
+		sc->sorted = xreallocarray(sc->sorted, ntok,
+		    sizeof(*sc->sorted));
+	}
+	sc->nlt = 0;
+	sc->nocc = 0;
 	for (f = 0; f < NFIELDS; f++)
 		for (i = 0; i < fl[f].n; i++) {
-			occ[nocc].term = tok_term(&fl[f], i);
-			occ[nocc].field = (unsigned)f;
-			occ[nocc].pos = fl[f].v[i].pos;
-			nocc++;
+			const char *t = tok_term(&fl[f], i);
+			size_t len = fl[f].v[i].len;
+			unsigned id = local_id(sc, t, len, fnv(t, len));
+
+			sc->lt[id].n++;
+			sc->occ[sc->nocc].lid = id;
+			sc->occ[sc->nocc].field = (unsigned)f;
+			sc->occ[sc->nocc].pos = fl[f].v[i].pos;
+			sc->nocc++;
 		}
-	if (nocc > 1)
-		qsort(occ, nocc, sizeof(*occ), occ_cmp);
-	o->tpost = xcalloc(nocc ? nocc : 1, sizeof(size_t));
-	for (i = 0; i < nocc; i = j) {
-		for (j = i; j < nocc && strcmp(occ[j].term, occ[i].term) == 0;
-		    j++)
-			;
+	/* counting sort by local id; stable, so each term's occurrences
+	 * stay in field order and, within a field, in position order */
+	if (sc->nlt + 1 > sc->startcap) {
+		sc->startcap = sc->nlt + 1;
+		sc->start = xreallocarray(sc->start, sc->startcap,
+		    sizeof(*sc->start));
+	}
+	for (i = 0, k = 0; i < sc->nlt; i++) {
+		sc->start[i] = k;
+		k += sc->lt[i].n;
+	}
+	sc->start[sc->nlt] = k;
+	for (i = 0; i < sc->nocc; i++)
+		sc->sorted[sc->start[sc->occ[i].lid]++] = sc->occ[i];
+	o->dt = xcalloc(sc->nlt ? sc->nlt : 1, sizeof(*o->dt));
+	for (i = 0, j = 0; j < sc->nlt; j++) {
+		struct occ *v = sc->sorted;
+		size_t end = i + sc->lt[j].n;
+		struct dterm *dt = &o->dt[o->nterms++];
+
 		memset(tf, 0, sizeof(tf));
 		mask = 0;
-		for (k = i; k < j; k++) {
-			tf[occ[k].field]++;
-			mask |= 1u << occ[k].field;
+		for (k = i; k < end; k++) {
+			tf[v[k].field]++;
+			mask |= 1u << v[k].field;
 		}
-		buf_puts(&o->terms, occ[i].term);
-		buf_putc(&o->terms, '\0');
+		dt->h = sc->lt[j].h;
+		dt->toff = o->terms.len;
+		dt->tlen = sc->lt[j].len;
+		buf_put(&o->terms, sc->lt[j].s, sc->lt[j].len);
 		/* header: one field with tf <= 16 packed in one number
 		 * (tf-1)*5+field, else HDR_SINGLE+mask then tf per field */
-		if ((mask & (mask - 1)) == 0 && tf[occ[i].field] <= 16)
-			put_varint(&o->posts, (tf[occ[i].field] - 1) * NFIELDS +
-			    occ[i].field);
+		if ((mask & (mask - 1)) == 0 && tf[v[i].field] <= 16)
+			put_varint(&o->posts, (tf[v[i].field] - 1) * NFIELDS +
+			    v[i].field);
 		else
 			put_varint(&o->posts, HDR_SINGLE + mask);
 		for (k = i, f = 0; f < NFIELDS; f++) {
@@ -403,18 +511,16 @@ tokenize_doc(struct sdoc *o)
 				continue;
 			if ((mask & (mask - 1)) != 0 || tf[f] > 16)
 				put_varint(&o->posts, tf[f]);
-			for (; k < j && occ[k].field == f; k++) {
+			for (; k < end && v[k].field == f; k++) {
 				if (HAS_POS(f))
-					put_varint(&o->posts,
-					    occ[k].pos - prev);
-				prev = occ[k].pos;
+					put_varint(&o->pos, v[k].pos - prev);
+				prev = v[k].pos;
 			}
 		}
-		o->tpost[o->nterms++] = o->posts.len;
+		dt->pend = o->posts.len;
+		dt->qend = o->pos.len;
+		i = end;
 	}
-	free(occ);
-	for (f = 0; f < NFIELDS; f++)
-		tok_list_release(&fl[f]);
 }
 
 struct worker {
@@ -422,15 +528,20 @@ struct worker {
 	size_t		 first, step;
 };
 
-/* Thread body: tokenizes documents first, first+step, ... */
+/* Thread body: tokenizes docs first, first+step, ... */
 static void *
 work(void *arg)
 {
 	struct worker *w = arg;
+	struct scratch sc;
 	size_t i;
 
+	memset(&sc, 0, sizeof(sc));
+	for (i = 0; i < NFIELDS; i++)
+		tok_list_init(&sc.fl[i]);
 	for (i = w->first; i < w->s->ndocs; i += w->step)
-		tokenize_doc(&w->s->docs[i]);
+		tokenize_doc(&w->s->docs[i], &sc);
+	scratch_release(&sc);
 	return NULL;
 }
 
@@ -466,9 +577,10 @@ tokenize_all(struct srch *s)
 
 /* --------------------------------------------------------------- merging */
 
-/* The table entry for term t (created empty when new); borrowed. */
+/* The table entry for term t with hash h (created empty when new);
+ * borrowed.  Entries keep their hash, so growing never rehashes bytes. */
 static struct term *
-term_slot(struct srch *s, const char *t, size_t len)
+term_slot(struct srch *s, const char *t, size_t len, uint64_t h)
 {
 	size_t i, mask;
 
@@ -478,24 +590,27 @@ term_slot(struct srch *s, const char *t, size_t len)
 
 		s->tcap = s->tcap ? s->tcap * 2 : 1024;
 		s->terms = xcalloc(s->tcap, sizeof(*s->terms));
+		mask = s->tcap - 1;
 		for (k = 0; k < ocap; k++) {
 			if (old[k].s == NULL)
 				continue;
-			mask = s->tcap - 1;
-			for (i = fnv(old[k].s, old[k].len) & mask;
-			    s->terms[i].s; i = (i + 1) & mask)
+			for (i = old[k].h & mask; s->terms[i].s;
+			    i = (i + 1) & mask)
 				;
 			s->terms[i] = old[k];
 		}
 		free(old);
 	}
 	mask = s->tcap - 1;
-	for (i = fnv(t, len) & mask; s->terms[i].s; i = (i + 1) & mask)
-		if (s->terms[i].len == len && memcmp(s->terms[i].s, t, len) == 0)
+	for (i = h & mask; s->terms[i].s; i = (i + 1) & mask)
+		if (s->terms[i].h == h && s->terms[i].len == len &&
+		    memcmp(s->terms[i].s, t, len) == 0)
 			return &s->terms[i];
 	s->terms[i].s = xstrndup(t, len);
 	s->terms[i].len = len;
+	s->terms[i].h = h;
 	buf_init(&s->terms[i].post);
+	buf_init(&s->terms[i].pos);
 	s->nterms++;
 	return &s->terms[i];
 }
@@ -506,25 +621,31 @@ term_slot(struct srch *s, const char *t, size_t len)
 static void
 merge(struct srch *s)
 {
-	size_t id, k, off, poff, len;
+	size_t id, k, poff, qoff;
 	struct sdoc *o;
 	struct term *t;
 
 	for (id = 0; id < s->ndocs; id++) {
 		o = &s->docs[id];
-		for (k = 0, off = 0, poff = 0; k < o->nterms; k++) {
-			len = strlen(o->terms.ptr + off);
-			t = term_slot(s, o->terms.ptr + off, len);
+		for (k = 0, poff = 0, qoff = 0; k < o->nterms; k++) {
+			struct dterm *dt = &o->dt[k];
+
+			t = term_slot(s, o->terms.ptr + dt->toff, dt->tlen,
+			    dt->h);
 			put_varint(&t->post, (unsigned long)id - t->last);
-			buf_put(&t->post, o->posts.ptr + poff,
-			    o->tpost[k] - poff);
+			buf_put(&t->post, o->posts.ptr + poff, dt->pend - poff);
+			buf_put(&t->pos, o->pos.ptr + qoff, dt->qend - qoff);
 			t->last = (unsigned)id;
 			t->df++;
-			poff = o->tpost[k];
-			off += len + 1;
+			poff = dt->pend;
+			qoff = dt->qend;
 		}
 		buf_release(&o->terms);
 		buf_release(&o->posts);
+		buf_release(&o->pos);
+		free(o->dt);
+		o->dt = NULL;
+		o->nterms = 0;
 	}
 }
 
@@ -575,21 +696,22 @@ out:
 	return rc;
 }
 
-/* Base64 size of a term's blob (df varint + postings). */
+/* Base64 size of a term's blob in shard kind `pos` (0: df varint and
+ * doc-level postings; 1: positions). */
 static size_t
-blob_size(const struct term *t)
+blob_size(const struct term *t, int pos)
 {
-	size_t n = t->post.len + 1;
+	size_t n = pos ? t->pos.len : t->post.len + 1;
 	unsigned long df = t->df;
 
-	while (df >= 0x80) {
+	while (!pos && df >= 0x80) {
 		n++;
 		df >>= 7;
 	}
 	return (n + 2) / 3 * 4;
 }
 
-/* Number of term shards the packing rule gives with target T: a term of
+/* Number of shards the packing rule gives with target T: a term of
  * T bytes or more gets a shard of its own; other terms fill a shard until
  * it reaches T. */
 static size_t
@@ -609,11 +731,13 @@ plan(const size_t *size, size_t n, size_t T)
 	return count + (cur > 0);
 }
 
-/* Writes the shard holding terms v[first..end) and appends its manifest
- * entry.  Returns 0 or -1 after reporting. */
+/* Writes the shard of kind `pos` (0: "t", 1: "p") holding terms
+ * v[first..end) and appends its manifest entry [first term, name] to man
+ * (*count entries so far).  Returns 0 or -1 after reporting. */
 static int
-flush_terms(struct srch *s, const char *root, struct term **v, size_t first,
-    size_t end, struct buf *man, struct diag *d)
+flush_terms(struct srch *s, const char *root, int pos, struct term **v,
+    size_t first, size_t end, struct buf *man, size_t *count,
+    struct diag *d)
 {
 	struct buf payload = BUF_INIT, blob = BUF_INIT;
 	char name[32];
@@ -628,35 +752,101 @@ flush_terms(struct srch *s, const char *root, struct term **v, size_t first,
 	buf_puts(&payload, "],[");
 	for (i = first; i < end; i++) {
 		buf_reset(&blob);
-		put_varint(&blob, v[i]->df);
-		buf_put(&blob, v[i]->post.ptr, v[i]->post.len);
+		if (pos) {
+			buf_put(&blob, v[i]->pos.ptr, v[i]->pos.len);
+		} else {
+			put_varint(&blob, v[i]->df);
+			buf_put(&blob, v[i]->post.ptr, v[i]->post.len);
+		}
 		buf_puts(&payload, i > first ? ",\"" : "\"");
 		put_base64(&payload, (const unsigned char *)blob.ptr, blob.len);
 		buf_putc(&payload, '"');
 	}
 	buf_putc(&payload, ']');
-	rc = write_shard(s, root, "t", &payload, name, d);
+	rc = write_shard(s, root, pos ? "p" : "t", &payload, name, d);
 	if (rc == 0) {
-		buf_puts(man, s->stats.term_shards ? ",[" : "[");
+		buf_puts(man, *count ? ",[" : "[");
 		json_str(man, v[first]->s);
 		buf_printf(man, ",\"%s\"]", name + 2);
-		s->stats.term_shards++;
+		(*count)++;
 	}
 	buf_release(&payload);
 	buf_release(&blob);
 	return rc;
 }
 
-/* Term shards in code-point order; appends [first-term,name] pairs to
- * man.  The target size is the smallest (at least SHARD_MIN) that keeps
- * the shard count within MAX_TERM_SHARDS.  Returns 0 or -1. */
+/* Shards of kind `pos` (0: doc-level postings, 1: positions, only for
+ * terms that have any) over the n terms v in code-point order; appends
+ * [first-term,name] pairs to man.  The target size is the smallest (at
+ * least SHARD_MIN) that keeps the shard count within max.  Returns 0 or
+ * -1. */
 static int
-write_terms(struct srch *s, const char *root, struct buf *man,
-    struct diag *d)
+write_kind(struct srch *s, const char *root, int pos, struct term **all,
+    size_t nall, size_t max, struct buf *man, size_t *count, struct diag *d)
+{
+	struct term **v = xcalloc(nall ? nall : 1, sizeof(*v));
+	size_t *size = xcalloc(nall ? nall : 1, sizeof(*size));
+	size_t n = 0, i, first = 0, cur = 0, total = 0, lo, hi, T;
+	int rc = -1;
+
+	for (i = 0; i < nall; i++)
+		if (!pos || all[i]->pos.len)
+			v[n++] = all[i];
+	for (i = 0; i < n; i++)
+		total += size[i] = blob_size(v[i], pos);
+	T = SHARD_MIN;
+	if (plan(size, n, T) > max) {
+		lo = SHARD_MIN;
+		hi = total + 1;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+
+			if (plan(size, n, mid) <= max)
+				hi = mid;
+			else
+				lo = mid + 1;
+		}
+		T = lo;
+	}
+	if (!pos)
+		s->shard_target = T;
+	for (i = 0; i < n; i++) {
+		if (size[i] >= T) {
+			if (cur > 0 && flush_terms(s, root, pos, v, first, i,
+			    man, count, d) == -1)
+				goto out;
+			if (flush_terms(s, root, pos, v, i, i + 1, man, count,
+			    d) == -1)
+				goto out;
+			first = i + 1;
+			cur = 0;
+		} else if ((cur += size[i]) >= T) {
+			if (flush_terms(s, root, pos, v, first, i + 1, man,
+			    count, d) == -1)
+				goto out;
+			first = i + 1;
+			cur = 0;
+		}
+	}
+	if (cur > 0 && flush_terms(s, root, pos, v, first, n, man, count,
+	    d) == -1)
+		goto out;
+	rc = 0;
+out:
+	free(v);
+	free(size);
+	return rc;
+}
+
+/* Term shards (doc-level postings) and position shards, both in
+ * code-point order; their manifest entries go to tman and pman.
+ * Returns 0 or -1. */
+static int
+write_terms(struct srch *s, const char *root, struct buf *tman,
+    struct buf *pman, struct diag *d)
 {
 	struct term **v = xcalloc(s->nterms ? s->nterms : 1, sizeof(*v));
-	size_t *size = xcalloc(s->nterms ? s->nterms : 1, sizeof(*size));
-	size_t n = 0, i, first = 0, cur = 0, total = 0, lo, hi, T;
+	size_t n = 0, i;
 	int rc = -1;
 
 	for (i = 0; i < s->tcap; i++)
@@ -664,46 +854,15 @@ write_terms(struct srch *s, const char *root, struct buf *man,
 			v[n++] = &s->terms[i];
 	if (n > 1)
 		qsort(v, n, sizeof(*v), term_ptr_cmp);
-	for (i = 0; i < n; i++)
-		total += size[i] = blob_size(v[i]);
-	T = SHARD_MIN;
-	if (plan(size, n, T) > MAX_TERM_SHARDS) {
-		lo = SHARD_MIN;
-		hi = total + 1;
-		while (lo < hi) {
-			size_t mid = lo + (hi - lo) / 2;
-
-			if (plan(size, n, mid) <= MAX_TERM_SHARDS)
-				hi = mid;
-			else
-				lo = mid + 1;
-		}
-		T = lo;
-	}
-	s->shard_target = T;
-	for (i = 0; i < n; i++) {
-		if (size[i] >= T) {
-			if (cur > 0 && flush_terms(s, root, v, first, i, man,
-			    d) == -1)
-				goto out;
-			if (flush_terms(s, root, v, i, i + 1, man, d) == -1)
-				goto out;
-			first = i + 1;
-			cur = 0;
-		} else if ((cur += size[i]) >= T) {
-			if (flush_terms(s, root, v, first, i + 1, man, d) == -1)
-				goto out;
-			first = i + 1;
-			cur = 0;
-		}
-	}
-	if (cur > 0 && flush_terms(s, root, v, first, n, man, d) == -1)
+	if (write_kind(s, root, 0, v, n, MAX_TERM_SHARDS, tman,
+	    &s->stats.term_shards, d) == -1 ||
+	    write_kind(s, root, 1, v, n, MAX_POS_SHARDS, pman,
+	    &s->stats.pos_shards, d) == -1)
 		goto out;
 	s->stats.terms = n;
 	rc = 0;
 out:
 	free(v);
-	free(size);
 	return rc;
 }
 
@@ -939,6 +1098,7 @@ srch_write(struct srch *s, const char *outdir, struct diag *d)
 {
 	char *root = NULL, *path = NULL, fname[32], lname[32];
 	struct buf man = BUF_INIT, shards = BUF_INIT, docs = BUF_INIT;
+	struct buf pshards = BUF_INIT;
 	unsigned long long total = 0;
 	size_t i;
 	int rc = -1;
@@ -957,28 +1117,30 @@ srch_write(struct srch *s, const char *outdir, struct diag *d)
 
 		free(o->hstart);
 		free(o->bstart);
-		free(o->tpost);
+		free(o->dt);
 		o->hstart = o->bstart = NULL;
-		o->tpost = NULL;
+		o->dt = NULL;
 		o->nterms = 0;
 		buf_reset(&o->terms);
 		buf_reset(&o->posts);
+		buf_reset(&o->pos);
 	}
 	tokenize_all(s);
 	for (i = 0; i < s->ndocs; i++)
 		total += s->docs[i].blen;
 	merge(s);
-	if (write_terms(s, root, &shards, d) == -1 ||
+	if (write_terms(s, root, &shards, &pshards, d) == -1 ||
 	    write_docs(s, root, &docs, d) == -1 ||
 	    write_facets(s, root, fname, d) == -1 ||
 	    write_lengths(s, root, lname, d) == -1)
 		goto out;
 	buf_printf(&man, "{\"v\":%d,\"n\":%zu,\"avg\":%.3f,\"k1\":1.2,"
 	    "\"b\":0.75,\"fw\":[%d,%d,%d,%d,%d],\"ds\":%d,\"t\":[%s],"
-	    "\"d\":[%s],\"f\":\"%s\",\"l\":\"%s\"}", FORMAT_VERSION, s->ndocs,
+	    "\"p\":[%s],\"d\":[%s],\"f\":\"%s\",\"l\":\"%s\"}", FORMAT_VERSION,
+	    s->ndocs,
 	    s->ndocs ? (double)total / (double)s->ndocs : 0.0,
 	    field_weight[0], field_weight[1], field_weight[2],
-	    field_weight[3], field_weight[4], DOCS_PER_SHARD, shards.ptr,
+	    field_weight[3], field_weight[4], DOCS_PER_SHARD, shards.ptr, pshards.ptr,
 	    docs.ptr, fname + 2, lname + 2);
 	buf_reset(&shards);
 	buf_printf(&shards, "(function(a){var H=window.HB=window.HB||{};"
@@ -1000,5 +1162,6 @@ out:
 	buf_release(&man);
 	buf_release(&shards);
 	buf_release(&docs);
+	buf_release(&pshards);
 	return rc;
 }

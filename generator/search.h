@@ -7,7 +7,8 @@
  * positions and writes classic-script shards under outdir/search/:
  *
  *   search/manifest.js     HB manifest: counts, shard boundaries, file names
- *   search/t/<hash>.js     term shards (sorted terms, base64 varint postings)
+ *   search/t/<hash>.js     term shards (sorted terms, base64 doc-level postings)
+ *   search/p/<hash>.js     position shards (sorted terms, base64 positions)
  *   search/d/<hash>.js     document shards (url, title, type, sections, text)
  *   search/f/<hash>.js     facets (type, control, tag, year -> doc ids)
  */
@@ -40,6 +41,7 @@ struct srch_stats {
 	size_t	 bytes;		/* their total size */
 	size_t	 manifest_bytes;
 	size_t	 term_shards;
+	size_t	 pos_shards;	/* position shards (format 2) */
 	size_t	 doc_shards;
 	size_t	 largest_shard;	/* bytes */
 };

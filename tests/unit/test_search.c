@@ -71,10 +71,10 @@ docs(struct srch *s)
 static void
 slurp(const char *dir, struct buf *out)
 {
-	static const char *const sub[] = { "", "t", "d", "f" };
+	static const char *const sub[] = { "", "t", "p", "d", "f" };
 	size_t i, k, n;
 
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < 5; i++) {
 		char *p = xasprintf("%s/search/%s", dir, sub[i]);
 		DIR *dd = opendir(p);
 		struct dirent *e;
@@ -139,18 +139,19 @@ unbase64(const char *s, size_t n, unsigned char *out)
 	return o;
 }
 
-/* Finds term in the term shards of `all` and decodes its postings into
- * "id:mask:tf,tf..:p p p;..." text. */
-static void
-posting(const char *all, const char *term, struct buf *out)
+/* The decoded blob of term in the shards of kind ("t" or "p") in `all`;
+ * returns its length, or 0 when absent. */
+static size_t
+find_blob(const char *all, const char *kind, const char *term,
+    unsigned char *bytes)
 {
-	char key[128];
+	char key[128], head[16];
 	const char *p = all, *shard, *keys, *data;
-	size_t idx, k;
-	unsigned char bytes[4096];
+	size_t idx, k, i;
 
 	snprintf(key, sizeof(key), "\"%s\"", term);
-	while ((shard = strstr(p, "[\"t\",\"t/"))) {
+	snprintf(head, sizeof(head), "[\"%s\",\"%s/", kind, kind);
+	while ((shard = strstr(p, head))) {
 		keys = strchr(shard + 8, '[') + 1;
 		data = strstr(keys, "],[") + 3;
 		p = data;
@@ -159,46 +160,57 @@ posting(const char *all, const char *term, struct buf *out)
 
 			if (len == strlen(key) && memcmp(keys + k, key, len) == 0) {
 				const char *d = data;
-				size_t i, n, nd, j, f, id = 0;
-				const unsigned char *b = bytes;
 
 				for (i = 0; i < idx; i++)
 					d = strchr(d, ',') + 1;
 				d++;
-				n = unbase64(d, strcspn(d, "\""), bytes);
-				nd = varint(&b);
-				for (j = 0; j < nd && b < bytes + n; j++) {
-					unsigned long mask;
-
-					unsigned long h, single = 0;
-
-					id += varint(&b);
-					h = varint(&b);
-					if (h < 80) {
-						mask = 1ul << (h % 5);
-						single = h / 5 + 1;
-					} else {
-						mask = h - 80;
-					}
-					buf_printf(out, "%s%zu:%lu:", j ? ";" : "",
-					    id, mask);
-					for (f = 0; f < 5; f++) {
-						unsigned long tf, t, pos = 0;
-
-						if (!(mask & (1ul << f)))
-							continue;
-						tf = single ? single : varint(&b);
-						buf_printf(out, "[%lu", tf);
-						for (t = 0; t < tf && f != 1; t++) {
-							pos += varint(&b);
-							buf_printf(out, " %lu", pos);
-						}
-						buf_putc(out, ']');
-					}
-				}
-				return;
+				return unbase64(d, strcspn(d, "\""), bytes);
 			}
 			k += len + 1;
+		}
+	}
+	return 0;
+}
+
+/* Finds term in the term shards of `all` (doc-level postings) and its
+ * positions in the position shards, and decodes both into
+ * "id:mask:[tf p p p];..." text. */
+static void
+posting(const char *all, const char *term, struct buf *out)
+{
+	unsigned char bytes[4096], pbytes[4096];
+	const unsigned char *b = bytes, *q = pbytes;
+	size_t n, np, nd, j, f, id = 0;
+
+	n = find_blob(all, "t", term, bytes);
+	if (n == 0)
+		return;
+	np = find_blob(all, "p", term, pbytes);
+	nd = varint(&b);
+	for (j = 0; j < nd && b < bytes + n; j++) {
+		unsigned long mask, h, single = 0;
+
+		id += varint(&b);
+		h = varint(&b);
+		if (h < 80) {
+			mask = 1ul << (h % 5);
+			single = h / 5 + 1;
+		} else {
+			mask = h - 80;
+		}
+		buf_printf(out, "%s%zu:%lu:", j ? ";" : "", id, mask);
+		for (f = 0; f < 5; f++) {
+			unsigned long tf, t, pos = 0;
+
+			if (!(mask & (1ul << f)))
+				continue;
+			tf = single ? single : varint(&b);
+			buf_printf(out, "[%lu", tf);
+			for (t = 0; t < tf && f != 1 && q < pbytes + np; t++) {
+				pos += varint(&q);
+				buf_printf(out, " %lu", pos);
+			}
+			buf_putc(out, ']');
 		}
 	}
 }
@@ -248,7 +260,9 @@ main(void)
 	INT_EQ(st.docs, 3, "docs");
 	INT_EQ(st.doc_shards, 1, "doc shards");
 	OK(st.term_shards >= 1, "term shards");
-	INT_EQ(st.files, st.term_shards + st.doc_shards + 3, "files");
+	OK(st.pos_shards >= 1, "position shards");
+	INT_EQ(st.files, st.term_shards + st.pos_shards + st.doc_shards + 3,
+	    "files");
 	slurp(dir, &a);
 	OK(strstr(a.ptr, "H.load?H.load(a)") != NULL && strstr(a.ptr, "\"m\",\"manifest\"") != NULL,
 	    "manifest registers itself");
