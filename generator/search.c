@@ -25,8 +25,11 @@
 #define F_BODY		4
 #define HAS_POS(f)	((f) != F_CONTROL)
 #define SHARD_MIN	16384	/* base64 posting bytes per term shard, at least */
-#define MAX_TERM_SHARDS	400	/* larger shards beyond this many (file budget) */
-#define MAX_POS_SHARDS	240	/* the same for position shards */
+#define MAX_TERM_SHARDS	600	/* larger shards beyond this many (file budget) */
+#define MAX_FILES	1000	/* file budget of search/ */
+#define SEP_MIN		32768	/* base64 bytes of a term from which its
+				   positions may get a file of their own */
+#define MAX_SEP		160	/* at most this many such terms */
 #define DOCS_PER_SHARD	32
 #define SECTION_CAP	200	/* code points of text kept per section */
 #define DOC_CAP		500	/* code points of text kept per document */
@@ -66,6 +69,7 @@ struct term {
 	uint64_t	 h;		/* fnv() of the bytes */
 	struct buf	 post;		/* doc-level: id delta, header, tf */
 	struct buf	 pos;		/* positions, in the same doc order */
+	int		 sep;		/* positions in a p/ file of their own */
 };
 
 struct srch {
@@ -77,6 +81,7 @@ struct srch {
 	size_t		 shard_target;	/* base64 bytes per term shard */
 	struct srch_stats stats;
 	int		 reuse;	/* keep outdir/search: the caller sweeps stale files */
+	size_t		 split;	/* SEP_MIN unless set (srch_set_split) */
 };
 
 /* ---------------------------------------------------------------- helpers */
@@ -288,6 +293,12 @@ free_terms(struct srch *s)
 	free(s->terms);
 	s->terms = NULL;
 	s->nterms = s->tcap = 0;
+}
+
+void
+srch_set_split(struct srch *s, size_t bytes)
+{
+	s->split = bytes;
 }
 
 void
@@ -696,14 +707,100 @@ out:
 	return rc;
 }
 
-/* Base64 size of a term's blob in shard kind `pos` (0: df varint and
- * doc-level postings; 1: positions). */
+/* Length of the varint at p. */
 static size_t
-blob_size(const struct term *t, int pos)
+varint_len(const unsigned char *p)
+{
+	size_t n = 1;
+
+	while (*p++ & 0x80)
+		n++;
+	return n;
+}
+
+/* Reads the varint at *p and advances *p past it. */
+static unsigned long
+get_varint(const unsigned char **p)
+{
+	unsigned long v = 0;
+	int sh = 0;
+
+	while (**p & 0x80) {
+		v |= (unsigned long)(*(*p)++ & 0x7f) << sh;
+		sh += 7;
+	}
+	v |= (unsigned long)*(*p)++ << sh;
+	return v;
+}
+
+/* Appends the blob of term t for shard kind `pos`: for a term shard
+ * (pos 0) varint(df * 2 + sep), then per doc the id delta, header and tf
+ * and, unless sep, the doc's positions in place (the format 1 layout); for
+ * a position shard (pos 1) only the positions. */
+static void
+make_blob(const struct term *t, int pos, struct buf *out)
+{
+	const unsigned char *p, *end, *q;
+	unsigned long h, mask, tf, single, k;
+	unsigned f;
+
+	if (pos) {
+		buf_put(out, t->pos.ptr, t->pos.len);
+		return;
+	}
+	put_varint(out, (unsigned long)t->df * 2 + (t->sep != 0));
+	if (t->sep) {
+		buf_put(out, t->post.ptr, t->post.len);
+		return;
+	}
+	p = (const unsigned char *)t->post.ptr;
+	end = p + t->post.len;
+	q = (const unsigned char *)t->pos.ptr;
+	while (p < end) {
+		const unsigned char *from = p;
+
+		get_varint(&p);		/* id delta */
+		h = get_varint(&p);
+		buf_put(out, (const char *)from, (size_t)(p - from));
+		single = 0;
+		if (h < HDR_SINGLE) {
+			mask = 1ul << (h % NFIELDS);
+			single = h / NFIELDS + 1;
+		} else {
+			mask = h - HDR_SINGLE;
+		}
+		for (f = 0; f < NFIELDS; f++) {
+			if (!(mask & (1ul << f)))
+				continue;
+			if (single) {
+				tf = single;
+			} else {
+				from = p;
+				tf = get_varint(&p);
+				buf_put(out, (const char *)from, (size_t)(p - from));
+			}
+			if (!HAS_POS(f))
+				continue;
+			for (k = 0; k < tf; k++) {
+				size_t n = varint_len(q);
+
+				buf_put(out, (const char *)q, n);
+				q += n;
+			}
+		}
+	}
+}
+
+/* Base64 size of a term's blob in shard kind `pos` (see make_blob);
+ * `full`: as if its positions were in place. */
+static size_t
+blob_size(const struct term *t, int pos, int full)
 {
 	size_t n = pos ? t->pos.len : t->post.len + 1;
-	unsigned long df = t->df;
+	unsigned long df = (unsigned long)t->df * 2;
 
+	if (!pos && (full || !t->sep))
+		n += t->pos.len;
 	while (!pos && df >= 0x80) {
 		n++;
 		df >>= 7;
@@ -752,12 +849,7 @@ flush_terms(struct srch *s, const char *root, int pos, struct term **v,
 	buf_puts(&payload, "],[");
 	for (i = first; i < end; i++) {
 		buf_reset(&blob);
-		if (pos) {
-			buf_put(&blob, v[i]->pos.ptr, v[i]->pos.len);
-		} else {
-			put_varint(&blob, v[i]->df);
-			buf_put(&blob, v[i]->post.ptr, v[i]->post.len);
-		}
+		make_blob(v[i], pos, &blob);
 		buf_puts(&payload, i > first ? ",\"" : "\"");
 		put_base64(&payload, (const unsigned char *)blob.ptr, blob.len);
 		buf_putc(&payload, '"');
@@ -790,10 +882,10 @@ write_kind(struct srch *s, const char *root, int pos, struct term **all,
 	int rc = -1;
 
 	for (i = 0; i < nall; i++)
-		if (!pos || all[i]->pos.len)
+		if (!pos || all[i]->sep)
 			v[n++] = all[i];
 	for (i = 0; i < n; i++)
-		total += size[i] = blob_size(v[i], pos);
+		total += size[i] = blob_size(v[i], pos, 0);
 	T = SHARD_MIN;
 	if (plan(size, n, T) > max) {
 		lo = SHARD_MIN;
@@ -838,15 +930,35 @@ out:
 	return rc;
 }
 
-/* Term shards (doc-level postings) and position shards, both in
- * code-point order; their manifest entries go to tman and pman.
- * Returns 0 or -1. */
+struct bigterm {
+	size_t	 size;
+	size_t	 idx;
+};
+
+/* Orders terms by size, largest first, then by index. */
+static int
+bigterm_cmp(const void *a, const void *b)
+{
+	const struct bigterm *x = a, *y = b;
+
+	if (x->size != y->size)
+		return x->size > y->size ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/* Term shards and position shards, both in code-point order; their
+ * manifest entries go to tman and pman.  The largest terms (at least
+ * SEP_MIN, at most MAX_SEP of them) keep only doc-level postings in their
+ * term shard and put their positions in a p/ file, so a query that needs
+ * no positions does not load them.  Term shards get what is left of the
+ * file budget.  Returns 0 or -1. */
 static int
 write_terms(struct srch *s, const char *root, struct buf *tman,
     struct buf *pman, struct diag *d)
 {
 	struct term **v = xcalloc(s->nterms ? s->nterms : 1, sizeof(*v));
-	size_t n = 0, i;
+	struct bigterm *big = xcalloc(s->nterms ? s->nterms : 1, sizeof(*big));
+	size_t n = 0, nbig = 0, i, used, max;
 	int rc = -1;
 
 	for (i = 0; i < s->tcap; i++)
@@ -854,15 +966,33 @@ write_terms(struct srch *s, const char *root, struct buf *tman,
 			v[n++] = &s->terms[i];
 	if (n > 1)
 		qsort(v, n, sizeof(*v), term_ptr_cmp);
-	if (write_kind(s, root, 0, v, n, MAX_TERM_SHARDS, tman,
-	    &s->stats.term_shards, d) == -1 ||
-	    write_kind(s, root, 1, v, n, MAX_POS_SHARDS, pman,
+	for (i = 0; i < n; i++) {
+		v[i]->sep = 0;
+		if (v[i]->pos.len && blob_size(v[i], 0, 1) >=
+		    (s->split ? s->split : SEP_MIN)) {
+			big[nbig].size = blob_size(v[i], 0, 1);
+			big[nbig++].idx = i;
+		}
+	}
+	if (nbig > 1)
+		qsort(big, nbig, sizeof(*big), bigterm_cmp);
+	for (i = 0; i < nbig && i < MAX_SEP; i++)
+		v[big[i].idx]->sep = 1;
+	if (write_kind(s, root, 1, v, n, MAX_SEP, pman,
 	    &s->stats.pos_shards, d) == -1)
+		goto out;
+	used = 3 + (s->ndocs + DOCS_PER_SHARD - 1) / DOCS_PER_SHARD +
+	    s->stats.pos_shards;
+	max = used + MAX_TERM_SHARDS <= MAX_FILES ? MAX_TERM_SHARDS :
+	    used + 64 <= MAX_FILES ? MAX_FILES - used : 64;
+	if (write_kind(s, root, 0, v, n, max, tman, &s->stats.term_shards,
+	    d) == -1)
 		goto out;
 	s->stats.terms = n;
 	rc = 0;
 out:
 	free(v);
+	free(big);
 	return rc;
 }
 

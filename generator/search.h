@@ -61,6 +61,10 @@ void		 srch_get_stats(const struct srch *, struct srch_stats *);
 /* 1: srch_write does not empty outdir/search first (the caller removes
  * stale files itself). */
 void		 srch_set_reuse(struct srch *, int);
+/* Terms whose postings with positions take at least `bytes` (base64; 0:
+ * the default, 32 KB) keep their positions in a p/ file of their own, at
+ * most 160 of them, largest first.  For tests and benchmarks. */
+void		 srch_set_split(struct srch *, size_t bytes);
 void		 srch_free(struct srch *);
 
 #endif

@@ -172,21 +172,26 @@ find_blob(const char *all, const char *kind, const char *term,
 	return 0;
 }
 
-/* Finds term in the term shards of `all` (doc-level postings) and its
- * positions in the position shards, and decodes both into
- * "id:mask:[tf p p p];..." text. */
+/* Finds term in the term shards of `all` and decodes its postings into
+ * "id:mask:[tf p p p];..." text.  The first number is df * 2 + sep; with
+ * sep, the positions are in the term's position shard, else in place. */
 static void
 posting(const char *all, const char *term, struct buf *out)
 {
 	unsigned char bytes[4096], pbytes[4096];
 	const unsigned char *b = bytes, *q = pbytes;
-	size_t n, np, nd, j, f, id = 0;
+	size_t n, np = 0, nd, j, f, id = 0, sep;
 
 	n = find_blob(all, "t", term, bytes);
 	if (n == 0)
 		return;
-	np = find_blob(all, "p", term, pbytes);
 	nd = varint(&b);
+	sep = nd & 1;
+	nd >>= 1;
+	if (sep)
+		np = find_blob(all, "p", term, pbytes);
+	else
+		q = NULL;
 	for (j = 0; j < nd && b < bytes + n; j++) {
 		unsigned long mask, h, single = 0;
 
@@ -206,8 +211,9 @@ posting(const char *all, const char *term, struct buf *out)
 				continue;
 			tf = single ? single : varint(&b);
 			buf_printf(out, "[%lu", tf);
-			for (t = 0; t < tf && f != 1 && q < pbytes + np; t++) {
-				pos += varint(&q);
+			for (t = 0; t < tf && f != 1 && (!q || q < pbytes + np);
+			    t++) {
+				pos += varint(q ? &q : &b);
 				buf_printf(out, " %lu", pos);
 			}
 			buf_putc(out, ']');
@@ -260,7 +266,7 @@ main(void)
 	INT_EQ(st.docs, 3, "docs");
 	INT_EQ(st.doc_shards, 1, "doc shards");
 	OK(st.term_shards >= 1, "term shards");
-	OK(st.pos_shards >= 1, "position shards");
+	OK(st.pos_shards == 0, "no position shards for small terms");
 	INT_EQ(st.files, st.term_shards + st.pos_shards + st.doc_shards + 3,
 	    "files");
 	slurp(dir, &a);
@@ -298,6 +304,37 @@ main(void)
 	STR_EQ(p.ptr, "0:2:[1];2:16:[1 10]", "8.13 in doc 0's controls, doc 2's body");
 	ranking(a.ptr);
 
+	/* positions in p/ files: the same postings read back */
+	{
+		struct srch *sp = srch_new();
+		char *d4 = xasprintf("%s/split", dir);
+		struct buf c = BUF_INIT, q = BUF_INIT;
+		static const char *const terms[] = { "バッ", "情報", "報を",
+		    "edr", "8.13", "a.5" };
+		size_t i;
+
+		docs(sp);
+		srch_set_split(sp, 1);
+		INT_EQ(srch_write(sp, d4, &d), 0, "srch_write split");
+		srch_get_stats(sp, &st);
+		OK(st.pos_shards >= 1, "position shards with a low split");
+		INT_EQ(st.files, st.term_shards + st.pos_shards +
+		    st.doc_shards + 3, "files with a low split");
+		slurp(d4, &c);
+		OK(strstr(c.ptr, "[\"p\",\"p/") != NULL, "p/ files written");
+		for (i = 0; i < sizeof(terms) / sizeof(*terms); i++) {
+			buf_reset(&p);
+			buf_reset(&q);
+			posting(a.ptr, terms[i], &p);
+			posting(c.ptr, terms[i], &q);
+			OK(p.len > 0 && strcmp(p.ptr, q.ptr) == 0,
+			    "same postings with positions apart");
+		}
+		srch_free(sp);
+		free(d4);
+		buf_release(&c);
+		buf_release(&q);
+	}
 	/* same bytes with 4 threads and from a fresh writer */
 	dir2 = xasprintf("%s/again", dir);
 	docs(s2);

@@ -214,9 +214,10 @@
 		do { c = u[at++]; x += (c & 127) * Math.pow(2, sh); sh += 7; } while (c & 128);
 		return [x, at];
 	}
-	/* Posting list (doc level): [{id, tf:[5], u, po:[5 offsets or -1]}];
-	 * u and po are set by attach() once the term's positions are loaded,
-	 * and positions(e, f) decodes them on demand. */
+	/* Posting list: [{id, tf:[5], u, po:[5 offsets or -1]}]; positions are
+	 * in place (u, po set here) or, for the largest terms, in a p/ file
+	 * (u, po set by attach() once loaded); positions(e, f) decodes them
+	 * on demand. */
 	function decode(blob, key) {	/* key: the term (lists are per term) */
 		var hit = decoded.get(key);
 		if (hit) return hit;
@@ -226,14 +227,23 @@
 			if (c < 128) { i++; return c; }
 			r = varint(u, i); i = r[1]; return r[0];
 		}
-		var df = v(), list = new Array(df), id = 0;
+		/* df * 2 + sep: sep = positions in the term's p/ file */
+		var x = v(), df = Math.floor(x / 2), sep = x % 2, list = new Array(df), id = 0;
 		for (var d = 0; d < df; d++) {
 			id += v();
-			var h = v(), mask, one = 0, tf = [0, 0, 0, 0, 0];
+			var h = v(), mask, one = 0, tf = [0, 0, 0, 0, 0], po = sep ? null : [-1, -1, -1, -1, -1];
 			if (h < 80) { mask = 1 << (h % 5); one = Math.floor(h / 5) + 1; } else mask = h - 80;
-			for (var f = 0; f < 5; f++) if (mask & (1 << f)) tf[f] = one || v();
-			list[d] = { id: id, tf: tf, u: null, po: null, pc: null };
+			for (var f = 0; f < 5; f++) {
+				if (!(mask & (1 << f))) continue;
+				tf[f] = one || v();
+				if (!sep && HAS_POS[f]) {
+					po[f] = i;
+					for (var k = 0; k < tf[f]; k++) while (u[i++] & 128);
+				}
+			}
+			list[d] = { id: id, tf: tf, u: sep ? null : u, po: po, pc: null };
 		}
+		list.pos = !sep;
 		list.term = key;
 		decoded.set(key, list);
 		return list;
