@@ -23,7 +23,7 @@
 #define F_HEADING	2
 #define F_TAG		3
 #define F_BODY		4
-#define HAS_POS(f)	((f) != F_CONTROL)
+#define HAS_POS(f)	((f) != F_CONTROL)	/* and only for CJK bigrams */
 #define SHARD_MIN	16384	/* base64 posting bytes per term shard, at least */
 #define MAX_TERM_SHARDS	600	/* larger shards beyond this many (file budget) */
 #define MAX_FILES	1000	/* file budget of search/ */
@@ -70,6 +70,7 @@ struct term {
 	struct buf	 post;		/* doc-level: id delta, header, tf */
 	struct buf	 pos;		/* positions, in the same doc order */
 	int		 sep;		/* positions in a p/ file of their own */
+	int		 bigram;	/* cjk_bigram(): has positions */
 };
 
 struct srch {
@@ -339,6 +340,32 @@ len_quant(unsigned len)
 	return q > 255 ? 255 : (unsigned)q;
 }
 
+/* 1 when s[0..len) (valid UTF-8) is two CJK code points: the only terms
+ * with positions, since only phrase checks of CJK units need them. */
+static int
+cjk_bigram(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, k, n;
+	long c;
+	int cps = 0;
+
+	while (i < len) {
+		if (p[i] < 0x80)
+			return 0;
+		n = p[i] >= 0xf0 ? 4 : p[i] >= 0xe0 ? 3 : 2;
+		if (i + n > len)
+			return 0;
+		c = p[i] & (0x3f >> (n - 1));
+		for (k = 1; k < n; k++)
+			c = c << 6 | (p[i + k] & 0x3f);
+		if (!tok_is_cjk(c) || ++cps > 2)
+			return 0;
+		i += n;
+	}
+	return cps == 2;
+}
+
 /* One occurrence: local term id, field, position. */
 struct occ {
 	unsigned	 lid;
@@ -352,6 +379,7 @@ struct lterm {
 	const char	*s;	/* into one of the field lists */
 	size_t		 len;
 	unsigned	 n;	/* occurrences */
+	int		 bigram;	/* cjk_bigram(): positions kept */
 };
 
 /* Per-thread scratch memory, reused from document to document so the
@@ -409,6 +437,7 @@ local_id(struct scratch *sc, const char *s, size_t len, uint64_t h)
 	sc->lt[sc->nlt].s = s;
 	sc->lt[sc->nlt].len = len;
 	sc->lt[sc->nlt].n = 0;
+	sc->lt[sc->nlt].bigram = cjk_bigram(s, len);
 	return (unsigned)sc->nlt++;
 }
 
@@ -523,7 +552,7 @@ tokenize_doc(struct sdoc *o, struct scratch *sc)
 			if ((mask & (mask - 1)) != 0 || tf[f] > 16)
 				put_varint(&o->posts, tf[f]);
 			for (; k < end && v[k].field == f; k++) {
-				if (HAS_POS(f))
+				if (HAS_POS(f) && sc->lt[j].bigram)
 					put_varint(&o->pos, v[k].pos - prev);
 				prev = v[k].pos;
 			}
@@ -620,6 +649,7 @@ term_slot(struct srch *s, const char *t, size_t len, uint64_t h)
 	s->terms[i].s = xstrndup(t, len);
 	s->terms[i].len = len;
 	s->terms[i].h = h;
+	s->terms[i].bigram = cjk_bigram(t, len);
 	buf_init(&s->terms[i].post);
 	buf_init(&s->terms[i].pos);
 	s->nterms++;
@@ -779,7 +809,7 @@ make_blob(const struct term *t, int pos, struct buf *out)
 				tf = get_varint(&p);
 				buf_put(out, (const char *)from, (size_t)(p - from));
 			}
-			if (!HAS_POS(f))
+			if (!HAS_POS(f) || !t->bigram)
 				continue;
 			for (k = 0; k < tf; k++) {
 				size_t n = varint_len(q);

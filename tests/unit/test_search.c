@@ -181,6 +181,8 @@ posting(const char *all, const char *term, struct buf *out)
 	unsigned char bytes[4096], pbytes[4096];
 	const unsigned char *b = bytes, *q = pbytes;
 	size_t n, np = 0, nd, j, f, id = 0, sep;
+	/* only CJK bigrams have positions (two 3-byte kana/kanji here) */
+	int bigram = strlen(term) == 6 && (unsigned char)term[0] >= 0xe3;
 
 	n = find_blob(all, "t", term, bytes);
 	if (n == 0)
@@ -211,7 +213,8 @@ posting(const char *all, const char *term, struct buf *out)
 				continue;
 			tf = single ? single : varint(&b);
 			buf_printf(out, "[%lu", tf);
-			for (t = 0; t < tf && f != 1 && (!q || q < pbytes + np);
+			for (t = 0; t < tf && f != 1 && bigram &&
+			    (!q || q < pbytes + np);
 			    t++) {
 				pos += varint(q ? &q : &b);
 				buf_printf(out, " %lu", pos);
@@ -298,10 +301,10 @@ main(void)
 	STR_EQ(p.ptr, "1:16:[1 1]", "報を follows 情報 at +1");
 	buf_reset(&p);
 	posting(a.ptr, "edr", &p);
-	STR_EQ(p.ptr, "1:8:[1 7]", "edr tag");
+	STR_EQ(p.ptr, "1:8:[1]", "edr tag (only CJK bigrams have positions)");
 	buf_reset(&p);
 	posting(a.ptr, "8.13", &p);
-	STR_EQ(p.ptr, "0:2:[1];2:16:[1 10]", "8.13 in doc 0's controls, doc 2's body");
+	STR_EQ(p.ptr, "0:2:[1];2:16:[1]", "8.13 in doc 0's controls, doc 2's body");
 	ranking(a.ptr);
 
 	/* positions in p/ files: the same postings read back */

@@ -229,6 +229,8 @@
 		}
 		/* df * 2 + sep: sep = positions in the term's p/ file */
 		var x = v(), df = Math.floor(x / 2), sep = x % 2, list = new Array(df), id = 0;
+		/* only CJK bigrams have positions (the phrase check needs no others) */
+		var kc = cps(key), hasPos = kc.length === 2 && isCjk(kc[0]) && isCjk(kc[1]);
 		for (var d = 0; d < df; d++) {
 			id += v();
 			var h = v(), mask, one = 0, tf = [0, 0, 0, 0, 0], po = sep ? null : [-1, -1, -1, -1, -1];
@@ -236,12 +238,12 @@
 			for (var f = 0; f < 5; f++) {
 				if (!(mask & (1 << f))) continue;
 				tf[f] = one || v();
-				if (!sep && HAS_POS[f]) {
+				if (!sep && hasPos && HAS_POS[f]) {
 					po[f] = i;
 					for (var k = 0; k < tf[f]; k++) while (u[i++] & 128);
 				}
 			}
-			list[d] = { id: id, tf: tf, u: sep ? null : u, po: po, pc: null };
+			list[d] = { id: id, tf: tf, u: sep || !hasPos ? null : u, po: hasPos ? po : null, pc: null };
 		}
 		list.pos = !sep;
 		list.term = key;
