@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "buf.h"
 #include "diag.h"
@@ -127,11 +128,15 @@ free_list(char **v, size_t n)
 static void
 put_varint(struct buf *b, unsigned long v)
 {
+	char tmp[10];
+	size_t n = 0;
+
 	while (v >= 0x80) {
-		buf_putc(b, (int)(0x80 | (v & 0x7f)));
+		tmp[n++] = (char)(0x80 | (v & 0x7f));
 		v >>= 7;
 	}
-	buf_putc(b, (int)v);
+	tmp[n++] = (char)v;
+	buf_put(b, tmp, n);
 }
 
 /* Appends the standard base64 (with padding) of p[0..n). */
@@ -162,6 +167,16 @@ put_base64(struct buf *b, const unsigned char *p, size_t n)
 		buf_putc(b, tab[v >> 6 & 63]);
 		buf_putc(b, '=');
 	}
+}
+
+/* Monotonic milliseconds (phase figures in srch_stats). */
+static double
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
 /* FNV-1a 64 of p[0..n): content hashes for file names. */
@@ -1262,6 +1277,7 @@ srch_write(struct srch *s, const char *outdir, struct diag *d)
 	unsigned long long total = 0;
 	size_t i;
 	int rc = -1;
+	double t0;
 
 	memset(&s->stats, 0, sizeof(s->stats));
 	s->stats.docs = s->ndocs;
@@ -1285,10 +1301,15 @@ srch_write(struct srch *s, const char *outdir, struct diag *d)
 		buf_reset(&o->posts);
 		buf_reset(&o->pos);
 	}
+	t0 = now_ms();
 	tokenize_all(s);
+	s->stats.tokenize_ms = now_ms() - t0;
 	for (i = 0; i < s->ndocs; i++)
 		total += s->docs[i].blen;
+	t0 = now_ms();
 	merge(s);
+	s->stats.merge_ms = now_ms() - t0;
+	t0 = now_ms();
 	if (write_terms(s, root, &shards, &pshards, d) == -1 ||
 	    write_docs(s, root, &docs, d) == -1 ||
 	    write_facets(s, root, fname, d) == -1 ||
@@ -1315,6 +1336,7 @@ srch_write(struct srch *s, const char *outdir, struct diag *d)
 	s->stats.files++;
 	s->stats.bytes += shards.len;
 	s->stats.manifest_bytes = shards.len;
+	s->stats.write_ms = now_ms() - t0;
 	rc = 0;
 out:
 	free(root);

@@ -44,6 +44,7 @@ struct srch_stats {
 	size_t	 pos_shards;	/* position shards (format 2) */
 	size_t	 doc_shards;
 	size_t	 largest_shard;	/* bytes */
+	double	 tokenize_ms, merge_ms, write_ms;	/* phases of srch_write */
 };
 
 /* A new empty index; free with srch_free(). */
