@@ -74,12 +74,20 @@ struct term {
 	int		 bigram;	/* cjk_bigram(): has positions */
 };
 
+/* The terms whose hash falls in one partition (one merge thread each):
+ * an open-addressing table. */
+struct tpart {
+	struct term	*terms;
+	size_t		 nterms, tcap;
+};
+
 struct srch {
 	struct sdoc	*docs;
 	size_t		 ndocs, cap;
 	int		 threads;
-	struct term	*terms;		/* hash table */
-	size_t		 nterms, tcap;
+	struct tpart	 part[MAX_THREADS];	/* term tables by hash */
+	int		 nparts;
+	size_t		 nterms;
 	size_t		 shard_target;	/* base64 bytes per term shard */
 	struct srch_stats stats;
 	int		 reuse;	/* keep outdir/search: the caller sweeps stale files */
@@ -300,15 +308,21 @@ static void
 free_terms(struct srch *s)
 {
 	size_t i;
+	int k;
 
-	for (i = 0; i < s->tcap; i++) {
-		free(s->terms[i].s);
-		buf_release(&s->terms[i].post);
-		buf_release(&s->terms[i].pos);
+	for (k = 0; k < MAX_THREADS; k++) {
+		struct tpart *tp = &s->part[k];
+
+		for (i = 0; i < tp->tcap; i++) {
+			free(tp->terms[i].s);
+			buf_release(&tp->terms[i].post);
+			buf_release(&tp->terms[i].pos);
+		}
+		free(tp->terms);
+		tp->terms = NULL;
+		tp->nterms = tp->tcap = 0;
 	}
-	free(s->terms);
-	s->terms = NULL;
-	s->nterms = s->tcap = 0;
+	s->nterms = 0;
 }
 
 void
@@ -600,18 +614,30 @@ work(void *arg)
 	return NULL;
 }
 
+/* Threads to use: srch_set_threads or one per CPU, 1..MAX_THREADS and
+ * at most one per document. */
+static int
+nthreads(const struct srch *s)
+{
+	int n = s->threads > 0 ? s->threads : util_ncpu();
+
+	if (n > MAX_THREADS)
+		n = MAX_THREADS;
+	if (n < 1)
+		n = 1;
+	if ((size_t)n > s->ndocs)
+		n = s->ndocs ? (int)s->ndocs : 1;
+	return n;
+}
+
 /* Tokenizes every document with up to MAX_THREADS threads. */
 static void
 tokenize_all(struct srch *s)
 {
 	pthread_t tid[MAX_THREADS];
 	struct worker w[MAX_THREADS];
-	int n = s->threads > 0 ? s->threads : util_ncpu(), i, started = 0;
+	int n = nthreads(s), i, started = 0;
 
-	if (n > MAX_THREADS)
-		n = MAX_THREADS;
-	if ((size_t)n > s->ndocs)
-		n = s->ndocs ? (int)s->ndocs : 1;
 	for (i = 0; i < n; i++) {
 		w[i].s = s;
 		w[i].first = (size_t)i;
@@ -632,51 +658,67 @@ tokenize_all(struct srch *s)
 
 /* --------------------------------------------------------------- merging */
 
-/* The table entry for term t with hash h (created empty when new);
- * borrowed.  Entries keep their hash, so growing never rehashes bytes. */
+/* The entry of partition tp for term t with hash h (created empty when
+ * new); borrowed.  Entries keep their hash, so growing never rehashes
+ * bytes. */
 static struct term *
-term_slot(struct srch *s, const char *t, size_t len, uint64_t h)
+term_slot(struct tpart *tp, const char *t, size_t len, uint64_t h)
 {
 	size_t i, mask;
 
-	if ((s->nterms + 1) * 2 > s->tcap) {
-		struct term *old = s->terms;
-		size_t ocap = s->tcap, k;
+	if ((tp->nterms + 1) * 2 > tp->tcap) {
+		struct term *old = tp->terms;
+		size_t ocap = tp->tcap, k;
 
-		s->tcap = s->tcap ? s->tcap * 2 : 1024;
-		s->terms = xcalloc(s->tcap, sizeof(*s->terms));
-		mask = s->tcap - 1;
+		tp->tcap = tp->tcap ? tp->tcap * 2 : 1024;
+		tp->terms = xcalloc(tp->tcap, sizeof(*tp->terms));
+		mask = tp->tcap - 1;
 		for (k = 0; k < ocap; k++) {
 			if (old[k].s == NULL)
 				continue;
-			for (i = old[k].h & mask; s->terms[i].s;
+			for (i = old[k].h & mask; tp->terms[i].s;
 			    i = (i + 1) & mask)
 				;
-			s->terms[i] = old[k];
+			tp->terms[i] = old[k];
 		}
 		free(old);
 	}
-	mask = s->tcap - 1;
-	for (i = h & mask; s->terms[i].s; i = (i + 1) & mask)
-		if (s->terms[i].h == h && s->terms[i].len == len &&
-		    memcmp(s->terms[i].s, t, len) == 0)
-			return &s->terms[i];
-	s->terms[i].s = xstrndup(t, len);
-	s->terms[i].len = len;
-	s->terms[i].h = h;
-	s->terms[i].bigram = cjk_bigram(t, len);
-	buf_init(&s->terms[i].post);
-	buf_init(&s->terms[i].pos);
-	s->nterms++;
-	return &s->terms[i];
+	mask = tp->tcap - 1;
+	for (i = h & mask; tp->terms[i].s; i = (i + 1) & mask)
+		if (tp->terms[i].h == h && tp->terms[i].len == len &&
+		    memcmp(tp->terms[i].s, t, len) == 0)
+			return &tp->terms[i];
+	tp->terms[i].s = xstrndup(t, len);
+	tp->terms[i].len = len;
+	tp->terms[i].h = h;
+	tp->terms[i].bigram = cjk_bigram(t, len);
+	buf_init(&tp->terms[i].post);
+	buf_init(&tp->terms[i].pos);
+	tp->nterms++;
+	return &tp->terms[i];
 }
 
-/* Appends every document's postings to the term table in doc-id order
- * (so the output does not depend on the thread count), then drops the
- * per-document buffers. */
-static void
-merge(struct srch *s)
+/* The partition of hash h among n (high bits: the tables use the low). */
+static int
+part_of(uint64_t h, int n)
 {
+	return (int)((h >> 40) % (uint64_t)n);
+}
+
+struct merger {
+	struct srch	*s;
+	int		 k;
+};
+
+/* Thread body: appends, in doc-id order, the postings of every term of
+ * partition k to its table, so each term's bytes do not depend on the
+ * partitioning or the thread count. */
+static void *
+merge_part(void *arg)
+{
+	struct merger *m = arg;
+	struct srch *s = m->s;
+	struct tpart *tp = &s->part[m->k];
 	size_t id, k, poff, qoff;
 	struct sdoc *o;
 	struct term *t;
@@ -686,16 +728,56 @@ merge(struct srch *s)
 		for (k = 0, poff = 0, qoff = 0; k < o->nterms; k++) {
 			struct dterm *dt = &o->dt[k];
 
-			t = term_slot(s, o->terms.ptr + dt->toff, dt->tlen,
-			    dt->h);
-			put_varint(&t->post, (unsigned long)id - t->last);
-			buf_put(&t->post, o->posts.ptr + poff, dt->pend - poff);
-			buf_put(&t->pos, o->pos.ptr + qoff, dt->qend - qoff);
-			t->last = (unsigned)id;
-			t->df++;
+			if (part_of(dt->h, s->nparts) == m->k) {
+				t = term_slot(tp, o->terms.ptr + dt->toff,
+				    dt->tlen, dt->h);
+				put_varint(&t->post, (unsigned long)id -
+				    t->last);
+				buf_put(&t->post, o->posts.ptr + poff,
+				    dt->pend - poff);
+				buf_put(&t->pos, o->pos.ptr + qoff,
+				    dt->qend - qoff);
+				t->last = (unsigned)id;
+				t->df++;
+			}
 			poff = dt->pend;
 			qoff = dt->qend;
 		}
+	}
+	return NULL;
+}
+
+/* Merges the documents' postings into the term tables (one partition per
+ * thread), then drops the per-document buffers. */
+static void
+merge(struct srch *s)
+{
+	pthread_t tid[MAX_THREADS];
+	struct merger m[MAX_THREADS];
+	int n = nthreads(s), i, started = 0;
+	size_t id;
+
+	s->nparts = n;
+	for (i = 0; i < n; i++) {
+		m[i].s = s;
+		m[i].k = i;
+	}
+	for (i = 1; i < n; i++) {
+		if (pthread_create(&tid[i], NULL, merge_part, &m[i]) != 0)
+			break;
+		started = i;
+	}
+	for (i = started + 1; i < n; i++)
+		merge_part(&m[i]);
+	merge_part(&m[0]);
+	for (i = 1; i <= started; i++)
+		pthread_join(tid[i], NULL);
+	s->nterms = 0;
+	for (i = 0; i < n; i++)
+		s->nterms += s->part[i].nterms;
+	for (id = 0; id < s->ndocs; id++) {
+		struct sdoc *o = &s->docs[id];
+
 		buf_release(&o->terms);
 		buf_release(&o->posts);
 		buf_release(&o->pos);
@@ -1004,11 +1086,12 @@ write_terms(struct srch *s, const char *root, struct buf *tman,
 	struct term **v = xcalloc(s->nterms ? s->nterms : 1, sizeof(*v));
 	struct bigterm *big = xcalloc(s->nterms ? s->nterms : 1, sizeof(*big));
 	size_t n = 0, nbig = 0, i, used, max;
-	int rc = -1;
+	int rc = -1, k;
 
-	for (i = 0; i < s->tcap; i++)
-		if (s->terms[i].s)
-			v[n++] = &s->terms[i];
+	for (k = 0; k < s->nparts; k++)
+		for (i = 0; i < s->part[k].tcap; i++)
+			if (s->part[k].terms[i].s)
+				v[n++] = &s->part[k].terms[i];
 	if (n > 1)
 		qsort(v, n, sizeof(*v), term_ptr_cmp);
 	for (i = 0; i < n; i++) {
