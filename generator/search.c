@@ -25,10 +25,10 @@
 #define F_TAG		3
 #define F_BODY		4
 #define HAS_POS(f)	((f) != F_CONTROL)	/* and only for CJK bigrams */
-#define SHARD_MIN	16384	/* base64 posting bytes per term shard, at least */
+#define SHARD_MIN	16384	/* encoded posting bytes per term shard, at least */
 #define MAX_TERM_SHARDS	600	/* larger shards beyond this many (file budget) */
 #define MAX_FILES	1000	/* file budget of search/ */
-#define SEP_MIN		32768	/* base64 bytes of a term from which its
+#define SEP_MIN		32768	/* encoded bytes of a term from which its
 				   positions may get a file of their own */
 #define MAX_SEP		160	/* at most this many such terms */
 #define DOCS_PER_SHARD	32
@@ -72,6 +72,7 @@ struct term {
 	struct buf	 pos;		/* positions, in the same doc order */
 	int		 sep;		/* positions in a p/ file of their own */
 	int		 bigram;	/* cjk_bigram(): has positions */
+	size_t		 enc_post, enc_pos;	/* bytes_len of post, pos */
 };
 
 /* The terms whose hash falls in one partition (one merge thread each):
@@ -185,6 +186,45 @@ now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Byte strings (postings, positions, lengths) are written one character
+ * per byte: a byte v < 90 is bchars[v] (printable ASCII without " & < > \),
+ * a larger one is U+0100 + v (two bytes of UTF-8).  Unlike base64 this keeps
+ * byte boundaries, which gzip compresses better, and needs no escaping. */
+static const char bchars[] = " !#$%'()*+,-./0123456789:;=?@ABCDEFGHIJKLMNOP"
+    "QRSTUVWXYZ[]^_`abcdefghijklmnopqrstuvwxyz{|}~";
+#define NBCHARS	90
+
+/* Appends p[0..n) encoded as above. */
+static void
+put_bytes(struct buf *b, const unsigned char *p, size_t n)
+{
+	size_t i;
+
+	buf_grow(b, 2 * n);
+	for (i = 0; i < n; i++) {
+		if (p[i] < NBCHARS) {
+			b->ptr[b->len++] = bchars[p[i]];
+		} else {
+			unsigned cp = 0x100u + p[i];
+
+			b->ptr[b->len++] = (char)(0xc0 | cp >> 6);
+			b->ptr[b->len++] = (char)(0x80 | (cp & 0x3f));
+		}
+	}
+	b->ptr[b->len] = '\0';
+}
+
+/* Length of p[0..n) once encoded by put_bytes. */
+static size_t
+bytes_len(const char *p, size_t n)
+{
+	size_t i, k = n;
+
+	for (i = 0; i < n; i++)
+		k += (unsigned char)p[i] >= NBCHARS;
+	return k;
 }
 
 /* FNV-1a 64 of p[0..n): content hashes for file names. */
@@ -918,21 +958,22 @@ make_blob(const struct term *t, int pos, struct buf *out)
 	}
 }
 
-/* Base64 size of a term's blob in shard kind `pos` (see make_blob);
+/* Encoded size of a term's blob in shard kind `pos` (see make_blob);
  * `full`: as if its positions were in place. */
 static size_t
 blob_size(const struct term *t, int pos, int full)
 {
-	size_t n = pos ? t->pos.len : t->post.len + 1;
-	unsigned long df = (unsigned long)t->df * 2;
+	struct buf df = BUF_INIT;
+	size_t n;
 
-	if (!pos && (full || !t->sep))
-		n += t->pos.len;
-	while (!pos && df >= 0x80) {
-		n++;
-		df >>= 7;
-	}
-	return (n + 2) / 3 * 4;
+	if (pos)
+		return t->enc_pos;
+	put_varint(&df, (unsigned long)t->df * 2 + (t->sep != 0));
+	n = bytes_len(df.ptr, df.len) + t->enc_post;
+	if (full || !t->sep)
+		n += t->enc_pos;
+	buf_release(&df);
+	return n;
 }
 
 /* Number of shards the packing rule gives with target T: a term of
@@ -978,7 +1019,7 @@ flush_terms(struct srch *s, const char *root, int pos, struct term **v,
 		buf_reset(&blob);
 		make_blob(v[i], pos, &blob);
 		buf_puts(&payload, i > first ? ",\"" : "\"");
-		put_base64(&payload, (const unsigned char *)blob.ptr, blob.len);
+		put_bytes(&payload, (const unsigned char *)blob.ptr, blob.len);
 		buf_putc(&payload, '"');
 	}
 	buf_putc(&payload, ']');
@@ -1094,6 +1135,10 @@ write_terms(struct srch *s, const char *root, struct buf *tman,
 				v[n++] = &s->part[k].terms[i];
 	if (n > 1)
 		qsort(v, n, sizeof(*v), term_ptr_cmp);
+	for (i = 0; i < n; i++) {
+		v[i]->enc_post = bytes_len(v[i]->post.ptr, v[i]->post.len);
+		v[i]->enc_pos = bytes_len(v[i]->pos.ptr, v[i]->pos.len);
+	}
 	for (i = 0; i < n; i++) {
 		v[i]->sep = 0;
 		if (v[i]->pos.len && blob_size(v[i], 0, 1) >=
@@ -1267,7 +1312,7 @@ facet_json(struct buf *b, const char *name, struct fval *v, size_t n,
 }
 
 /* Body lengths, one byte per doc (len_quant), then title lengths (one
- * byte per doc, capped at 255 positions), base64. */
+ * byte per doc, capped at 255 positions), encoded by put_bytes. */
 static int
 write_lengths(struct srch *s, const char *root, char name[32],
     struct diag *d)
@@ -1282,7 +1327,7 @@ write_lengths(struct srch *s, const char *root, char name[32],
 		buf_putc(&raw, (int)(s->docs[i].tlen > 255 ? 255 :
 		    s->docs[i].tlen));
 	buf_putc(&payload, '"');
-	put_base64(&payload, (const unsigned char *)raw.ptr, raw.len);
+	put_bytes(&payload, (const unsigned char *)raw.ptr, raw.len);
 	buf_putc(&payload, '"');
 	rc = write_shard(s, root, "l", &payload, name, d);
 	buf_release(&raw);

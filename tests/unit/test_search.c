@@ -113,28 +113,25 @@ varint(const unsigned char **p)
 	return v;
 }
 
+/* Decodes a byte string (one character per byte: printable ASCII
+ * without " & < > \ for bytes below 90, else U+0100 + byte) of n bytes of
+ * UTF-8 at s into out; returns the number of bytes. */
 static size_t
-unbase64(const char *s, size_t n, unsigned char *out)
+unbytes(const char *s, size_t n, unsigned char *out)
 {
-	static const char tab[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	static const char tab[] = " !#$%'()*+,-./0123456789:;=?@ABCDEFGHIJKLMNOP"
+	    "QRSTUVWXYZ[]^_`abcdefghijklmnopqrstuvwxyz{|}~";
+	const unsigned char *p = (const unsigned char *)s;
 	size_t i, o = 0;
-	unsigned long v;
-	int k;
 
-	for (i = 0; i + 3 < n + 1 && i < n; i += 4) {
-		v = 0;
-		for (k = 0; k < 4; k++) {
-			const char *c = strchr(tab, s[i + k]);
-
-			v = v << 6 | (unsigned long)(s[i + k] != '=' && c ?
-			    c - tab : 0);
+	for (i = 0; i < n; i++) {
+		if (p[i] < 0x80) {
+			out[o++] = (unsigned char)(strchr(tab, p[i]) - tab);
+		} else {
+			out[o++] = (unsigned char)((((p[i] & 0x1f) << 6 |
+			    (p[i + 1] & 0x3f)) - 0x100));
+			i++;
 		}
-		out[o++] = (unsigned char)(v >> 16);
-		if (s[i + 2] != '=')
-			out[o++] = (unsigned char)(v >> 8);
-		if (s[i + 3] != '=')
-			out[o++] = (unsigned char)v;
 	}
 	return o;
 }
@@ -161,10 +158,11 @@ find_blob(const char *all, const char *kind, const char *term,
 			if (len == strlen(key) && memcmp(keys + k, key, len) == 0) {
 				const char *d = data;
 
+				/* blobs may hold ',' and ']' but never '"' */
 				for (i = 0; i < idx; i++)
-					d = strchr(d, ',') + 1;
+					d = strchr(d + 1, '"') + 2;
 				d++;
-				return unbase64(d, strcspn(d, "\""), bytes);
+				return unbytes(d, strcspn(d, "\""), bytes);
 			}
 			k += len + 1;
 		}

@@ -208,6 +208,22 @@
 		}
 		return out.subarray(0, n);
 	}
+	/* Byte strings (postings, positions, lengths): one character per byte;
+	 * bytes below 90 are printable ASCII without " & < > \ (in order), the
+	 * others U+0100 + byte. */
+	var btab = new Uint8Array(128);
+	(function () {
+		for (var c = 32, v = 0; c < 127; c++)
+			if ('"&<>\\'.indexOf(String.fromCharCode(c)) < 0) btab[c] = v++;
+	})();
+	function bytes(s) {
+		var out = new Uint8Array(s.length);
+		for (var i = 0; i < s.length; i++) {
+			var c = s.charCodeAt(i);
+			out[i] = c >= 256 ? c - 256 : btab[c];
+		}
+		return out;
+	}
 	var decoded = new Map();
 	function varint(u, at) {	/* [value, next offset] */
 		var x = 0, sh = 0, c;
@@ -221,7 +237,7 @@
 	function decode(blob, key) {	/* key: the term (lists are per term) */
 		var hit = decoded.get(key);
 		if (hit) return hit;
-		var u = b64(blob), i = 0, r;
+		var u = bytes(blob), i = 0, r;
 		function v() {
 			var c = u[i];
 			if (c < 128) { i++; return c; }
@@ -254,7 +270,7 @@
 	 * in list order, fields in order) to the list's entries. */
 	function attach(list, blob) {
 		if (list.pos) return;
-		var u = b64(blob), i = 0;
+		var u = bytes(blob), i = 0;
 		for (var d = 0; d < list.length; d++) {
 			var e = list[d], po = [-1, -1, -1, -1, -1];
 			for (var f = 0; f < 5; f++) {
@@ -439,7 +455,7 @@
 			if (!us.length) return { hits: [], partial: false, units: us };
 			var lname = 'l/' + manifest.l;
 			return Promise.all([load(lname).then(function () {
-				if (!lengths) lengths = b64(store[lname]);
+				if (!lengths) lengths = bytes(store[lname]);
 			})].concat(us.map(function (u, i) {
 				return evalUnit(u, i === us.length - 1 && !trailing && !u.cjk);
 			}))).then(function (rs) {
