@@ -133,6 +133,20 @@ free_list(char **v, size_t n)
 	free(v);
 }
 
+/* Appends p[0..n) to b: buf_put with the common case (room left) inline,
+ * for the many tiny appends of tokenizing and merging. */
+static inline void
+put_fast(struct buf *b, const char *p, size_t n)
+{
+	if (b->len + n < b->cap) {
+		memcpy(b->ptr + b->len, p, n);
+		b->len += n;
+		b->ptr[b->len] = '\0';
+	} else {
+		buf_put(b, p, n);
+	}
+}
+
 /* Appends v as an unsigned LEB128 varint. */
 static void
 put_varint(struct buf *b, unsigned long v)
@@ -140,12 +154,17 @@ put_varint(struct buf *b, unsigned long v)
 	char tmp[10];
 	size_t n = 0;
 
+	if (v < 0x80 && b->len + 1 < b->cap) {
+		b->ptr[b->len++] = (char)v;
+		b->ptr[b->len] = '\0';
+		return;
+	}
 	while (v >= 0x80) {
 		tmp[n++] = (char)(0x80 | (v & 0x7f));
 		v >>= 7;
 	}
 	tmp[n++] = (char)v;
-	buf_put(b, tmp, n);
+	put_fast(b, tmp, n);
 }
 
 /* Appends the standard base64 (with padding) of p[0..n). */
@@ -605,7 +624,7 @@ tokenize_doc(struct sdoc *o, struct scratch *sc)
 		dt->h = sc->lt[j].h;
 		dt->toff = o->terms.len;
 		dt->tlen = sc->lt[j].len;
-		buf_put(&o->terms, sc->lt[j].s, sc->lt[j].len);
+		put_fast(&o->terms, sc->lt[j].s, sc->lt[j].len);
 		/* header: one field with tf <= 16 packed in one number
 		 * (tf-1)*5+field, else HDR_SINGLE+mask then tf per field */
 		if ((mask & (mask - 1)) == 0 && tf[v[i].field] <= 16)
@@ -773,9 +792,9 @@ merge_part(void *arg)
 				    dt->tlen, dt->h);
 				put_varint(&t->post, (unsigned long)id -
 				    t->last);
-				buf_put(&t->post, o->posts.ptr + poff,
+				put_fast(&t->post, o->posts.ptr + poff,
 				    dt->pend - poff);
-				buf_put(&t->pos, o->pos.ptr + qoff,
+				put_fast(&t->pos, o->pos.ptr + qoff,
 				    dt->qend - qoff);
 				t->last = (unsigned)id;
 				t->df++;
