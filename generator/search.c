@@ -858,16 +858,18 @@ term_ptr_cmp(const void *a, const void *b)
 	return strcmp(x->s, y->s);
 }
 
-/* Writes search/<dir>/<hash>.js holding the loader call for `kind` with
- * `payload` (a JSON array body without brackets); the name goes to *name
- * ("t/0123456789ab").  Returns 0 or -1 after reporting. */
+/* Writes search/<dir>/<hash>.js holding the loader call for `dir` with
+ * `payload` (a JSON array body without brackets); the name goes to name
+ * ("t/0123456789") and the file size to *size.  Touches nothing shared, so
+ * writer threads may call it.  Returns 0, or an errno value; then *failed
+ * is the path (caller frees). */
 static int
-write_shard(struct srch *s, const char *root, const char *dir,
-    const struct buf *payload, char name[32], struct diag *d)
+put_shard(const char *root, const char *dir, const struct buf *payload,
+    char name[32], size_t *size, char **failed)
 {
 	struct buf out = BUF_INIT;
-	char *path = NULL;
-	int rc = -1;
+	char *path;
+	int err = 0;
 
 	snprintf(name, 32, "%s/%010llx", dir, (unsigned long long)
 	    (fnv(payload->ptr, payload->len) & 0xffffffffffULL));
@@ -877,19 +879,150 @@ write_shard(struct srch *s, const char *root, const char *dir,
 	buf_put(&out, payload->ptr, payload->len);
 	buf_puts(&out, "]);\n");
 	path = xasprintf("%s/%s.js", root, name);
+	*size = out.len;
 	if (util_write_file(path, out.ptr, out.len) == -1) {
-		diag_err(d, NULL, 0, 0, "cannot write '%s': %s", path,
-		    strerror(errno));
-		goto out;
+		err = errno ? errno : EIO;
+		*failed = path;
+	} else {
+		free(path);
 	}
-	s->stats.files++;
-	s->stats.bytes += out.len;
-	if (out.len > s->stats.largest_shard)
-		s->stats.largest_shard = out.len;
-	rc = 0;
-out:
-	free(path);
 	buf_release(&out);
+	return err;
+}
+
+/* Counts a written file of `size` bytes in the stats. */
+static void
+count_file(struct srch *s, size_t size)
+{
+	s->stats.files++;
+	s->stats.bytes += size;
+	if (size > s->stats.largest_shard)
+		s->stats.largest_shard = size;
+}
+
+/* put_shard from the main thread: counts the file, reports a failure.
+ * Returns 0 or -1. */
+static int
+write_shard(struct srch *s, const char *root, const char *dir,
+    const struct buf *payload, char name[32], struct diag *d)
+{
+	char *failed = NULL;
+	size_t size;
+	int err = put_shard(root, dir, payload, name, &size, &failed);
+
+	if (err) {
+		diag_err(d, NULL, 0, 0, "cannot write '%s': %s", failed,
+		    strerror(err));
+		free(failed);
+		return -1;
+	}
+	count_file(s, size);
+	return 0;
+}
+
+/* Runs fn(arg + i * size) for i in 0..n-1, in n threads (fewer when some
+ * cannot start: then the caller's thread does their share). */
+static void
+parallel(int n, void *(*fn)(void *), void *arg, size_t size)
+{
+	pthread_t tid[MAX_THREADS];
+	int i, started = 0;
+
+	for (i = 1; i < n; i++) {
+		if (pthread_create(&tid[i], NULL, fn, (char *)arg + i * size)
+		    != 0)
+			break;
+		started = i;
+	}
+	for (i = started + 1; i < n; i++)
+		fn((char *)arg + i * size);
+	fn(arg);
+	for (i = 1; i <= started; i++)
+		pthread_join(tid[i], NULL);
+}
+
+/* One shard for the writer threads: items [first, end) (terms or docs);
+ * the writer fills in name, size, err and failed. */
+struct job {
+	size_t	 first, end;
+	char	 name[32];
+	size_t	 size;
+	int	 err;
+	char	*failed;
+};
+
+struct writer {
+	struct srch	*s;
+	const char	*root;
+	int		 kind;		/* 0 "t", 1 "p", 2 "d" */
+	struct term	**v;		/* kinds 0 and 1 */
+	struct job	*job;
+	size_t		 njob;
+	int		 k, n;		/* this writer does jobs k, k+n, ... */
+};
+
+static void	term_payload(struct term **, size_t, size_t, int, struct buf *);
+static void	doc_payload(const struct srch *, size_t, size_t, struct buf *);
+
+/* Thread body: builds and writes jobs k, k+n, ... */
+static void *
+write_jobs(void *arg)
+{
+	struct writer *w = arg;
+	struct buf payload = BUF_INIT;
+	static const char *const dir[] = { "t", "p", "d" };
+	size_t j;
+
+	for (j = (size_t)w->k; j < w->njob; j += (size_t)w->n) {
+		struct job *jb = &w->job[j];
+
+		buf_reset(&payload);
+		if (w->kind == 2)
+			doc_payload(w->s, jb->first, jb->end, &payload);
+		else
+			term_payload(w->v, jb->first, jb->end, w->kind,
+			    &payload);
+		jb->err = put_shard(w->root, dir[w->kind], &payload,
+		    jb->name, &jb->size, &jb->failed);
+	}
+	buf_release(&payload);
+	return NULL;
+}
+
+/* Writes the jobs in parallel, then counts them in order; reports the
+ * first failure.  Returns 0 or -1. */
+static int
+run_jobs(struct srch *s, const char *root, int kind, struct term **v,
+    struct job *job, size_t njob, struct diag *d)
+{
+	struct writer w[MAX_THREADS];
+	int n = nthreads(s), i, rc = 0;
+	size_t j;
+
+	if ((size_t)n > njob)
+		n = njob ? (int)njob : 1;
+	for (i = 0; i < n; i++) {
+		w[i].s = s;
+		w[i].root = root;
+		w[i].kind = kind;
+		w[i].v = v;
+		w[i].job = job;
+		w[i].njob = njob;
+		w[i].k = i;
+		w[i].n = n;
+	}
+	parallel(n, write_jobs, w, sizeof(*w));
+	for (j = 0; j < njob; j++) {
+		if (job[j].err && rc == 0) {
+			diag_err(d, NULL, 0, 0, "cannot write '%s': %s",
+			    job[j].failed, strerror(job[j].err));
+			rc = -1;
+		} else if (!job[j].err) {
+			count_file(s, job[j].size);
+		}
+		free(job[j].failed);
+		job[j].failed = NULL;
+	}
 	return rc;
 }
 
@@ -1015,43 +1148,44 @@ plan(const size_t *size, size_t n, size_t T)
 	return count + (cur > 0);
 }
 
-/* Writes the shard of kind `pos` (0: "t", 1: "p") holding terms
- * v[first..end) and appends its manifest entry [first term, name] to man
- * (*count entries so far).  Returns 0 or -1 after reporting. */
-static int
-flush_terms(struct srch *s, const char *root, int pos, struct term **v,
-    size_t first, size_t end, struct buf *man, size_t *count,
-    struct diag *d)
+/* The payload of the shard of kind `pos` (0: "t", 1: "p") holding terms
+ * v[first..end). */
+static void
+term_payload(struct term **v, size_t first, size_t end, int pos,
+    struct buf *payload)
 {
-	struct buf payload = BUF_INIT, blob = BUF_INIT;
-	char name[32];
+	struct buf blob = BUF_INIT;
 	size_t i;
-	int rc;
 
-	buf_putc(&payload, '[');
+	buf_putc(payload, '[');
 	for (i = first; i < end; i++) {
-		buf_puts(&payload, i > first ? "," : "");
-		json_str(&payload, v[i]->s);
+		buf_puts(payload, i > first ? "," : "");
+		json_str(payload, v[i]->s);
 	}
-	buf_puts(&payload, "],[");
+	buf_puts(payload, "],[");
 	for (i = first; i < end; i++) {
 		buf_reset(&blob);
 		make_blob(v[i], pos, &blob);
-		buf_puts(&payload, i > first ? ",\"" : "\"");
-		put_bytes(&payload, (const unsigned char *)blob.ptr, blob.len);
-		buf_putc(&payload, '"');
+		buf_puts(payload, i > first ? ",\"" : "\"");
+		put_bytes(payload, (const unsigned char *)blob.ptr, blob.len);
+		buf_putc(payload, '"');
 	}
-	buf_putc(&payload, ']');
-	rc = write_shard(s, root, pos ? "p" : "t", &payload, name, d);
-	if (rc == 0) {
-		buf_puts(man, *count ? ",[" : "[");
-		json_str(man, v[first]->s);
-		buf_printf(man, ",\"%s\"]", name + 2);
-		(*count)++;
-	}
-	buf_release(&payload);
+	buf_putc(payload, ']');
 	buf_release(&blob);
-	return rc;
+}
+
+/* Appends job [first, end) to *job (*njob used, *cap allocated). */
+static void
+add_job(struct job **job, size_t *njob, size_t *cap, size_t first,
+    size_t end)
+{
+	if (*njob == *cap) {
+		*cap = *cap ? *cap * 2 : 64;
+		*job = xreallocarray(*job, *cap, sizeof(**job));
+	}
+	memset(&(*job)[*njob], 0, sizeof(**job));
+	(*job)[*njob].first = first;
+	(*job)[(*njob)++].end = end;
 }
 
 /* Shards of kind `pos` (0: doc-level postings, 1: positions, only for
@@ -1066,6 +1200,8 @@ write_kind(struct srch *s, const char *root, int pos, struct term **all,
 	struct term **v = xcalloc(nall ? nall : 1, sizeof(*v));
 	size_t *size = xcalloc(nall ? nall : 1, sizeof(*size));
 	size_t n = 0, i, first = 0, cur = 0, total = 0, lo, hi, T;
+	struct job *job = NULL;
+	size_t njob = 0, cap = 0;
 	int rc = -1;
 
 	for (i = 0; i < nall; i++)
@@ -1091,29 +1227,33 @@ write_kind(struct srch *s, const char *root, int pos, struct term **all,
 		s->shard_target = T;
 	for (i = 0; i < n; i++) {
 		if (size[i] >= T) {
-			if (cur > 0 && flush_terms(s, root, pos, v, first, i,
-			    man, count, d) == -1)
-				goto out;
-			if (flush_terms(s, root, pos, v, i, i + 1, man, count,
-			    d) == -1)
-				goto out;
+			if (cur > 0)
+				add_job(&job, &njob, &cap, first, i);
+			add_job(&job, &njob, &cap, i, i + 1);
 			first = i + 1;
 			cur = 0;
 		} else if ((cur += size[i]) >= T) {
-			if (flush_terms(s, root, pos, v, first, i + 1, man,
-			    count, d) == -1)
-				goto out;
+			add_job(&job, &njob, &cap, first, i + 1);
 			first = i + 1;
 			cur = 0;
 		}
 	}
-	if (cur > 0 && flush_terms(s, root, pos, v, first, n, man, count,
-	    d) == -1)
+	if (cur > 0)
+		add_job(&job, &njob, &cap, first, n);
+	if (run_jobs(s, root, pos, v, job, njob, d) == -1)
 		goto out;
+	/* manifest entries [first term, name] in order */
+	for (i = 0; i < njob; i++) {
+		buf_puts(man, *count ? ",[" : "[");
+		json_str(man, v[job[i].first]->s);
+		buf_printf(man, ",\"%s\"]", job[i].name + 2);
+		(*count)++;
+	}
 	rc = 0;
 out:
 	free(v);
 	free(size);
+	free(job);
 	return rc;
 }
 
@@ -1202,69 +1342,79 @@ json_list(struct buf *b, char **v, size_t n)
 	buf_putc(b, ']');
 }
 
-/* Document shards; appends their names to man. */
-static int
-write_docs(struct srch *s, const char *root, struct buf *man,
-    struct diag *d)
+/* The payload of the document shard holding docs [first, end). */
+static void
+doc_payload(const struct srch *s, size_t first, size_t end,
+    struct buf *payload)
 {
-	struct buf payload = BUF_INIT;
 	size_t i, k, left;
-	char name[32];
-	int rc = -1;
 
-	for (i = 0; i < s->ndocs; i++) {
-		struct sdoc *o = &s->docs[i];
+	for (i = first; i < end; i++) {
+		const struct sdoc *o = &s->docs[i];
 
-		buf_puts(&payload, i % DOCS_PER_SHARD ? "," : "[");
-		buf_puts(&payload, "{\"u\":");
-		json_str(&payload, o->url);
-		buf_puts(&payload, ",\"t\":");
-		json_str(&payload, o->title);
-		buf_puts(&payload, ",\"y\":");
-		json_str(&payload, o->type);
-		buf_puts(&payload, ",\"yl\":");
-		json_str(&payload, o->type_label);
-		buf_puts(&payload, ",\"l\":");
-		json_str(&payload, o->lang);
-		buf_puts(&payload, ",\"d\":");
-		json_str(&payload, o->date);
-		buf_puts(&payload, ",\"c\":");
-		json_list(&payload, o->controls, o->ncontrols);
-		buf_puts(&payload, ",\"g\":");
-		json_list(&payload, o->tags, o->ntags);
-		buf_puts(&payload, ",\"s\":[");
+		buf_puts(payload, i > first ? "," : "[");
+		buf_puts(payload, "{\"u\":");
+		json_str(payload, o->url);
+		buf_puts(payload, ",\"t\":");
+		json_str(payload, o->title);
+		buf_puts(payload, ",\"y\":");
+		json_str(payload, o->type);
+		buf_puts(payload, ",\"yl\":");
+		json_str(payload, o->type_label);
+		buf_puts(payload, ",\"l\":");
+		json_str(payload, o->lang);
+		buf_puts(payload, ",\"d\":");
+		json_str(payload, o->date);
+		buf_puts(payload, ",\"c\":");
+		json_list(payload, o->controls, o->ncontrols);
+		buf_puts(payload, ",\"g\":");
+		json_list(payload, o->tags, o->ntags);
+		buf_puts(payload, ",\"s\":[");
 		left = DOC_CAP;
 		for (k = 0; k < o->nsections; k++) {
 			size_t cap = left < SECTION_CAP ? left : SECTION_CAP;
 			size_t cps = 0, j;
 
-			buf_puts(&payload, k ? ",[" : "[");
-			json_str(&payload, o->anchors[k]);
-			buf_putc(&payload, ',');
-			json_str(&payload, o->headings[k]);
-			buf_putc(&payload, ',');
-			json_capped(&payload, o->texts[k], cap);
-			buf_printf(&payload, ",%u,%u]", o->hstart[k],
+			buf_puts(payload, k ? ",[" : "[");
+			json_str(payload, o->anchors[k]);
+			buf_putc(payload, ',');
+			json_str(payload, o->headings[k]);
+			buf_putc(payload, ',');
+			json_capped(payload, o->texts[k], cap);
+			buf_printf(payload, ",%u,%u]", o->hstart[k],
 			    o->bstart[k]);
 			for (j = 0; o->texts[k][j]; j++)
 				cps += ((unsigned char)o->texts[k][j] & 0xc0)
 				    != 0x80;
 			left -= cps < cap ? cps : cap;
 		}
-		buf_puts(&payload, "]}");
-		if ((i + 1) % DOCS_PER_SHARD == 0 || i + 1 == s->ndocs) {
-			buf_putc(&payload, ']');
-			if (write_shard(s, root, "d", &payload, name, d) == -1)
-				goto out;
-			buf_printf(man, "%s\"%s\"", i < DOCS_PER_SHARD ? "" :
-			    ",", name + 2);
-			s->stats.doc_shards++;
-			buf_reset(&payload);
-		}
+		buf_puts(payload, "]}");
+	}
+	buf_putc(payload, ']');
+}
+
+/* Document shards (DOCS_PER_SHARD docs each, written in parallel);
+ * appends their names to man.  Returns 0 or -1. */
+static int
+write_docs(struct srch *s, const char *root, struct buf *man,
+    struct diag *d)
+{
+	struct job *job = NULL;
+	size_t njob = 0, cap = 0, i;
+	int rc = -1;
+
+	for (i = 0; i < s->ndocs; i += DOCS_PER_SHARD)
+		add_job(&job, &njob, &cap, i, i + DOCS_PER_SHARD < s->ndocs ?
+		    i + DOCS_PER_SHARD : s->ndocs);
+	if (run_jobs(s, root, 2, NULL, job, njob, d) == -1)
+		goto out;
+	for (i = 0; i < njob; i++) {
+		buf_printf(man, "%s\"%s\"", i ? "," : "", job[i].name + 2);
+		s->stats.doc_shards++;
 	}
 	rc = 0;
 out:
-	buf_release(&payload);
+	free(job);
 	return rc;
 }
 
