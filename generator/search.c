@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "buf.h"
 #include "diag.h"
@@ -16,16 +17,20 @@
 #include "util.h"
 #include "value.h"
 
-#define FORMAT_VERSION	1
+#define FORMAT_VERSION	2
 #define NFIELDS		5	/* title, control, heading, tag, body */
 #define F_TITLE		0
 #define F_CONTROL	1
 #define F_HEADING	2
 #define F_TAG		3
 #define F_BODY		4
-#define HAS_POS(f)	((f) != F_CONTROL)
-#define SHARD_MIN	16384	/* base64 posting bytes per term shard, at least */
+#define HAS_POS(f)	((f) != F_CONTROL)	/* and only for CJK bigrams */
+#define SHARD_MIN	16384	/* encoded posting bytes per term shard, at least */
 #define MAX_TERM_SHARDS	600	/* larger shards beyond this many (file budget) */
+#define MAX_FILES	1000	/* file budget of search/ */
+#define SEP_MIN		32768	/* encoded bytes of a term from which its
+				   positions may get a file of their own */
+#define MAX_SEP		160	/* at most this many such terms */
 #define DOCS_PER_SHARD	32
 #define SECTION_CAP	200	/* code points of text kept per section */
 #define DOC_CAP		500	/* code points of text kept per document */
@@ -43,10 +48,18 @@ struct sdoc {
 	unsigned *hstart, *bstart;	/* per section heading/body positions */
 	unsigned  blen;			/* body length in positions */
 	unsigned  tlen;			/* title length in positions */
-	struct buf terms;		/* "term\0" records, sorted */
-	struct buf posts;		/* posting bytes per term, concatenated */
-	size_t	 *tpost;		/* per term: end offset in posts */
+	struct buf terms;		/* term bytes, concatenated */
+	struct buf posts;		/* doc-level posting bytes per term */
+	struct buf pos;			/* position bytes per term */
+	struct dterm *dt;		/* the document's distinct terms */
 	size_t	  nterms;
+};
+
+/* A distinct term of one document: its bytes in terms, the end of its
+ * bytes in posts and pos. */
+struct dterm {
+	uint64_t	 h;
+	size_t		 toff, tlen, pend, qend;
 };
 
 struct term {
@@ -54,18 +67,32 @@ struct term {
 	size_t		 len;
 	unsigned	 df;
 	unsigned	 last;		/* last doc id */
-	struct buf	 post;
+	uint64_t	 h;		/* fnv() of the bytes */
+	struct buf	 post;		/* doc-level: id delta, header, tf */
+	struct buf	 pos;		/* positions, in the same doc order */
+	int		 sep;		/* positions in a p/ file of their own */
+	int		 bigram;	/* cjk_bigram(): has positions */
+	size_t		 enc_post, enc_pos;	/* bytes_len of post, pos */
+};
+
+/* The terms whose hash falls in one partition (one merge thread each):
+ * an open-addressing table. */
+struct tpart {
+	struct term	*terms;
+	size_t		 nterms, tcap;
 };
 
 struct srch {
 	struct sdoc	*docs;
 	size_t		 ndocs, cap;
 	int		 threads;
-	struct term	*terms;		/* hash table */
-	size_t		 nterms, tcap;
+	struct tpart	 part[MAX_THREADS];	/* term tables by hash */
+	int		 nparts;
+	size_t		 nterms;
 	size_t		 shard_target;	/* base64 bytes per term shard */
 	struct srch_stats stats;
 	int		 reuse;	/* keep outdir/search: the caller sweeps stale files */
+	size_t		 split;	/* SEP_MIN unless set (srch_set_split) */
 };
 
 /* ---------------------------------------------------------------- helpers */
@@ -106,15 +133,38 @@ free_list(char **v, size_t n)
 	free(v);
 }
 
+/* Appends p[0..n) to b: buf_put with the common case (room left) inline,
+ * for the many tiny appends of tokenizing and merging. */
+static inline void
+put_fast(struct buf *b, const char *p, size_t n)
+{
+	if (b->len + n < b->cap) {
+		memcpy(b->ptr + b->len, p, n);
+		b->len += n;
+		b->ptr[b->len] = '\0';
+	} else {
+		buf_put(b, p, n);
+	}
+}
+
 /* Appends v as an unsigned LEB128 varint. */
 static void
 put_varint(struct buf *b, unsigned long v)
 {
+	char tmp[10];
+	size_t n = 0;
+
+	if (v < 0x80 && b->len + 1 < b->cap) {
+		b->ptr[b->len++] = (char)v;
+		b->ptr[b->len] = '\0';
+		return;
+	}
 	while (v >= 0x80) {
-		buf_putc(b, (int)(0x80 | (v & 0x7f)));
+		tmp[n++] = (char)(0x80 | (v & 0x7f));
 		v >>= 7;
 	}
-	buf_putc(b, (int)v);
+	tmp[n++] = (char)v;
+	put_fast(b, tmp, n);
 }
 
 /* Appends the standard base64 (with padding) of p[0..n). */
@@ -145,6 +195,55 @@ put_base64(struct buf *b, const unsigned char *p, size_t n)
 		buf_putc(b, tab[v >> 6 & 63]);
 		buf_putc(b, '=');
 	}
+}
+
+/* Monotonic milliseconds (phase figures in srch_stats). */
+static double
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Byte strings (postings, positions, lengths) are written one character
+ * per byte: a byte v < 90 is bchars[v] (printable ASCII without " & < > \),
+ * a larger one is U+0100 + v (two bytes of UTF-8).  Unlike base64 this keeps
+ * byte boundaries, which gzip compresses better, and needs no escaping. */
+static const char bchars[] = " !#$%'()*+,-./0123456789:;=?@ABCDEFGHIJKLMNOP"
+    "QRSTUVWXYZ[]^_`abcdefghijklmnopqrstuvwxyz{|}~";
+#define NBCHARS	90
+
+/* Appends p[0..n) encoded as above. */
+static void
+put_bytes(struct buf *b, const unsigned char *p, size_t n)
+{
+	size_t i;
+
+	buf_grow(b, 2 * n);
+	for (i = 0; i < n; i++) {
+		if (p[i] < NBCHARS) {
+			b->ptr[b->len++] = bchars[p[i]];
+		} else {
+			unsigned cp = 0x100u + p[i];
+
+			b->ptr[b->len++] = (char)(0xc0 | cp >> 6);
+			b->ptr[b->len++] = (char)(0x80 | (cp & 0x3f));
+		}
+	}
+	b->ptr[b->len] = '\0';
+}
+
+/* Length of p[0..n) once encoded by put_bytes. */
+static size_t
+bytes_len(const char *p, size_t n)
+{
+	size_t i, k = n;
+
+	for (i = 0; i < n; i++)
+		k += (unsigned char)p[i] >= NBCHARS;
+	return k;
 }
 
 /* FNV-1a 64 of p[0..n): content hashes for file names. */
@@ -237,6 +336,7 @@ srch_add(struct srch *s, const struct srch_doc *d)
 	}
 	buf_init(&o->terms);
 	buf_init(&o->posts);
+	buf_init(&o->pos);
 }
 
 /* Frees everything a document copy owns. */
@@ -256,9 +356,10 @@ sdoc_release(struct sdoc *o)
 	free_list(o->texts, o->nsections);
 	free(o->hstart);
 	free(o->bstart);
-	free(o->tpost);
+	free(o->dt);
 	buf_release(&o->terms);
 	buf_release(&o->posts);
+	buf_release(&o->pos);
 }
 
 /* Empties the term table. */
@@ -266,14 +367,27 @@ static void
 free_terms(struct srch *s)
 {
 	size_t i;
+	int k;
 
-	for (i = 0; i < s->tcap; i++) {
-		free(s->terms[i].s);
-		buf_release(&s->terms[i].post);
+	for (k = 0; k < MAX_THREADS; k++) {
+		struct tpart *tp = &s->part[k];
+
+		for (i = 0; i < tp->tcap; i++) {
+			free(tp->terms[i].s);
+			buf_release(&tp->terms[i].post);
+			buf_release(&tp->terms[i].pos);
+		}
+		free(tp->terms);
+		tp->terms = NULL;
+		tp->nterms = tp->tcap = 0;
 	}
-	free(s->terms);
-	s->terms = NULL;
-	s->nterms = s->tcap = 0;
+	s->nterms = 0;
+}
+
+void
+srch_set_split(struct srch *s, size_t bytes)
+{
+	s->split = bytes;
 }
 
 void
@@ -304,26 +418,6 @@ srch_get_stats(const struct srch *s, struct srch_stats *st)
 
 /* ------------------------------------------------------------ tokenizing */
 
-struct occ {
-	const char	*term;	/* into one of the field lists */
-	unsigned	 field;
-	unsigned	 pos;
-};
-
-/* Orders occurrences by term bytes, field, position. */
-static int
-occ_cmp(const void *a, const void *b)
-{
-	const struct occ *x = a, *y = b;
-	int c = strcmp(x->term, y->term);
-
-	if (c)
-		return c;
-	if (x->field != y->field)
-		return x->field < y->field ? -1 : 1;
-	return x->pos < y->pos ? -1 : x->pos > y->pos;
-}
-
 /* Quantized body length (one byte, log scale), decoded by the runtime as
  * 2^(q/8) - 1. */
 static unsigned
@@ -334,18 +428,119 @@ len_quant(unsigned len)
 	return q > 255 ? 255 : (unsigned)q;
 }
 
-/* Tokenizes one document into its sorted term records and per-term posting
- * bytes (everything after the doc-id delta). */
-static void
-tokenize_doc(struct sdoc *o)
+/* 1 when s[0..len) (valid UTF-8) is two CJK code points: the only terms
+ * with positions, since only phrase checks of CJK units need them. */
+static int
+cjk_bigram(const char *s, size_t len)
 {
-	struct tok_list fl[NFIELDS];
-	struct occ *occ = NULL;
-	size_t nocc = 0, i, j, k, f;
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, k, n;
+	long c;
+	int cps = 0;
+
+	while (i < len) {
+		if (p[i] < 0x80)
+			return 0;
+		n = p[i] >= 0xf0 ? 4 : p[i] >= 0xe0 ? 3 : 2;
+		if (i + n > len)
+			return 0;
+		c = p[i] & (0x3f >> (n - 1));
+		for (k = 1; k < n; k++)
+			c = c << 6 | (p[i + k] & 0x3f);
+		if (!tok_is_cjk(c) || ++cps > 2)
+			return 0;
+		i += n;
+	}
+	return cps == 2;
+}
+
+/* One occurrence: local term id, field, position. */
+struct occ {
+	unsigned	 lid;
+	unsigned	 field;
+	unsigned	 pos;
+};
+
+/* A distinct term of the document being tokenized. */
+struct lterm {
+	uint64_t	 h;
+	const char	*s;	/* into one of the field lists */
+	size_t		 len;
+	unsigned	 n;	/* occurrences */
+	int		 bigram;	/* cjk_bigram(): positions kept */
+};
+
+/* Per-thread scratch memory, reused from document to document so the
+ * tokenizer does not allocate per token (no sorting either: terms are
+ * grouped with a hash table and a counting sort). */
+struct scratch {
+	struct tok_list	 fl[NFIELDS];
+	unsigned	*tab;		/* slot stamps (valid when == stamp) */
+	unsigned	*tabid;
+	size_t		 tcap;
+	unsigned	 stamp;
+	struct lterm	*lt;
+	size_t		 nlt, ltcap;
+	struct occ	*occ, *sorted;
+	size_t		 nocc, occcap;
+	size_t		*start;
+	size_t		 startcap;
+};
+
+/* Frees what a scratch holds. */
+static void
+scratch_release(struct scratch *sc)
+{
+	size_t f;
+
+	for (f = 0; f < NFIELDS; f++)
+		tok_list_release(&sc->fl[f]);
+	free(sc->tab);
+	free(sc->tabid);
+	free(sc->lt);
+	free(sc->occ);
+	free(sc->sorted);
+	free(sc->start);
+}
+
+/* The local id of term s[0..len) with hash h, added when new. */
+static unsigned
+local_id(struct scratch *sc, const char *s, size_t len, uint64_t h)
+{
+	size_t i, mask = sc->tcap - 1;
+
+	for (i = h & mask; sc->tab[i] == sc->stamp; i = (i + 1) & mask) {
+		struct lterm *t = &sc->lt[sc->tabid[i]];
+
+		if (t->h == h && t->len == len && memcmp(t->s, s, len) == 0)
+			return sc->tabid[i];
+	}
+	if (sc->nlt == sc->ltcap) {
+		sc->ltcap = sc->ltcap ? sc->ltcap * 2 : 1024;
+		sc->lt = xreallocarray(sc->lt, sc->ltcap, sizeof(*sc->lt));
+	}
+	sc->tab[i] = sc->stamp;
+	sc->tabid[i] = (unsigned)sc->nlt;
+	sc->lt[sc->nlt].h = h;
+	sc->lt[sc->nlt].s = s;
+	sc->lt[sc->nlt].len = len;
+	sc->lt[sc->nlt].n = 0;
+	sc->lt[sc->nlt].bigram = cjk_bigram(s, len);
+	return (unsigned)sc->nlt++;
+}
+
+/* Tokenizes one document into its term records (first-occurrence order),
+ * the doc-level posting bytes per term (header and tf, everything after
+ * the doc-id delta) and the position bytes per term. */
+static void
+tokenize_doc(struct sdoc *o, struct scratch *sc)
+{
+	struct tok_list *fl = sc->fl;
+	size_t ntok = 0, i, j, k, f, need;
 	unsigned tf[NFIELDS], mask;
 
 	for (f = 0; f < NFIELDS; f++)
-		tok_list_init(&fl[f]);
+		tok_list_reset(&fl[f]);
 	tok_text(&fl[F_TITLE], o->title, strlen(o->title));
 	for (i = 0; i < o->ncontrols; i++)
 		tok_text(&fl[F_CONTROL], o->controls[i],
@@ -364,36 +559,77 @@ tokenize_doc(struct sdoc *o)
 	o->blen = fl[F_BODY].pos;
 	o->tlen = fl[F_TITLE].pos;
 	for (f = 0; f < NFIELDS; f++)
-		nocc += fl[f].n;
-	occ = xcalloc(nocc ? nocc : 1, sizeof(*occ));
-	nocc = 0;
+		ntok += fl[f].n;
+	/* hash table at most half full; stamps avoid clearing it per doc */
+	for (need = 64; need < ntok * 2; need *= 2)
+		;
+	if (need > sc->tcap) {
+		free(sc->tab);
+		free(sc->tabid);
+		sc->tcap = need;
+		sc->tab = xcalloc(need, sizeof(*sc->tab));
+		sc->tabid = xcalloc(need, sizeof(*sc->tabid));
+		sc->stamp = 0;
+	}
+	if (++sc->stamp == 0) {
+		memset(sc->tab, 0, sc->tcap * sizeof(*sc->tab));
+		sc->stamp = 1;
+	}
+	if (ntok > sc->occcap) {
+		sc->occcap = ntok;
+		sc->occ = xreallocarray(sc->occ, ntok, sizeof(*sc->occ));
+		sc->sorted = xreallocarray(sc->sorted, ntok,
+		    sizeof(*sc->sorted));
+	}
+	sc->nlt = 0;
+	sc->nocc = 0;
 	for (f = 0; f < NFIELDS; f++)
 		for (i = 0; i < fl[f].n; i++) {
-			occ[nocc].term = tok_term(&fl[f], i);
-			occ[nocc].field = (unsigned)f;
-			occ[nocc].pos = fl[f].v[i].pos;
-			nocc++;
+			const char *t = tok_term(&fl[f], i);
+			size_t len = fl[f].v[i].len;
+			unsigned id = local_id(sc, t, len, fnv(t, len));
+
+			sc->lt[id].n++;
+			sc->occ[sc->nocc].lid = id;
+			sc->occ[sc->nocc].field = (unsigned)f;
+			sc->occ[sc->nocc].pos = fl[f].v[i].pos;
+			sc->nocc++;
 		}
-	if (nocc > 1)
-		qsort(occ, nocc, sizeof(*occ), occ_cmp);
-	o->tpost = xcalloc(nocc ? nocc : 1, sizeof(size_t));
-	for (i = 0; i < nocc; i = j) {
-		for (j = i; j < nocc && strcmp(occ[j].term, occ[i].term) == 0;
-		    j++)
-			;
+	/* counting sort by local id; stable, so each term's occurrences
+	 * stay in field order and, within a field, in position order */
+	if (sc->nlt + 1 > sc->startcap) {
+		sc->startcap = sc->nlt + 1;
+		sc->start = xreallocarray(sc->start, sc->startcap,
+		    sizeof(*sc->start));
+	}
+	for (i = 0, k = 0; i < sc->nlt; i++) {
+		sc->start[i] = k;
+		k += sc->lt[i].n;
+	}
+	sc->start[sc->nlt] = k;
+	for (i = 0; i < sc->nocc; i++)
+		sc->sorted[sc->start[sc->occ[i].lid]++] = sc->occ[i];
+	o->dt = xcalloc(sc->nlt ? sc->nlt : 1, sizeof(*o->dt));
+	for (i = 0, j = 0; j < sc->nlt; j++) {
+		struct occ *v = sc->sorted;
+		size_t end = i + sc->lt[j].n;
+		struct dterm *dt = &o->dt[o->nterms++];
+
 		memset(tf, 0, sizeof(tf));
 		mask = 0;
-		for (k = i; k < j; k++) {
-			tf[occ[k].field]++;
-			mask |= 1u << occ[k].field;
+		for (k = i; k < end; k++) {
+			tf[v[k].field]++;
+			mask |= 1u << v[k].field;
 		}
-		buf_puts(&o->terms, occ[i].term);
-		buf_putc(&o->terms, '\0');
+		dt->h = sc->lt[j].h;
+		dt->toff = o->terms.len;
+		dt->tlen = sc->lt[j].len;
+		put_fast(&o->terms, sc->lt[j].s, sc->lt[j].len);
 		/* header: one field with tf <= 16 packed in one number
 		 * (tf-1)*5+field, else HDR_SINGLE+mask then tf per field */
-		if ((mask & (mask - 1)) == 0 && tf[occ[i].field] <= 16)
-			put_varint(&o->posts, (tf[occ[i].field] - 1) * NFIELDS +
-			    occ[i].field);
+		if ((mask & (mask - 1)) == 0 && tf[v[i].field] <= 16)
+			put_varint(&o->posts, (tf[v[i].field] - 1) * NFIELDS +
+			    v[i].field);
 		else
 			put_varint(&o->posts, HDR_SINGLE + mask);
 		for (k = i, f = 0; f < NFIELDS; f++) {
@@ -403,18 +639,16 @@ tokenize_doc(struct sdoc *o)
 				continue;
 			if ((mask & (mask - 1)) != 0 || tf[f] > 16)
 				put_varint(&o->posts, tf[f]);
-			for (; k < j && occ[k].field == f; k++) {
-				if (HAS_POS(f))
-					put_varint(&o->posts,
-					    occ[k].pos - prev);
-				prev = occ[k].pos;
+			for (; k < end && v[k].field == f; k++) {
+				if (HAS_POS(f) && sc->lt[j].bigram)
+					put_varint(&o->pos, v[k].pos - prev);
+				prev = v[k].pos;
 			}
 		}
-		o->tpost[o->nterms++] = o->posts.len;
+		dt->pend = o->posts.len;
+		dt->qend = o->pos.len;
+		i = end;
 	}
-	free(occ);
-	for (f = 0; f < NFIELDS; f++)
-		tok_list_release(&fl[f]);
 }
 
 struct worker {
@@ -422,16 +656,37 @@ struct worker {
 	size_t		 first, step;
 };
 
-/* Thread body: tokenizes documents first, first+step, ... */
+/* Thread body: tokenizes docs first, first+step, ... */
 static void *
 work(void *arg)
 {
 	struct worker *w = arg;
+	struct scratch sc;
 	size_t i;
 
+	memset(&sc, 0, sizeof(sc));
+	for (i = 0; i < NFIELDS; i++)
+		tok_list_init(&sc.fl[i]);
 	for (i = w->first; i < w->s->ndocs; i += w->step)
-		tokenize_doc(&w->s->docs[i]);
+		tokenize_doc(&w->s->docs[i], &sc);
+	scratch_release(&sc);
 	return NULL;
+}
+
+/* Threads to use: srch_set_threads or one per CPU, 1..MAX_THREADS and
+ * at most one per document. */
+static int
+nthreads(const struct srch *s)
+{
+	int n = s->threads > 0 ? s->threads : util_ncpu();
+
+	if (n > MAX_THREADS)
+		n = MAX_THREADS;
+	if (n < 1)
+		n = 1;
+	if ((size_t)n > s->ndocs)
+		n = s->ndocs ? (int)s->ndocs : 1;
+	return n;
 }
 
 /* Tokenizes every document with up to MAX_THREADS threads. */
@@ -440,12 +695,8 @@ tokenize_all(struct srch *s)
 {
 	pthread_t tid[MAX_THREADS];
 	struct worker w[MAX_THREADS];
-	int n = s->threads > 0 ? s->threads : util_ncpu(), i, started = 0;
+	int n = nthreads(s), i, started = 0;
 
-	if (n > MAX_THREADS)
-		n = MAX_THREADS;
-	if ((size_t)n > s->ndocs)
-		n = s->ndocs ? (int)s->ndocs : 1;
 	for (i = 0; i < n; i++) {
 		w[i].s = s;
 		w[i].first = (size_t)i;
@@ -466,65 +717,132 @@ tokenize_all(struct srch *s)
 
 /* --------------------------------------------------------------- merging */
 
-/* The table entry for term t (created empty when new); borrowed. */
+/* The entry of partition tp for term t with hash h (created empty when
+ * new); borrowed.  Entries keep their hash, so growing never rehashes
+ * bytes. */
 static struct term *
-term_slot(struct srch *s, const char *t, size_t len)
+term_slot(struct tpart *tp, const char *t, size_t len, uint64_t h)
 {
 	size_t i, mask;
 
-	if ((s->nterms + 1) * 2 > s->tcap) {
-		struct term *old = s->terms;
-		size_t ocap = s->tcap, k;
+	if ((tp->nterms + 1) * 2 > tp->tcap) {
+		struct term *old = tp->terms;
+		size_t ocap = tp->tcap, k;
 
-		s->tcap = s->tcap ? s->tcap * 2 : 1024;
-		s->terms = xcalloc(s->tcap, sizeof(*s->terms));
+		tp->tcap = tp->tcap ? tp->tcap * 2 : 1024;
+		tp->terms = xcalloc(tp->tcap, sizeof(*tp->terms));
+		mask = tp->tcap - 1;
 		for (k = 0; k < ocap; k++) {
 			if (old[k].s == NULL)
 				continue;
-			mask = s->tcap - 1;
-			for (i = fnv(old[k].s, old[k].len) & mask;
-			    s->terms[i].s; i = (i + 1) & mask)
+			for (i = old[k].h & mask; tp->terms[i].s;
+			    i = (i + 1) & mask)
 				;
-			s->terms[i] = old[k];
+			tp->terms[i] = old[k];
 		}
 		free(old);
 	}
-	mask = s->tcap - 1;
-	for (i = fnv(t, len) & mask; s->terms[i].s; i = (i + 1) & mask)
-		if (s->terms[i].len == len && memcmp(s->terms[i].s, t, len) == 0)
-			return &s->terms[i];
-	s->terms[i].s = xstrndup(t, len);
-	s->terms[i].len = len;
-	buf_init(&s->terms[i].post);
-	s->nterms++;
-	return &s->terms[i];
+	mask = tp->tcap - 1;
+	for (i = h & mask; tp->terms[i].s; i = (i + 1) & mask)
+		if (tp->terms[i].h == h && tp->terms[i].len == len &&
+		    memcmp(tp->terms[i].s, t, len) == 0)
+			return &tp->terms[i];
+	tp->terms[i].s = xstrndup(t, len);
+	tp->terms[i].len = len;
+	tp->terms[i].h = h;
+	tp->terms[i].bigram = cjk_bigram(t, len);
+	buf_init(&tp->terms[i].post);
+	buf_init(&tp->terms[i].pos);
+	tp->nterms++;
+	return &tp->terms[i];
 }
 
-/* Appends every document's postings to the term table in doc-id order
- * (so the output does not depend on the thread count), then drops the
- * per-document buffers. */
-static void
-merge(struct srch *s)
+/* The partition of hash h among n (high bits: the tables use the low). */
+static int
+part_of(uint64_t h, int n)
 {
-	size_t id, k, off, poff, len;
+	return (int)((h >> 40) % (uint64_t)n);
+}
+
+struct merger {
+	struct srch	*s;
+	int		 k;
+};
+
+/* Thread body: appends, in doc-id order, the postings of every term of
+ * partition k to its table, so each term's bytes do not depend on the
+ * partitioning or the thread count. */
+static void *
+merge_part(void *arg)
+{
+	struct merger *m = arg;
+	struct srch *s = m->s;
+	struct tpart *tp = &s->part[m->k];
+	size_t id, k, poff, qoff;
 	struct sdoc *o;
 	struct term *t;
 
 	for (id = 0; id < s->ndocs; id++) {
 		o = &s->docs[id];
-		for (k = 0, off = 0, poff = 0; k < o->nterms; k++) {
-			len = strlen(o->terms.ptr + off);
-			t = term_slot(s, o->terms.ptr + off, len);
-			put_varint(&t->post, (unsigned long)id - t->last);
-			buf_put(&t->post, o->posts.ptr + poff,
-			    o->tpost[k] - poff);
-			t->last = (unsigned)id;
-			t->df++;
-			poff = o->tpost[k];
-			off += len + 1;
+		for (k = 0, poff = 0, qoff = 0; k < o->nterms; k++) {
+			struct dterm *dt = &o->dt[k];
+
+			if (part_of(dt->h, s->nparts) == m->k) {
+				t = term_slot(tp, o->terms.ptr + dt->toff,
+				    dt->tlen, dt->h);
+				put_varint(&t->post, (unsigned long)id -
+				    t->last);
+				put_fast(&t->post, o->posts.ptr + poff,
+				    dt->pend - poff);
+				put_fast(&t->pos, o->pos.ptr + qoff,
+				    dt->qend - qoff);
+				t->last = (unsigned)id;
+				t->df++;
+			}
+			poff = dt->pend;
+			qoff = dt->qend;
 		}
+	}
+	return NULL;
+}
+
+/* Merges the documents' postings into the term tables (one partition per
+ * thread), then drops the per-document buffers. */
+static void
+merge(struct srch *s)
+{
+	pthread_t tid[MAX_THREADS];
+	struct merger m[MAX_THREADS];
+	int n = nthreads(s), i, started = 0;
+	size_t id;
+
+	s->nparts = n;
+	for (i = 0; i < n; i++) {
+		m[i].s = s;
+		m[i].k = i;
+	}
+	for (i = 1; i < n; i++) {
+		if (pthread_create(&tid[i], NULL, merge_part, &m[i]) != 0)
+			break;
+		started = i;
+	}
+	for (i = started + 1; i < n; i++)
+		merge_part(&m[i]);
+	merge_part(&m[0]);
+	for (i = 1; i <= started; i++)
+		pthread_join(tid[i], NULL);
+	s->nterms = 0;
+	for (i = 0; i < n; i++)
+		s->nterms += s->part[i].nterms;
+	for (id = 0; id < s->ndocs; id++) {
+		struct sdoc *o = &s->docs[id];
+
 		buf_release(&o->terms);
 		buf_release(&o->posts);
+		buf_release(&o->pos);
+		free(o->dt);
+		o->dt = NULL;
+		o->nterms = 0;
 	}
 }
 
@@ -540,16 +858,18 @@ term_ptr_cmp(const void *a, const void *b)
 	return strcmp(x->s, y->s);
 }
 
-/* Writes search/<dir>/<hash>.js holding the loader call for `kind` with
- * `payload` (a JSON array body without brackets); the name goes to *name
- * ("t/0123456789ab").  Returns 0 or -1 after reporting. */
+/* Writes search/<dir>/<hash>.js holding the loader call for `dir` with
+ * `payload` (a JSON array body without brackets); the name goes to name
+ * ("t/0123456789") and the file size to *size.  Touches nothing shared, so
+ * writer threads may call it.  Returns 0, or an errno value; then *failed
+ * is the path (caller frees). */
 static int
-write_shard(struct srch *s, const char *root, const char *dir,
-    const struct buf *payload, char name[32], struct diag *d)
+put_shard(const char *root, const char *dir, const struct buf *payload,
+    char name[32], size_t *size, char **failed)
 {
 	struct buf out = BUF_INIT;
-	char *path = NULL;
-	int rc = -1;
+	char *path;
+	int err = 0;
 
 	snprintf(name, 32, "%s/%010llx", dir, (unsigned long long)
 	    (fnv(payload->ptr, payload->len) & 0xffffffffffULL));
@@ -559,37 +879,256 @@ write_shard(struct srch *s, const char *root, const char *dir,
 	buf_put(&out, payload->ptr, payload->len);
 	buf_puts(&out, "]);\n");
 	path = xasprintf("%s/%s.js", root, name);
+	*size = out.len;
 	if (util_write_file(path, out.ptr, out.len) == -1) {
-		diag_err(d, NULL, 0, 0, "cannot write '%s': %s", path,
-		    strerror(errno));
-		goto out;
+		err = errno ? errno : EIO;
+		*failed = path;
+	} else {
+		free(path);
 	}
-	s->stats.files++;
-	s->stats.bytes += out.len;
-	if (out.len > s->stats.largest_shard)
-		s->stats.largest_shard = out.len;
-	rc = 0;
-out:
-	free(path);
 	buf_release(&out);
+	return err;
+}
+
+/* Counts a written file of `size` bytes in the stats. */
+static void
+count_file(struct srch *s, size_t size)
+{
+	s->stats.files++;
+	s->stats.bytes += size;
+	if (size > s->stats.largest_shard)
+		s->stats.largest_shard = size;
+}
+
+/* put_shard from the main thread: counts the file, reports a failure.
+ * Returns 0 or -1. */
+static int
+write_shard(struct srch *s, const char *root, const char *dir,
+    const struct buf *payload, char name[32], struct diag *d)
+{
+	char *failed = NULL;
+	size_t size;
+	int err = put_shard(root, dir, payload, name, &size, &failed);
+
+	if (err) {
+		diag_err(d, NULL, 0, 0, "cannot write '%s': %s", failed,
+		    strerror(err));
+		free(failed);
+		return -1;
+	}
+	count_file(s, size);
+	return 0;
+}
+
+/* Runs fn(arg + i * size) for i in 0..n-1, in n threads (fewer when some
+ * cannot start: then the caller's thread does their share). */
+static void
+parallel(int n, void *(*fn)(void *), void *arg, size_t size)
+{
+	pthread_t tid[MAX_THREADS];
+	int i, started = 0;
+
+	for (i = 1; i < n; i++) {
+		if (pthread_create(&tid[i], NULL, fn, (char *)arg + i * size)
+		    != 0)
+			break;
+		started = i;
+	}
+	for (i = started + 1; i < n; i++)
+		fn((char *)arg + i * size);
+	fn(arg);
+	for (i = 1; i <= started; i++)
+		pthread_join(tid[i], NULL);
+}
+
+/* One shard for the writer threads: items [first, end) (terms or docs);
+ * the writer fills in name, size, err and failed. */
+struct job {
+	size_t	 first, end;
+	char	 name[32];
+	size_t	 size;
+	int	 err;
+	char	*failed;
+};
+
+struct writer {
+	struct srch	*s;
+	const char	*root;
+	int		 kind;		/* 0 "t", 1 "p", 2 "d" */
+	struct term	**v;		/* kinds 0 and 1 */
+	struct job	*job;
+	size_t		 njob;
+	int		 k, n;		/* this writer does jobs k, k+n, ... */
+};
+
+static void	term_payload(struct term **, size_t, size_t, int, struct buf *);
+static void	doc_payload(const struct srch *, size_t, size_t, struct buf *);
+
+/* Thread body: builds and writes jobs k, k+n, ... */
+static void *
+write_jobs(void *arg)
+{
+	struct writer *w = arg;
+	struct buf payload = BUF_INIT;
+	static const char *const dir[] = { "t", "p", "d" };
+	size_t j;
+
+	for (j = (size_t)w->k; j < w->njob; j += (size_t)w->n) {
+		struct job *jb = &w->job[j];
+
+		buf_reset(&payload);
+		if (w->kind == 2)
+			doc_payload(w->s, jb->first, jb->end, &payload);
+		else
+			term_payload(w->v, jb->first, jb->end, w->kind,
+			    &payload);
+		jb->err = put_shard(w->root, dir[w->kind], &payload,
+		    jb->name, &jb->size, &jb->failed);
+	}
+	buf_release(&payload);
+	return NULL;
+}
+
+/* Writes the jobs in parallel, then counts them in order; reports the
+ * first failure.  Returns 0 or -1. */
+static int
+run_jobs(struct srch *s, const char *root, int kind, struct term **v,
+    struct job *job, size_t njob, struct diag *d)
+{
+	struct writer w[MAX_THREADS];
+	int n = nthreads(s), i, rc = 0;
+	size_t j;
+
+	if ((size_t)n > njob)
+		n = njob ? (int)njob : 1;
+	for (i = 0; i < n; i++) {
+		w[i].s = s;
+		w[i].root = root;
+		w[i].kind = kind;
+		w[i].v = v;
+		w[i].job = job;
+		w[i].njob = njob;
+		w[i].k = i;
+		w[i].n = n;
+	}
+	parallel(n, write_jobs, w, sizeof(*w));
+	for (j = 0; j < njob; j++) {
+		if (job[j].err && rc == 0) {
+			diag_err(d, NULL, 0, 0, "cannot write '%s': %s",
+			    job[j].failed, strerror(job[j].err));
+			rc = -1;
+		} else if (!job[j].err) {
+			count_file(s, job[j].size);
+		}
+		free(job[j].failed);
+		job[j].failed = NULL;
+	}
 	return rc;
 }
 
-/* Base64 size of a term's blob (df varint + postings). */
+/* Length of the varint at p. */
 static size_t
-blob_size(const struct term *t)
+varint_len(const unsigned char *p)
 {
-	size_t n = t->post.len + 1;
-	unsigned long df = t->df;
+	size_t n = 1;
 
-	while (df >= 0x80) {
+	while (*p++ & 0x80)
 		n++;
-		df >>= 7;
-	}
-	return (n + 2) / 3 * 4;
+	return n;
 }
 
-/* Number of term shards the packing rule gives with target T: a term of
+/* Reads the varint at *p and advances *p past it. */
+static unsigned long
+get_varint(const unsigned char **p)
+{
+	unsigned long v = 0;
+	int sh = 0;
+
+	while (**p & 0x80) {
+		v |= (unsigned long)(*(*p)++ & 0x7f) << sh;
+		sh += 7;
+	}
+	v |= (unsigned long)*(*p)++ << sh;
+	return v;
+}
+
+/* Appends the blob of term t for shard kind `pos`: for a term shard
+ * (pos 0) varint(df * 2 + sep), then per doc the id delta, header and tf
+ * and, unless sep, the doc's positions in place (the format 1 layout); for
+ * a position shard (pos 1) only the positions. */
+static void
+make_blob(const struct term *t, int pos, struct buf *out)
+{
+	const unsigned char *p, *end, *q;
+	unsigned long h, mask, tf, single, k;
+	unsigned f;
+
+	if (pos) {
+		buf_put(out, t->pos.ptr, t->pos.len);
+		return;
+	}
+	put_varint(out, (unsigned long)t->df * 2 + (t->sep != 0));
+	if (t->sep) {
+		buf_put(out, t->post.ptr, t->post.len);
+		return;
+	}
+	p = (const unsigned char *)t->post.ptr;
+	end = p + t->post.len;
+	q = (const unsigned char *)t->pos.ptr;
+	while (p < end) {
+		const unsigned char *from = p;
+
+		get_varint(&p);		/* id delta */
+		h = get_varint(&p);
+		buf_put(out, (const char *)from, (size_t)(p - from));
+		single = 0;
+		if (h < HDR_SINGLE) {
+			mask = 1ul << (h % NFIELDS);
+			single = h / NFIELDS + 1;
+		} else {
+			mask = h - HDR_SINGLE;
+		}
+		for (f = 0; f < NFIELDS; f++) {
+			if (!(mask & (1ul << f)))
+				continue;
+			if (single) {
+				tf = single;
+			} else {
+				from = p;
+				tf = get_varint(&p);
+				buf_put(out, (const char *)from, (size_t)(p - from));
+			}
+			if (!HAS_POS(f) || !t->bigram)
+				continue;
+			for (k = 0; k < tf; k++) {
+				size_t n = varint_len(q);
+
+				buf_put(out, (const char *)q, n);
+				q += n;
+			}
+		}
+	}
+}
+
+/* Encoded size of a term's blob in shard kind `pos` (see make_blob);
+ * `full`: as if its positions were in place. */
+static size_t
+blob_size(const struct term *t, int pos, int full)
+{
+	struct buf df = BUF_INIT;
+	size_t n;
+
+	if (pos)
+		return t->enc_pos;
+	put_varint(&df, (unsigned long)t->df * 2 + (t->sep != 0));
+	n = bytes_len(df.ptr, df.len) + t->enc_post;
+	if (full || !t->sep)
+		n += t->enc_pos;
+	buf_release(&df);
+	return n;
+}
+
+/* Number of shards the packing rule gives with target T: a term of
  * T bytes or more gets a shard of its own; other terms fill a shard until
  * it reaches T. */
 static size_t
@@ -609,101 +1148,183 @@ plan(const size_t *size, size_t n, size_t T)
 	return count + (cur > 0);
 }
 
-/* Writes the shard holding terms v[first..end) and appends its manifest
- * entry.  Returns 0 or -1 after reporting. */
-static int
-flush_terms(struct srch *s, const char *root, struct term **v, size_t first,
-    size_t end, struct buf *man, struct diag *d)
+/* The payload of the shard of kind `pos` (0: "t", 1: "p") holding terms
+ * v[first..end). */
+static void
+term_payload(struct term **v, size_t first, size_t end, int pos,
+    struct buf *payload)
 {
-	struct buf payload = BUF_INIT, blob = BUF_INIT;
-	char name[32];
+	struct buf blob = BUF_INIT;
 	size_t i;
-	int rc;
 
-	buf_putc(&payload, '[');
+	buf_putc(payload, '[');
 	for (i = first; i < end; i++) {
-		buf_puts(&payload, i > first ? "," : "");
-		json_str(&payload, v[i]->s);
+		buf_puts(payload, i > first ? "," : "");
+		json_str(payload, v[i]->s);
 	}
-	buf_puts(&payload, "],[");
+	buf_puts(payload, "],[");
 	for (i = first; i < end; i++) {
 		buf_reset(&blob);
-		put_varint(&blob, v[i]->df);
-		buf_put(&blob, v[i]->post.ptr, v[i]->post.len);
-		buf_puts(&payload, i > first ? ",\"" : "\"");
-		put_base64(&payload, (const unsigned char *)blob.ptr, blob.len);
-		buf_putc(&payload, '"');
+		make_blob(v[i], pos, &blob);
+		buf_puts(payload, i > first ? ",\"" : "\"");
+		put_bytes(payload, (const unsigned char *)blob.ptr, blob.len);
+		buf_putc(payload, '"');
 	}
-	buf_putc(&payload, ']');
-	rc = write_shard(s, root, "t", &payload, name, d);
-	if (rc == 0) {
-		buf_puts(man, s->stats.term_shards ? ",[" : "[");
-		json_str(man, v[first]->s);
-		buf_printf(man, ",\"%s\"]", name + 2);
-		s->stats.term_shards++;
-	}
-	buf_release(&payload);
+	buf_putc(payload, ']');
 	buf_release(&blob);
-	return rc;
 }
 
-/* Term shards in code-point order; appends [first-term,name] pairs to
- * man.  The target size is the smallest (at least SHARD_MIN) that keeps
- * the shard count within MAX_TERM_SHARDS.  Returns 0 or -1. */
-static int
-write_terms(struct srch *s, const char *root, struct buf *man,
-    struct diag *d)
+/* Appends job [first, end) to *job (*njob used, *cap allocated). */
+static void
+add_job(struct job **job, size_t *njob, size_t *cap, size_t first,
+    size_t end)
 {
-	struct term **v = xcalloc(s->nterms ? s->nterms : 1, sizeof(*v));
-	size_t *size = xcalloc(s->nterms ? s->nterms : 1, sizeof(*size));
+	if (*njob == *cap) {
+		*cap = *cap ? *cap * 2 : 64;
+		*job = xreallocarray(*job, *cap, sizeof(**job));
+	}
+	memset(&(*job)[*njob], 0, sizeof(**job));
+	(*job)[*njob].first = first;
+	(*job)[(*njob)++].end = end;
+}
+
+/* Shards of kind `pos` (0: doc-level postings, 1: positions, only for
+ * terms that have any) over the n terms v in code-point order; appends
+ * [first-term,name] pairs to man.  The target size is the smallest (at
+ * least SHARD_MIN) that keeps the shard count within max.  Returns 0 or
+ * -1. */
+static int
+write_kind(struct srch *s, const char *root, int pos, struct term **all,
+    size_t nall, size_t max, struct buf *man, size_t *count, struct diag *d)
+{
+	struct term **v = xcalloc(nall ? nall : 1, sizeof(*v));
+	size_t *size = xcalloc(nall ? nall : 1, sizeof(*size));
 	size_t n = 0, i, first = 0, cur = 0, total = 0, lo, hi, T;
+	struct job *job = NULL;
+	size_t njob = 0, cap = 0;
 	int rc = -1;
 
-	for (i = 0; i < s->tcap; i++)
-		if (s->terms[i].s)
-			v[n++] = &s->terms[i];
-	if (n > 1)
-		qsort(v, n, sizeof(*v), term_ptr_cmp);
+	for (i = 0; i < nall; i++)
+		if (!pos || all[i]->sep)
+			v[n++] = all[i];
 	for (i = 0; i < n; i++)
-		total += size[i] = blob_size(v[i]);
+		total += size[i] = blob_size(v[i], pos, 0);
 	T = SHARD_MIN;
-	if (plan(size, n, T) > MAX_TERM_SHARDS) {
+	if (plan(size, n, T) > max) {
 		lo = SHARD_MIN;
 		hi = total + 1;
 		while (lo < hi) {
 			size_t mid = lo + (hi - lo) / 2;
 
-			if (plan(size, n, mid) <= MAX_TERM_SHARDS)
+			if (plan(size, n, mid) <= max)
 				hi = mid;
 			else
 				lo = mid + 1;
 		}
 		T = lo;
 	}
-	s->shard_target = T;
+	if (!pos)
+		s->shard_target = T;
 	for (i = 0; i < n; i++) {
 		if (size[i] >= T) {
-			if (cur > 0 && flush_terms(s, root, v, first, i, man,
-			    d) == -1)
-				goto out;
-			if (flush_terms(s, root, v, i, i + 1, man, d) == -1)
-				goto out;
+			if (cur > 0)
+				add_job(&job, &njob, &cap, first, i);
+			add_job(&job, &njob, &cap, i, i + 1);
 			first = i + 1;
 			cur = 0;
 		} else if ((cur += size[i]) >= T) {
-			if (flush_terms(s, root, v, first, i + 1, man, d) == -1)
-				goto out;
+			add_job(&job, &njob, &cap, first, i + 1);
 			first = i + 1;
 			cur = 0;
 		}
 	}
-	if (cur > 0 && flush_terms(s, root, v, first, n, man, d) == -1)
+	if (cur > 0)
+		add_job(&job, &njob, &cap, first, n);
+	if (run_jobs(s, root, pos, v, job, njob, d) == -1)
+		goto out;
+	/* manifest entries [first term, name] in order */
+	for (i = 0; i < njob; i++) {
+		buf_puts(man, *count ? ",[" : "[");
+		json_str(man, v[job[i].first]->s);
+		buf_printf(man, ",\"%s\"]", job[i].name + 2);
+		(*count)++;
+	}
+	rc = 0;
+out:
+	free(v);
+	free(size);
+	free(job);
+	return rc;
+}
+
+struct bigterm {
+	size_t	 size;
+	size_t	 idx;
+};
+
+/* Orders terms by size, largest first, then by index. */
+static int
+bigterm_cmp(const void *a, const void *b)
+{
+	const struct bigterm *x = a, *y = b;
+
+	if (x->size != y->size)
+		return x->size > y->size ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/* Term shards and position shards, both in code-point order; their
+ * manifest entries go to tman and pman.  The largest terms (at least
+ * SEP_MIN, at most MAX_SEP of them) keep only doc-level postings in their
+ * term shard and put their positions in a p/ file, so a query that needs
+ * no positions does not load them.  Term shards get what is left of the
+ * file budget.  Returns 0 or -1. */
+static int
+write_terms(struct srch *s, const char *root, struct buf *tman,
+    struct buf *pman, struct diag *d)
+{
+	struct term **v = xcalloc(s->nterms ? s->nterms : 1, sizeof(*v));
+	struct bigterm *big = xcalloc(s->nterms ? s->nterms : 1, sizeof(*big));
+	size_t n = 0, nbig = 0, i, used, max;
+	int rc = -1, k;
+
+	for (k = 0; k < s->nparts; k++)
+		for (i = 0; i < s->part[k].tcap; i++)
+			if (s->part[k].terms[i].s)
+				v[n++] = &s->part[k].terms[i];
+	if (n > 1)
+		qsort(v, n, sizeof(*v), term_ptr_cmp);
+	for (i = 0; i < n; i++) {
+		v[i]->enc_post = bytes_len(v[i]->post.ptr, v[i]->post.len);
+		v[i]->enc_pos = bytes_len(v[i]->pos.ptr, v[i]->pos.len);
+	}
+	for (i = 0; i < n; i++) {
+		v[i]->sep = 0;
+		if (v[i]->pos.len && blob_size(v[i], 0, 1) >=
+		    (s->split ? s->split : SEP_MIN)) {
+			big[nbig].size = blob_size(v[i], 0, 1);
+			big[nbig++].idx = i;
+		}
+	}
+	if (nbig > 1)
+		qsort(big, nbig, sizeof(*big), bigterm_cmp);
+	for (i = 0; i < nbig && i < MAX_SEP; i++)
+		v[big[i].idx]->sep = 1;
+	if (write_kind(s, root, 1, v, n, MAX_SEP, pman,
+	    &s->stats.pos_shards, d) == -1)
+		goto out;
+	used = 3 + (s->ndocs + DOCS_PER_SHARD - 1) / DOCS_PER_SHARD +
+	    s->stats.pos_shards;
+	max = used + MAX_TERM_SHARDS <= MAX_FILES ? MAX_TERM_SHARDS :
+	    used + 64 <= MAX_FILES ? MAX_FILES - used : 64;
+	if (write_kind(s, root, 0, v, n, max, tman, &s->stats.term_shards,
+	    d) == -1)
 		goto out;
 	s->stats.terms = n;
 	rc = 0;
 out:
 	free(v);
-	free(size);
+	free(big);
 	return rc;
 }
 
@@ -721,69 +1342,79 @@ json_list(struct buf *b, char **v, size_t n)
 	buf_putc(b, ']');
 }
 
-/* Document shards; appends their names to man. */
-static int
-write_docs(struct srch *s, const char *root, struct buf *man,
-    struct diag *d)
+/* The payload of the document shard holding docs [first, end). */
+static void
+doc_payload(const struct srch *s, size_t first, size_t end,
+    struct buf *payload)
 {
-	struct buf payload = BUF_INIT;
 	size_t i, k, left;
-	char name[32];
-	int rc = -1;
 
-	for (i = 0; i < s->ndocs; i++) {
-		struct sdoc *o = &s->docs[i];
+	for (i = first; i < end; i++) {
+		const struct sdoc *o = &s->docs[i];
 
-		buf_puts(&payload, i % DOCS_PER_SHARD ? "," : "[");
-		buf_puts(&payload, "{\"u\":");
-		json_str(&payload, o->url);
-		buf_puts(&payload, ",\"t\":");
-		json_str(&payload, o->title);
-		buf_puts(&payload, ",\"y\":");
-		json_str(&payload, o->type);
-		buf_puts(&payload, ",\"yl\":");
-		json_str(&payload, o->type_label);
-		buf_puts(&payload, ",\"l\":");
-		json_str(&payload, o->lang);
-		buf_puts(&payload, ",\"d\":");
-		json_str(&payload, o->date);
-		buf_puts(&payload, ",\"c\":");
-		json_list(&payload, o->controls, o->ncontrols);
-		buf_puts(&payload, ",\"g\":");
-		json_list(&payload, o->tags, o->ntags);
-		buf_puts(&payload, ",\"s\":[");
+		buf_puts(payload, i > first ? "," : "[");
+		buf_puts(payload, "{\"u\":");
+		json_str(payload, o->url);
+		buf_puts(payload, ",\"t\":");
+		json_str(payload, o->title);
+		buf_puts(payload, ",\"y\":");
+		json_str(payload, o->type);
+		buf_puts(payload, ",\"yl\":");
+		json_str(payload, o->type_label);
+		buf_puts(payload, ",\"l\":");
+		json_str(payload, o->lang);
+		buf_puts(payload, ",\"d\":");
+		json_str(payload, o->date);
+		buf_puts(payload, ",\"c\":");
+		json_list(payload, o->controls, o->ncontrols);
+		buf_puts(payload, ",\"g\":");
+		json_list(payload, o->tags, o->ntags);
+		buf_puts(payload, ",\"s\":[");
 		left = DOC_CAP;
 		for (k = 0; k < o->nsections; k++) {
 			size_t cap = left < SECTION_CAP ? left : SECTION_CAP;
 			size_t cps = 0, j;
 
-			buf_puts(&payload, k ? ",[" : "[");
-			json_str(&payload, o->anchors[k]);
-			buf_putc(&payload, ',');
-			json_str(&payload, o->headings[k]);
-			buf_putc(&payload, ',');
-			json_capped(&payload, o->texts[k], cap);
-			buf_printf(&payload, ",%u,%u]", o->hstart[k],
+			buf_puts(payload, k ? ",[" : "[");
+			json_str(payload, o->anchors[k]);
+			buf_putc(payload, ',');
+			json_str(payload, o->headings[k]);
+			buf_putc(payload, ',');
+			json_capped(payload, o->texts[k], cap);
+			buf_printf(payload, ",%u,%u]", o->hstart[k],
 			    o->bstart[k]);
 			for (j = 0; o->texts[k][j]; j++)
 				cps += ((unsigned char)o->texts[k][j] & 0xc0)
 				    != 0x80;
 			left -= cps < cap ? cps : cap;
 		}
-		buf_puts(&payload, "]}");
-		if ((i + 1) % DOCS_PER_SHARD == 0 || i + 1 == s->ndocs) {
-			buf_putc(&payload, ']');
-			if (write_shard(s, root, "d", &payload, name, d) == -1)
-				goto out;
-			buf_printf(man, "%s\"%s\"", i < DOCS_PER_SHARD ? "" :
-			    ",", name + 2);
-			s->stats.doc_shards++;
-			buf_reset(&payload);
-		}
+		buf_puts(payload, "]}");
+	}
+	buf_putc(payload, ']');
+}
+
+/* Document shards (DOCS_PER_SHARD docs each, written in parallel);
+ * appends their names to man.  Returns 0 or -1. */
+static int
+write_docs(struct srch *s, const char *root, struct buf *man,
+    struct diag *d)
+{
+	struct job *job = NULL;
+	size_t njob = 0, cap = 0, i;
+	int rc = -1;
+
+	for (i = 0; i < s->ndocs; i += DOCS_PER_SHARD)
+		add_job(&job, &njob, &cap, i, i + DOCS_PER_SHARD < s->ndocs ?
+		    i + DOCS_PER_SHARD : s->ndocs);
+	if (run_jobs(s, root, 2, NULL, job, njob, d) == -1)
+		goto out;
+	for (i = 0; i < njob; i++) {
+		buf_printf(man, "%s\"%s\"", i ? "," : "", job[i].name + 2);
+		s->stats.doc_shards++;
 	}
 	rc = 0;
 out:
-	buf_release(&payload);
+	free(job);
 	return rc;
 }
 
@@ -850,7 +1481,7 @@ facet_json(struct buf *b, const char *name, struct fval *v, size_t n,
 }
 
 /* Body lengths, one byte per doc (len_quant), then title lengths (one
- * byte per doc, capped at 255 positions), base64. */
+ * byte per doc, capped at 255 positions), encoded by put_bytes. */
 static int
 write_lengths(struct srch *s, const char *root, char name[32],
     struct diag *d)
@@ -865,7 +1496,7 @@ write_lengths(struct srch *s, const char *root, char name[32],
 		buf_putc(&raw, (int)(s->docs[i].tlen > 255 ? 255 :
 		    s->docs[i].tlen));
 	buf_putc(&payload, '"');
-	put_base64(&payload, (const unsigned char *)raw.ptr, raw.len);
+	put_bytes(&payload, (const unsigned char *)raw.ptr, raw.len);
 	buf_putc(&payload, '"');
 	rc = write_shard(s, root, "l", &payload, name, d);
 	buf_release(&raw);
@@ -939,9 +1570,11 @@ srch_write(struct srch *s, const char *outdir, struct diag *d)
 {
 	char *root = NULL, *path = NULL, fname[32], lname[32];
 	struct buf man = BUF_INIT, shards = BUF_INIT, docs = BUF_INIT;
+	struct buf pshards = BUF_INIT;
 	unsigned long long total = 0;
 	size_t i;
 	int rc = -1;
+	double t0;
 
 	memset(&s->stats, 0, sizeof(s->stats));
 	s->stats.docs = s->ndocs;
@@ -957,28 +1590,35 @@ srch_write(struct srch *s, const char *outdir, struct diag *d)
 
 		free(o->hstart);
 		free(o->bstart);
-		free(o->tpost);
+		free(o->dt);
 		o->hstart = o->bstart = NULL;
-		o->tpost = NULL;
+		o->dt = NULL;
 		o->nterms = 0;
 		buf_reset(&o->terms);
 		buf_reset(&o->posts);
+		buf_reset(&o->pos);
 	}
+	t0 = now_ms();
 	tokenize_all(s);
+	s->stats.tokenize_ms = now_ms() - t0;
 	for (i = 0; i < s->ndocs; i++)
 		total += s->docs[i].blen;
+	t0 = now_ms();
 	merge(s);
-	if (write_terms(s, root, &shards, d) == -1 ||
+	s->stats.merge_ms = now_ms() - t0;
+	t0 = now_ms();
+	if (write_terms(s, root, &shards, &pshards, d) == -1 ||
 	    write_docs(s, root, &docs, d) == -1 ||
 	    write_facets(s, root, fname, d) == -1 ||
 	    write_lengths(s, root, lname, d) == -1)
 		goto out;
 	buf_printf(&man, "{\"v\":%d,\"n\":%zu,\"avg\":%.3f,\"k1\":1.2,"
 	    "\"b\":0.75,\"fw\":[%d,%d,%d,%d,%d],\"ds\":%d,\"t\":[%s],"
-	    "\"d\":[%s],\"f\":\"%s\",\"l\":\"%s\"}", FORMAT_VERSION, s->ndocs,
+	    "\"p\":[%s],\"d\":[%s],\"f\":\"%s\",\"l\":\"%s\"}", FORMAT_VERSION,
+	    s->ndocs,
 	    s->ndocs ? (double)total / (double)s->ndocs : 0.0,
 	    field_weight[0], field_weight[1], field_weight[2],
-	    field_weight[3], field_weight[4], DOCS_PER_SHARD, shards.ptr,
+	    field_weight[3], field_weight[4], DOCS_PER_SHARD, shards.ptr, pshards.ptr,
 	    docs.ptr, fname + 2, lname + 2);
 	buf_reset(&shards);
 	buf_printf(&shards, "(function(a){var H=window.HB=window.HB||{};"
@@ -993,6 +1633,7 @@ srch_write(struct srch *s, const char *outdir, struct diag *d)
 	s->stats.files++;
 	s->stats.bytes += shards.len;
 	s->stats.manifest_bytes = shards.len;
+	s->stats.write_ms = now_ms() - t0;
 	rc = 0;
 out:
 	free(root);
@@ -1000,5 +1641,6 @@ out:
 	buf_release(&man);
 	buf_release(&shards);
 	buf_release(&docs);
+	buf_release(&pshards);
 	return rc;
 }

@@ -7,7 +7,8 @@
  * positions and writes classic-script shards under outdir/search/:
  *
  *   search/manifest.js     HB manifest: counts, shard boundaries, file names
- *   search/t/<hash>.js     term shards (sorted terms, base64 varint postings)
+ *   search/t/<hash>.js     term shards (sorted terms, base64 doc-level postings)
+ *   search/p/<hash>.js     position shards (sorted terms, base64 positions)
  *   search/d/<hash>.js     document shards (url, title, type, sections, text)
  *   search/f/<hash>.js     facets (type, control, tag, year -> doc ids)
  */
@@ -40,8 +41,10 @@ struct srch_stats {
 	size_t	 bytes;		/* their total size */
 	size_t	 manifest_bytes;
 	size_t	 term_shards;
+	size_t	 pos_shards;	/* position shards (format 2) */
 	size_t	 doc_shards;
 	size_t	 largest_shard;	/* bytes */
+	double	 tokenize_ms, merge_ms, write_ms;	/* phases of srch_write */
 };
 
 /* A new empty index; free with srch_free(). */
@@ -59,6 +62,10 @@ void		 srch_get_stats(const struct srch *, struct srch_stats *);
 /* 1: srch_write does not empty outdir/search first (the caller removes
  * stale files itself). */
 void		 srch_set_reuse(struct srch *, int);
+/* Terms whose postings with positions take at least `bytes` (base64; 0:
+ * the default, 32 KB) keep their positions in a p/ file of their own, at
+ * most 160 of them, largest first.  For tests and benchmarks. */
+void		 srch_set_split(struct srch *, size_t bytes);
 void		 srch_free(struct srch *);
 
 #endif

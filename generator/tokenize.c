@@ -129,7 +129,7 @@ lower(long c)
 }
 
 void
-tok_normalize(struct buf *out, const char *s, size_t len)
+tok_normalize_full(struct buf *out, const char *s, size_t len)
 {
 	struct buf clean = BUF_INIT;
 	utf8proc_uint8_t *nf = NULL;
@@ -155,6 +155,84 @@ tok_normalize(struct buf *out, const char *s, size_t len)
 out:
 	free(nf);
 	buf_release(&clean);
+}
+
+/* 1 when code point c is left as it is by NFKC and by lowercasing (ASCII
+ * letters aside), is a starter, and never is the second half of a
+ * composition: ASCII, 、。「」『』 々〆〇, Hiragana U+3041-3096, Katakana
+ * U+30A1-30FA, ー, and the unified ideographs U+4E00-9FFF. */
+static int
+nfkc_safe(long c)
+{
+	return c < 0x80 || c == 0x3001 || c == 0x3002 ||
+	    (c >= 0x3005 && c <= 0x3007) || (c >= 0x300c && c <= 0x300f) ||
+	    (c >= 0x3041 && c <= 0x3096) || (c >= 0x30a1 && c <= 0x30fa) ||
+	    c == 0x30fc || (c >= 0x4e00 && c <= 0x9fff);
+}
+
+/* Code points of s[0..len) sanitized, NFKC-normalized and lowercased
+ * (as tok_normalize_full), appended to *cp (n used, *cap allocated).
+ * Safe code points (nfkc_safe) are copied; every other stretch, with the
+ * code point before it (which a combining mark may compose with), goes
+ * through tok_normalize_full. */
+static void
+normalize_cps(const char *s, size_t len, long **cp, size_t *n, size_t *cap)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	struct buf slow = BUF_INIT;
+	size_t i = 0, k, from, last = 0, j;
+	long c;
+
+	if (*cap < len + 1) {
+		*cap = len + 1;
+		*cp = xreallocarray(*cp, *cap, sizeof(**cp));
+	}
+	while (i < len) {
+		k = decode(p + i, len - i, &c);
+		if (nfkc_safe(c)) {
+			(*cp)[(*n)++] = c >= 'A' && c <= 'Z' ? c + 32 : c;
+			last = i;
+			i += k;
+			continue;
+		}
+		/* the previous code point (if any) joins the slow stretch */
+		from = i;
+		if (i > 0 && *n > 0 && last < i) {
+			from = last;
+			(*n)--;
+		}
+		while (i < len) {
+			k = decode(p + i, len - i, &c);
+			if (nfkc_safe(c))
+				break;
+			i += k;
+		}
+		buf_reset(&slow);
+		tok_normalize_full(&slow, s + from, i - from);
+		if (*cap < *n + slow.len + (len - i) + 1) {
+			*cap = *n + slow.len + (len - i) + 1;
+			*cp = xreallocarray(*cp, *cap, sizeof(**cp));
+		}
+		for (j = 0; j < slow.len; j += k) {
+			k = decode((const unsigned char *)slow.ptr + j,
+			    slow.len - j, &c);
+			(*cp)[(*n)++] = c;
+		}
+		last = i;	/* no safe code point before i any more */
+	}
+	buf_release(&slow);
+}
+
+void
+tok_normalize(struct buf *out, const char *s, size_t len)
+{
+	long *cp = NULL;
+	size_t n = 0, cap = 0, i;
+
+	normalize_cps(s, len, &cp, &n, &cap);
+	for (i = 0; i < n; i++)
+		put_cp(out, cp[i]);
+	free(cp);
 }
 
 int
@@ -291,22 +369,11 @@ emit_ident(struct tok_list *l, const long *c, size_t n, const size_t *starts,
 void
 tok_text(struct tok_list *l, const char *s, size_t len)
 {
-	struct buf nf = BUF_INIT;
 	long *cp = NULL;
-	size_t n = 0, i, j, k, np;
+	size_t n = 0, cap = 0, i, j, k, np;
 	size_t starts[MAXPARTS], ends[MAXPARTS];
-	utf8proc_int32_t c;
-	utf8proc_ssize_t step;
 
-	tok_normalize(&nf, s, len);
-	cp = xreallocarray(NULL, nf.len + 1, sizeof(*cp));
-	for (i = 0; i < nf.len; i += (size_t)step) {
-		step = utf8proc_iterate((const utf8proc_uint8_t *)nf.ptr + i,
-		    (utf8proc_ssize_t)(nf.len - i), &c);
-		if (step <= 0)
-			break;
-		cp[n++] = c;
-	}
+	normalize_cps(s, len, &cp, &n, &cap);
 	i = 0;
 	while (i < n) {
 		if (tok_is_cjk(cp[i])) {
@@ -339,5 +406,4 @@ tok_text(struct tok_list *l, const char *s, size_t len)
 		i = j;
 	}
 	free(cp);
-	buf_release(&nf);
 }

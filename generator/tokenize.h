@@ -50,8 +50,12 @@ void	 tok_text(struct tok_list *l, const char *s, size_t len);
 const char *tok_term(const struct tok_list *l, size_t i);
 /* Appends s with invalid UTF-8 replaced by U+FFFD to out. */
 void	 tok_sanitize(struct buf *out, const char *s, size_t len);
-/* Appends the normalized form (sanitized, NFKC, lowercased) to out. */
+/* Appends the normalized form (sanitized, NFKC, lowercased) to out.
+ * Code points that normalization leaves alone (ASCII, common kana, kanji
+ * and CJK punctuation) skip utf8proc; tok_normalize_full is the same
+ * without that shortcut (the reference the tests compare with). */
 void	 tok_normalize(struct buf *out, const char *s, size_t len);
+void	 tok_normalize_full(struct buf *out, const char *s, size_t len);
 /* 1 when code point c belongs to a CJK run. */
 int	 tok_is_cjk(long c);
 

@@ -30,7 +30,8 @@ for (const q of queries) {
 	const docFiles = stats.loaded.slice(before + shards.length);
 	const g = shards.reduce((a, f) => a + gz(f), 0);
 	gzs.push(g);
-	rows.push(`${q.padEnd(14)} ${String(res.hits.length).padStart(6)} hits  ${shards.length} files ` +
+	const np = shards.filter(f => f.startsWith('search/p/')).length;
+	rows.push(`${q.padEnd(14)} ${String(res.hits.length).padStart(6)} hits  ${shards.length} files (${np} p/) ` +
 		`${shards.reduce((a, f) => a + readFileSync(join(site, f)).length, 0)} B, ${g} B gz; ` +
 		`eval ${ms.toFixed(1)} ms; top-10 docs ${docFiles.length} files ` +
 		`${docFiles.reduce((a, f) => a + gz(f), 0)} B gz (${top.length} shown)`);

@@ -45,6 +45,18 @@ else
 	cat "$tmp/log"; echo "FAIL search_fixture"; failed=$((failed + 1))
 fi
 
+# format 2: positions of the largest terms in p/ files (a low split makes
+# the small fixture have some); what queries load, and the same results
+if "$B/tools/search_fixture" -n 200 -s 800 -j "$ROOT/themes/default/assets/search.js" \
+    "$tmp/split" >"$tmp/log" 2>&1; then
+	node "$S/query.test.mjs" "$tmp/split" >"$tmp/log" 2>&1
+	add "query (positions apart)" $? "$tmp/log"
+	node "$S/loading.test.mjs" "$tmp/big" "$tmp/split" >"$tmp/log" 2>&1
+	add loading $? "$tmp/log"
+else
+	cat "$tmp/log"; echo "FAIL search_fixture -s"; failed=$((failed + 1))
+fi
+
 if [ ! -d "$S/node_modules/playwright-core" ]; then
 	(cd "$S" && npm install --no-audit --no-fund >"$tmp/npm.log" 2>&1) ||
 	    { echo "# npm install failed:"; tail -n 5 "$tmp/npm.log"; }

@@ -263,7 +263,9 @@ main(int argc, char **argv)
 	printf("docs              %zu (%.1f MB of body text)\n", st.docs,
 	    text / 1e6);
 	printf("add ms            %.0f\n", t1 - t0);
-	printf("write ms          %.0f (tokenize, merge, write)\n", t2 - t1);
+	printf("write ms          %.0f (tokenize %.0f, merge %.0f, write %.0f; "
+	    "%d threads)\n", t2 - t1, st.tokenize_ms, st.merge_ms, st.write_ms,
+	    threads);
 	printf("terms             %zu\n", st.terms);
 	printf("files             %zu (%zu term shards, %zu doc shards)\n",
 	    st.files, st.term_shards, st.doc_shards);

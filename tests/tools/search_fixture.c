@@ -1,7 +1,7 @@
 /*
  * search_fixture: writes a small static site for the search tests.
  *
- *   search_fixture [-n N] [-j search.js] OUTDIR
+ *   search_fixture [-n N] [-j search.js] [-s SPLIT] OUTDIR   (-s: srch_set_split)
  *
  * Indexes a handful of hand-written Japanese handbook documents plus N
  * (default 40) deterministic synthetic ones, writes OUTDIR/search/ with
@@ -163,16 +163,18 @@ main(int argc, char **argv)
 	struct buf b = BUF_INIT, corpus = BUF_INIT;
 	char *path;
 
-	while ((c = getopt(argc, argv, "n:j:")) != -1) {
+	while ((c = getopt(argc, argv, "n:j:s:")) != -1) {
 		if (c == 'n')
 			nsyn = atoi(optarg);
+		else if (c == 's')	/* positions apart from this size on */
+			srch_set_split(s, (size_t)atol(optarg));
 		else if (c == 'j')
 			js = optarg;
 		else
 			return 2;
 	}
 	if (optind + 1 != argc) {
-		fputs("usage: search_fixture [-n N] [-j search.js] OUTDIR\n", stderr);
+		fputs("usage: search_fixture [-n N] [-j search.js] [-s SPLIT] OUTDIR\n", stderr);
 		return 2;
 	}
 	out = argv[optind];

@@ -71,10 +71,10 @@ docs(struct srch *s)
 static void
 slurp(const char *dir, struct buf *out)
 {
-	static const char *const sub[] = { "", "t", "d", "f" };
+	static const char *const sub[] = { "", "t", "p", "d", "f" };
 	size_t i, k, n;
 
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < 5; i++) {
 		char *p = xasprintf("%s/search/%s", dir, sub[i]);
 		DIR *dd = opendir(p);
 		struct dirent *e;
@@ -113,44 +113,42 @@ varint(const unsigned char **p)
 	return v;
 }
 
+/* Decodes a byte string (one character per byte: printable ASCII
+ * without " & < > \ for bytes below 90, else U+0100 + byte) of n bytes of
+ * UTF-8 at s into out; returns the number of bytes. */
 static size_t
-unbase64(const char *s, size_t n, unsigned char *out)
+unbytes(const char *s, size_t n, unsigned char *out)
 {
-	static const char tab[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	static const char tab[] = " !#$%'()*+,-./0123456789:;=?@ABCDEFGHIJKLMNOP"
+	    "QRSTUVWXYZ[]^_`abcdefghijklmnopqrstuvwxyz{|}~";
+	const unsigned char *p = (const unsigned char *)s;
 	size_t i, o = 0;
-	unsigned long v;
-	int k;
 
-	for (i = 0; i + 3 < n + 1 && i < n; i += 4) {
-		v = 0;
-		for (k = 0; k < 4; k++) {
-			const char *c = strchr(tab, s[i + k]);
-
-			v = v << 6 | (unsigned long)(s[i + k] != '=' && c ?
-			    c - tab : 0);
+	for (i = 0; i < n; i++) {
+		if (p[i] < 0x80) {
+			out[o++] = (unsigned char)(strchr(tab, p[i]) - tab);
+		} else {
+			out[o++] = (unsigned char)((((p[i] & 0x1f) << 6 |
+			    (p[i + 1] & 0x3f)) - 0x100));
+			i++;
 		}
-		out[o++] = (unsigned char)(v >> 16);
-		if (s[i + 2] != '=')
-			out[o++] = (unsigned char)(v >> 8);
-		if (s[i + 3] != '=')
-			out[o++] = (unsigned char)v;
 	}
 	return o;
 }
 
-/* Finds term in the term shards of `all` and decodes its postings into
- * "id:mask:tf,tf..:p p p;..." text. */
-static void
-posting(const char *all, const char *term, struct buf *out)
+/* The decoded blob of term in the shards of kind ("t" or "p") in `all`;
+ * returns its length, or 0 when absent. */
+static size_t
+find_blob(const char *all, const char *kind, const char *term,
+    unsigned char *bytes)
 {
-	char key[128];
+	char key[128], head[16];
 	const char *p = all, *shard, *keys, *data;
-	size_t idx, k;
-	unsigned char bytes[4096];
+	size_t idx, k, i;
 
 	snprintf(key, sizeof(key), "\"%s\"", term);
-	while ((shard = strstr(p, "[\"t\",\"t/"))) {
+	snprintf(head, sizeof(head), "[\"%s\",\"%s/", kind, kind);
+	while ((shard = strstr(p, head))) {
 		keys = strchr(shard + 8, '[') + 1;
 		data = strstr(keys, "],[") + 3;
 		p = data;
@@ -159,46 +157,67 @@ posting(const char *all, const char *term, struct buf *out)
 
 			if (len == strlen(key) && memcmp(keys + k, key, len) == 0) {
 				const char *d = data;
-				size_t i, n, nd, j, f, id = 0;
-				const unsigned char *b = bytes;
 
+				/* blobs may hold ',' and ']' but never '"' */
 				for (i = 0; i < idx; i++)
-					d = strchr(d, ',') + 1;
+					d = strchr(d + 1, '"') + 2;
 				d++;
-				n = unbase64(d, strcspn(d, "\""), bytes);
-				nd = varint(&b);
-				for (j = 0; j < nd && b < bytes + n; j++) {
-					unsigned long mask;
-
-					unsigned long h, single = 0;
-
-					id += varint(&b);
-					h = varint(&b);
-					if (h < 80) {
-						mask = 1ul << (h % 5);
-						single = h / 5 + 1;
-					} else {
-						mask = h - 80;
-					}
-					buf_printf(out, "%s%zu:%lu:", j ? ";" : "",
-					    id, mask);
-					for (f = 0; f < 5; f++) {
-						unsigned long tf, t, pos = 0;
-
-						if (!(mask & (1ul << f)))
-							continue;
-						tf = single ? single : varint(&b);
-						buf_printf(out, "[%lu", tf);
-						for (t = 0; t < tf && f != 1; t++) {
-							pos += varint(&b);
-							buf_printf(out, " %lu", pos);
-						}
-						buf_putc(out, ']');
-					}
-				}
-				return;
+				return unbytes(d, strcspn(d, "\""), bytes);
 			}
 			k += len + 1;
+		}
+	}
+	return 0;
+}
+
+/* Finds term in the term shards of `all` and decodes its postings into
+ * "id:mask:[tf p p p];..." text.  The first number is df * 2 + sep; with
+ * sep, the positions are in the term's position shard, else in place. */
+static void
+posting(const char *all, const char *term, struct buf *out)
+{
+	unsigned char bytes[4096], pbytes[4096];
+	const unsigned char *b = bytes, *q = pbytes;
+	size_t n, np = 0, nd, j, f, id = 0, sep;
+	/* only CJK bigrams have positions (two 3-byte kana/kanji here) */
+	int bigram = strlen(term) == 6 && (unsigned char)term[0] >= 0xe3;
+
+	n = find_blob(all, "t", term, bytes);
+	if (n == 0)
+		return;
+	nd = varint(&b);
+	sep = nd & 1;
+	nd >>= 1;
+	if (sep)
+		np = find_blob(all, "p", term, pbytes);
+	else
+		q = NULL;
+	for (j = 0; j < nd && b < bytes + n; j++) {
+		unsigned long mask, h, single = 0;
+
+		id += varint(&b);
+		h = varint(&b);
+		if (h < 80) {
+			mask = 1ul << (h % 5);
+			single = h / 5 + 1;
+		} else {
+			mask = h - 80;
+		}
+		buf_printf(out, "%s%zu:%lu:", j ? ";" : "", id, mask);
+		for (f = 0; f < 5; f++) {
+			unsigned long tf, t, pos = 0;
+
+			if (!(mask & (1ul << f)))
+				continue;
+			tf = single ? single : varint(&b);
+			buf_printf(out, "[%lu", tf);
+			for (t = 0; t < tf && f != 1 && bigram &&
+			    (!q || q < pbytes + np);
+			    t++) {
+				pos += varint(q ? &q : &b);
+				buf_printf(out, " %lu", pos);
+			}
+			buf_putc(out, ']');
 		}
 	}
 }
@@ -248,7 +267,9 @@ main(void)
 	INT_EQ(st.docs, 3, "docs");
 	INT_EQ(st.doc_shards, 1, "doc shards");
 	OK(st.term_shards >= 1, "term shards");
-	INT_EQ(st.files, st.term_shards + st.doc_shards + 3, "files");
+	OK(st.pos_shards == 0, "no position shards for small terms");
+	INT_EQ(st.files, st.term_shards + st.pos_shards + st.doc_shards + 3,
+	    "files");
 	slurp(dir, &a);
 	OK(strstr(a.ptr, "H.load?H.load(a)") != NULL && strstr(a.ptr, "\"m\",\"manifest\"") != NULL,
 	    "manifest registers itself");
@@ -278,12 +299,43 @@ main(void)
 	STR_EQ(p.ptr, "1:16:[1 1]", "報を follows 情報 at +1");
 	buf_reset(&p);
 	posting(a.ptr, "edr", &p);
-	STR_EQ(p.ptr, "1:8:[1 7]", "edr tag");
+	STR_EQ(p.ptr, "1:8:[1]", "edr tag (only CJK bigrams have positions)");
 	buf_reset(&p);
 	posting(a.ptr, "8.13", &p);
-	STR_EQ(p.ptr, "0:2:[1];2:16:[1 10]", "8.13 in doc 0's controls, doc 2's body");
+	STR_EQ(p.ptr, "0:2:[1];2:16:[1]", "8.13 in doc 0's controls, doc 2's body");
 	ranking(a.ptr);
 
+	/* positions in p/ files: the same postings read back */
+	{
+		struct srch *sp = srch_new();
+		char *d4 = xasprintf("%s/split", dir);
+		struct buf c = BUF_INIT, q = BUF_INIT;
+		static const char *const terms[] = { "バッ", "情報", "報を",
+		    "edr", "8.13", "a.5" };
+		size_t i;
+
+		docs(sp);
+		srch_set_split(sp, 1);
+		INT_EQ(srch_write(sp, d4, &d), 0, "srch_write split");
+		srch_get_stats(sp, &st);
+		OK(st.pos_shards >= 1, "position shards with a low split");
+		INT_EQ(st.files, st.term_shards + st.pos_shards +
+		    st.doc_shards + 3, "files with a low split");
+		slurp(d4, &c);
+		OK(strstr(c.ptr, "[\"p\",\"p/") != NULL, "p/ files written");
+		for (i = 0; i < sizeof(terms) / sizeof(*terms); i++) {
+			buf_reset(&p);
+			buf_reset(&q);
+			posting(a.ptr, terms[i], &p);
+			posting(c.ptr, terms[i], &q);
+			OK(p.len > 0 && strcmp(p.ptr, q.ptr) == 0,
+			    "same postings with positions apart");
+		}
+		srch_free(sp);
+		free(d4);
+		buf_release(&c);
+		buf_release(&q);
+	}
 	/* same bytes with 4 threads and from a fresh writer */
 	dir2 = xasprintf("%s/again", dir);
 	docs(s2);

@@ -134,7 +134,7 @@
 	HB.load = function (a) {
 		var id = a[1];
 		if (a[0] === 'm') manifest = a[2];
-		else if (a[0] === 't') {
+		else if (a[0] === 't' || a[0] === 'p') {
 			var map = new Map(), keys = a[2], data = a[3];
 			for (var i = 0; i < keys.length; i++) map.set(keys[i], data[i]);
 			store[id] = map;
@@ -208,44 +208,84 @@
 		}
 		return out.subarray(0, n);
 	}
+	/* Byte strings (postings, positions, lengths): one character per byte;
+	 * bytes below 90 are printable ASCII without " & < > \ (in order), the
+	 * others U+0100 + byte. */
+	var btab = new Uint8Array(128);
+	(function () {
+		for (var c = 32, v = 0; c < 127; c++)
+			if ('"&<>\\'.indexOf(String.fromCharCode(c)) < 0) btab[c] = v++;
+	})();
+	function bytes(s) {
+		var out = new Uint8Array(s.length);
+		for (var i = 0; i < s.length; i++) {
+			var c = s.charCodeAt(i);
+			out[i] = c >= 256 ? c - 256 : btab[c];
+		}
+		return out;
+	}
 	var decoded = new Map();
 	function varint(u, at) {	/* [value, next offset] */
 		var x = 0, sh = 0, c;
 		do { c = u[at++]; x += (c & 127) * Math.pow(2, sh); sh += 7; } while (c & 128);
 		return [x, at];
 	}
-	/* Posting list: [{id, tf:[5], u, po:[5 offsets of positions or -1]}];
-	 * positions are decoded on demand by positions(e, f). */
-	function decode(blob) {
-		var hit = decoded.get(blob);
+	/* Posting list: [{id, tf:[5], u, po:[5 offsets or -1]}]; positions are
+	 * in place (u, po set here) or, for the largest terms, in a p/ file
+	 * (u, po set by attach() once loaded); positions(e, f) decodes them
+	 * on demand. */
+	function decode(blob, key) {	/* key: the term (lists are per term) */
+		var hit = decoded.get(key);
 		if (hit) return hit;
-		var u = b64(blob), i = 0, r;
+		var u = bytes(blob), i = 0, r;
 		function v() {
 			var c = u[i];
 			if (c < 128) { i++; return c; }
 			r = varint(u, i); i = r[1]; return r[0];
 		}
-		var df = v(), list = new Array(df), id = 0;
+		/* df * 2 + sep: sep = positions in the term's p/ file */
+		var x = v(), df = Math.floor(x / 2), sep = x % 2, list = new Array(df), id = 0;
+		/* only CJK bigrams have positions (the phrase check needs no others) */
+		var kc = cps(key), hasPos = kc.length === 2 && isCjk(kc[0]) && isCjk(kc[1]);
 		for (var d = 0; d < df; d++) {
 			id += v();
-			var h = v(), mask, one = 0, tf = [0, 0, 0, 0, 0], po = [-1, -1, -1, -1, -1];
+			var h = v(), mask, one = 0, tf = [0, 0, 0, 0, 0], po = sep ? null : [-1, -1, -1, -1, -1];
 			if (h < 80) { mask = 1 << (h % 5); one = Math.floor(h / 5) + 1; } else mask = h - 80;
 			for (var f = 0; f < 5; f++) {
 				if (!(mask & (1 << f))) continue;
 				tf[f] = one || v();
-				if (HAS_POS[f]) {
+				if (!sep && hasPos && HAS_POS[f]) {
 					po[f] = i;
 					for (var k = 0; k < tf[f]; k++) while (u[i++] & 128);
 				}
 			}
-			list[d] = { id: id, tf: tf, u: u, po: po, pc: null };
+			list[d] = { id: id, tf: tf, u: sep || !hasPos ? null : u, po: hasPos ? po : null, pc: null };
 		}
-		decoded.set(blob, list);
+		list.pos = !sep;
+		list.term = key;
+		decoded.set(key, list);
 		return list;
+	}
+	/* Attaches a term's position blob (positions of every doc of the list,
+	 * in list order, fields in order) to the list's entries. */
+	function attach(list, blob) {
+		if (list.pos) return;
+		var u = bytes(blob), i = 0;
+		for (var d = 0; d < list.length; d++) {
+			var e = list[d], po = [-1, -1, -1, -1, -1];
+			for (var f = 0; f < 5; f++) {
+				if (!e.tf[f] || !HAS_POS[f]) continue;
+				po[f] = i;
+				for (var k = 0; k < e.tf[f]; k++) while (u[i++] & 128);
+			}
+			e.u = u;
+			e.po = po;
+		}
+		list.pos = true;
 	}
 	var NOPOS = [];
 	function positions(e, f) {
-		if (e.po[f] < 0) return NOPOS;
+		if (!e.po || e.po[f] < 0) return NOPOS;
 		if (!e.pc) e.pc = [null, null, null, null, null];
 		if (e.pc[f]) return e.pc[f];
 		var out = new Array(e.tf[f]), at = 0, i = e.po[f], r;
@@ -266,7 +306,23 @@
 		var name = 't/' + manifest.t[i][1];
 		return load(name).then(function () {
 			var blob = store[name].get(t);
-			return blob ? decode(blob) : null;
+			if (!blob) return null;
+			return decode(blob, t);
+		});
+	}
+	/* Loads the positions of posting list l (from term(t)). */
+	function withPositions(l) {
+		if (l.pos) return Promise.resolve(l);
+		var v = manifest.p, lo = 0, hi = v.length - 1, r = -1;
+		while (lo <= hi) {
+			var mid = (lo + hi) >> 1;
+			if (cmp(v[mid][0], l.term) <= 0) { r = mid; lo = mid + 1; } else hi = mid - 1;
+		}
+		if (r < 0) { attach(l, ''); return Promise.resolve(l); }
+		var name = 'p/' + v[r][1];
+		return load(name).then(function () {
+			attach(l, store[name].get(l.term) || '');
+			return l;
 		});
 	}
 	/* Posting lists of every term starting with p (at most maxShards files). */
@@ -278,7 +334,7 @@
 				store[name].forEach(function (blob, key) {
 					if (key.length >= p.length && key.slice(0, p.length) === p &&
 						(!cjkOnly || isCjk(key.codePointAt(0)))) {
-						var l = decode(blob);
+						var l = decode(blob, key);
 						l.exact = key === p;
 						out.push(l);
 					}
@@ -332,7 +388,7 @@
 			}
 			var r = { tf: [0, 0, 0, 0, 0], ph: [null, null, null, null, null] }, any = false;
 			[F_TITLE, F_HEADING, F_TAG, F_BODY].forEach(function (f) {
-				if (es.some(function (e) { return e.po[f] < 0; })) return;
+				if (es.some(function (e) { return !e.tf[f]; })) return;
 				var cand = positions(es[0], f);
 				for (var k = 1; k < es.length && cand.length; k++) {
 					var other = positions(es[k], f), o = offs[k] - offs[0], next = [], j = 0;
@@ -359,7 +415,11 @@
 				return term(String.fromCodePoint(u.cp[o], u.cp[o + 1]));
 			})).then(function (lists) {
 				if (lists.some(function (l) { return !l; })) return { m: new Map(), df: 1 };
-				return phrase(lists, offs);
+				/* one bigram: the doc-level list is exact, no positions */
+				if (lists.length === 1) return union(lists);
+				return Promise.all(lists.map(withPositions)).then(function () {
+					return phrase(lists, offs);
+				});
 			});
 		}
 		/* the word being typed matches as a prefix, but not control-id-like
@@ -395,7 +455,7 @@
 			if (!us.length) return { hits: [], partial: false, units: us };
 			var lname = 'l/' + manifest.l;
 			return Promise.all([load(lname).then(function () {
-				if (!lengths) lengths = b64(store[lname]);
+				if (!lengths) lengths = bytes(store[lname]);
 			})].concat(us.map(function (u, i) {
 				return evalUnit(u, i === us.length - 1 && !trailing && !u.cjk);
 			}))).then(function (rs) {
@@ -471,6 +531,22 @@
 		});
 		return best;
 	}
+	/* Without positions (two-character, Latin and prefix units load none):
+	 * the section whose stored heading and text hold the most query units
+	 * (heading hits count double); -1 when none does. */
+	function textSection(doc, us) {
+		var best = -1, bestN = 0;
+		doc.s.forEach(function (s, k) {
+			var h = normalize(s[1]), t = normalize(s[2]), n = 0;
+			us.forEach(function (u) {
+				if (!u.s) return;
+				if (h.indexOf(u.s) >= 0) n += 2;
+				if (t.indexOf(u.s) >= 0) n++;
+			});
+			if (n > bestN) { best = k; bestN = n; }
+		});
+		return best;
+	}
 	/* Normalized text with a map back to original UTF-16 offsets. */
 	function normMap(text) {
 		var norm = '', from = [], to = [], re = /[\s\S][\p{M}\uff9e\uff9f]*/gu, m;
@@ -515,6 +591,7 @@
 		return docs(slice.map(function (h) { return h.id; })).then(function (ds) {
 			return slice.map(function (h, i) {
 				var d = ds[i], k = section(d, h), ex = null, anchor = '';
+				if (k < 0) k = textSection(d, res.units);
 				if (k >= 0) {
 					anchor = d.s[k][0];
 					ex = excerpt(d.s[k][2], res.units, width);

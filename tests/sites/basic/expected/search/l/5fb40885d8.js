@@ -1,0 +1,1 @@
+(function(a){var H=window.HB=window.HB||{};H.load?H.load(a):(H.q=H.q||[]).push(a)})(["l","l/5fb40885d8","?IQS%,++"]);
