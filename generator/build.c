@@ -1599,6 +1599,24 @@ dump_corpus(struct build *b, const char *path)
 	buf_release(&j);
 }
 
+/* srch_writer: a search file goes through the ledger like every other
+ * output file (srch_write reports a failure). */
+static int
+search_file(void *arg, const char *rel, const void *p, size_t len)
+{
+	struct build *b = arg;
+	char hex[65], *path;
+	int rc;
+
+	sha256_hex(p, len, hex);
+	if (ldg_put(b->ledger, rel, hex, len))
+		return 0;
+	path = util_path_join(b->tmp_dir, rel);
+	rc = util_write_file(path, p, len);
+	free(path);
+	return rc;
+}
+
 /* Indexes every page of this build and writes search/. */
 static void
 write_search(struct build *b, int jobs)
@@ -1610,6 +1628,7 @@ write_search(struct build *b, int jobs)
 	struct model *m = b->model;
 
 	srch_set_threads(s, jobs);
+	srch_set_writer(s, search_file, b);	/* through the ledger */
 	for (i = 0; i < b->npages; i++) {
 		struct page *p = &b->pages[i];
 		const struct value *tv = val_get(p->src.meta, "tags");
@@ -1672,21 +1691,8 @@ write_search(struct build *b, int jobs)
 		srch_add(s, &doc);
 		free(title);
 	}
-	if (b->opts->write && srch_write(s, b->tmp_dir, b->d) == 0) {
-		/* srch_write writes search/ itself: record what it wrote */
-		char *dir = util_path_join(b->tmp_dir, "search"), **files;
-		size_t nf = util_list_files(dir, &files), fi;
-
-		for (fi = 0; fi < nf; fi++) {
-			char *rel = util_path_join("search", files[fi]);
-
-			ldg_put_file(b->ledger, rel);
-			free(rel);
-			free(files[fi]);
-		}
-		free(files);
-		free(dir);
-	}
+	if (b->opts->write)
+		srch_write(s, b->tmp_dir, b->d);
 	srch_free(s);
 	/* test hook: the indexed text as JSON, the ground truth for the
 	 * recall/precision test (tests/suites/41-search-example.sh) */

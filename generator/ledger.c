@@ -142,21 +142,6 @@ ldg_put(struct ledger *l, const char *rel, const char hex[65], size_t len)
 	return same;
 }
 
-/* See ledger.h. */
-int
-ldg_put_file(struct ledger *l, const char *rel)
-{
-	char *path = util_path_join(l->dir, rel);
-	char hex[65];
-	int rc;
-
-	rc = util_sha256_file(path, hex);
-	free(path);
-	if (rc == 0)
-		(void)record(l, rel, hex);
-	return rc;
-}
-
 static int
 ent_cmp(const void *a, const void *b)
 {

@@ -29,9 +29,6 @@ void		 ldg_free(struct ledger *);
  * the same size on disk), so the caller need not write it, else 0. */
 int		 ldg_put(struct ledger *, const char *rel, const char hex[65],
 		    size_t len);
-/* Records a file the caller wrote by other means, hashing it on disk; 0,
- * or -1 with errno set. */
-int		 ldg_put_file(struct ledger *, const char *rel);
 /* The manifest text: "<sha256>  <path>\n" for every recorded file, sorted
  * bytewise by path. */
 void		 ldg_manifest(const struct ledger *, struct buf *);

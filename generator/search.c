@@ -92,6 +92,8 @@ struct srch {
 	size_t		 shard_target;	/* base64 bytes per term shard */
 	struct srch_stats stats;
 	int		 reuse;	/* keep outdir/search: the caller sweeps stale files */
+	srch_writer	*writer;	/* or NULL: files are written here */
+	void		*warg;
 	size_t		 split;	/* SEP_MIN unless set (srch_set_split) */
 };
 
@@ -394,6 +396,14 @@ void
 srch_set_reuse(struct srch *s, int reuse)
 {
 	s->reuse = reuse;
+}
+
+/* See search.h. */
+void
+srch_set_writer(struct srch *s, srch_writer *fn, void *arg)
+{
+	s->writer = fn;
+	s->warg = arg;
 }
 
 void
@@ -864,8 +874,8 @@ term_ptr_cmp(const void *a, const void *b)
  * writer threads may call it.  Returns 0, or an errno value; then *failed
  * is the path (caller frees). */
 static int
-put_shard(const char *root, const char *dir, const struct buf *payload,
-    char name[32], size_t *size, char **failed)
+put_shard(const struct srch *s, const char *root, const char *dir,
+    const struct buf *payload, char name[32], size_t *size, char **failed)
 {
 	struct buf out = BUF_INIT;
 	char *path;
@@ -878,8 +888,19 @@ put_shard(const char *root, const char *dir, const struct buf *payload,
 	    dir, name);
 	buf_put(&out, payload->ptr, payload->len);
 	buf_puts(&out, "]);\n");
-	path = xasprintf("%s/%s.js", root, name);
 	*size = out.len;
+	if (s->writer) {
+		path = xasprintf("search/%s.js", name);
+		if (s->writer(s->warg, path, out.ptr, out.len) == -1) {
+			err = errno ? errno : EIO;
+			*failed = path;
+		} else {
+			free(path);
+		}
+		buf_release(&out);
+		return err;
+	}
+	path = xasprintf("%s/%s.js", root, name);
 	if (util_write_file(path, out.ptr, out.len) == -1) {
 		err = errno ? errno : EIO;
 		*failed = path;
@@ -908,7 +929,7 @@ write_shard(struct srch *s, const char *root, const char *dir,
 {
 	char *failed = NULL;
 	size_t size;
-	int err = put_shard(root, dir, payload, name, &size, &failed);
+	int err = put_shard(s, root, dir, payload, name, &size, &failed);
 
 	if (err) {
 		diag_err(d, NULL, 0, 0, "cannot write '%s': %s", failed,
@@ -982,7 +1003,7 @@ write_jobs(void *arg)
 		else
 			term_payload(w->v, jb->first, jb->end, w->kind,
 			    &payload);
-		jb->err = put_shard(w->root, dir[w->kind], &payload,
+		jb->err = put_shard(w->s, w->root, dir[w->kind], &payload,
 		    jb->name, &jb->size, &jb->failed);
 	}
 	buf_release(&payload);
@@ -1579,7 +1600,8 @@ srch_write(struct srch *s, const char *outdir, struct diag *d)
 	memset(&s->stats, 0, sizeof(s->stats));
 	s->stats.docs = s->ndocs;
 	root = util_path_join(outdir, "search");
-	if (!s->reuse && util_rmtree(root) == -1 && errno != ENOENT) {
+	if (!s->reuse && !s->writer && util_rmtree(root) == -1 &&
+	    errno != ENOENT) {
 		diag_err(d, NULL, 0, 0, "cannot remove '%s': %s", root,
 		    strerror(errno));
 		goto out;
@@ -1624,8 +1646,9 @@ srch_write(struct srch *s, const char *outdir, struct diag *d)
 	buf_printf(&shards, "(function(a){var H=window.HB=window.HB||{};"
 	    "H.load?H.load(a):(H.q=H.q||[]).push(a)})([\"m\",\"manifest\",%s]);\n",
 	    man.ptr);
-	path = util_path_join(root, "manifest.js");
-	if (util_write_file(path, shards.ptr, shards.len) == -1) {
+	path = util_path_join(s->writer ? "search" : root, "manifest.js");
+	if (s->writer ? s->writer(s->warg, path, shards.ptr, shards.len) == -1 :
+	    util_write_file(path, shards.ptr, shards.len) == -1) {
 		diag_err(d, NULL, 0, 0, "cannot write '%s': %s", path,
 		    strerror(errno));
 		goto out;

@@ -62,6 +62,13 @@ void		 srch_get_stats(const struct srch *, struct srch_stats *);
 /* 1: srch_write does not empty outdir/search first (the caller removes
  * stale files itself). */
 void		 srch_set_reuse(struct srch *, int);
+/* Files go through fn(arg, "search/<name>.js", bytes, len) instead of
+ * being written under outdir, and outdir/search is not emptied first (the
+ * caller keeps track of what it wrote).  fn may be called from several
+ * threads at once; it returns 0, or -1 with errno set (srch_write
+ * reports the failure). */
+typedef int srch_writer(void *arg, const char *rel, const void *, size_t);
+void		 srch_set_writer(struct srch *, srch_writer *, void *arg);
 /* Terms whose postings with positions take at least `bytes` (base64; 0:
  * the default, 32 KB) keep their positions in a p/ file of their own, at
  * most 160 of them, largest first.  For tests and benchmarks. */
