@@ -194,6 +194,7 @@ function Element.clone(el) return deepclone(el) end
 function Element.show(el) return el.tag end
 
 local walk_element -- defined below
+local DIRTY = false	-- see _TEBIKI.fast_walk
 
 for t in pairs(INLINE) do mt[t] = true end
 for t in pairs(BLOCK) do mt[t] = true end
@@ -234,6 +235,7 @@ for tag in pairs(mt) do
 			else
 				rawset(el, k, v)
 			end
+			DIRTY = true
 		end
 		m.__eq = function(a, b)
 			return pandoc.utils.equals(a, b)
@@ -768,6 +770,149 @@ function _TEBIKI.run(filters, doc)
 		end
 	end
 	return doc, CHANGED
+end
+
+-- The C walker (luawalk.c) walks the cmark tree itself when a file has a
+-- single topdown filter made only of element functions; it hands to Lua
+-- only the parts that have functions, through these.
+-- fast_filter(filters): that filter, or nil when the file does not qualify
+function _TEBIKI.fast_filter(filters)
+	if #filters ~= 1 then return nil end
+	local F = filters[1]
+	if type(F) ~= "table" or getmetatable(F) ~= nil or
+	    rawget(F, "traverse") ~= "topdown" then
+		return nil
+	end
+	for k, v in next, F do
+		if ELEMENT_KEYS[k] then return nil end
+		if (INLINE[k] or BLOCK[k]) and type(v) ~= "function" then
+			return nil
+		end
+	end
+	return F
+end
+
+-- The C walker rebuilds a part of the page only when it is "dirty": a
+-- function returned something other than the element it got, or changed
+-- the element (or anything inside it) in place (Str, Space and breaks: their
+-- fields are compared; others: against a deep snapshot; a new field on
+-- any element sets DIRTY in its __newindex).  Parts where functions
+-- returned nil or their own unchanged element convert back to the same
+-- tree, so they are kept as they are.
+local LEAF = { Str = true, Space = true, SoftBreak = true, LineBreak = true }
+local SNAP = {}		-- marks snapshot tables
+local FAR = { [0] = {} }	-- a snapshot that equals nothing (too deep)
+
+local function nkeys(t)
+	local n = 0
+	for _ in next, t do n = n + 1 end
+	return n
+end
+
+-- deep snapshot of x: {[0] = SNAP, metatable, fields, number of fields}
+local function snap(x, d)
+	if type(x) ~= "table" then return x end
+	if d > 100 then return FAR end
+	local f, n = {}, 0
+	for k, v in next, x do
+		f[k] = snap(v, d + 1)
+		n = n + 1
+	end
+	return { [0] = SNAP, getmetatable(x), f, n }
+end
+
+-- true when x is still what snapshot s recorded
+local function same(x, s, d)
+	if type(x) ~= "table" then return rawequal(x, s) end
+	if type(s) ~= "table" or rawget(s, 0) ~= SNAP or d > 100 or
+	    not rawequal(getmetatable(x), s[1]) then
+		return false
+	end
+	local f, n = s[2], 0
+	for k, v in next, x do
+		n = n + 1
+		if not same(v, rawget(f, k), d + 1) then return false end
+	end
+	return n == s[3]
+end
+
+-- walk_td with the dirty check around every function call
+local walk_fast
+walk_fast = function(list, kind, F)
+	local cls = kind == "I" and "Inline" or "Block"
+	local out = nil
+	for i = 1, #list do
+		local el = list[i]
+		local f = nil
+		if type(el) == "table" then
+			local ln = rawget(el, "_line")
+			if ln then _TEBIKI.line = ln end
+			f = F[rawget(el, "tag")] or F[cls]
+		end
+		local r, stop = nil, nil
+		if f then
+			local tag = rawget(el, "tag")
+			if LEAF[tag] then
+				-- no nested tables: compare the fields; new fields
+				-- go through __newindex, which sets DIRTY
+				local t0, s0 = el.text, rawget(el, "_s")
+				r, stop = f(el)
+				if (r ~= nil and not rawequal(r, el)) or
+				    el.text ~= t0 or rawget(el, "_s") ~= s0 or
+				    rawget(el, "tag") ~= tag then
+					DIRTY = true
+				end
+			else
+				local sn = snap(el, 0)
+				r, stop = f(el)
+				if (r ~= nil and not rawequal(r, el)) or
+				    not same(el, sn, 0) then
+					DIRTY = true
+				end
+			end
+		end
+		if r ~= nil then
+			CHANGED = true
+			if not out then out = head_of(list, i) end
+			local items_ = splice_result(r, cls, rawget(el, "tag"), f)
+			for j = 1, #items_ do
+				local x = items_[j]
+				if stop ~= false and type(x) == "table" then
+					each_child(x, walk_fast, F)
+				end
+				out[#out + 1] = x
+			end
+		else
+			if stop ~= false and type(el) == "table" then
+				each_child(el, walk_fast, F)
+			end
+			if out and el ~= nil then out[#out + 1] = el end
+		end
+	end
+	if out then
+		for k, v in pairs(list) do
+			if type(k) == "string" then out[k] = v end
+		end
+		return mklist(out)
+	end
+	return list
+end
+
+-- true when a Str made from `run` (split on spaces and tabs, as pages are)
+-- would match the filter's str_pattern
+function _TEBIKI.fast_match(run, pat)
+	for w in run:gmatch("[^ \t]+") do
+		if w:find(pat) then return true end
+	end
+	return false
+end
+
+-- walks one part of the page topdown, as the Lua walker would; returns
+-- the part and whether it is dirty
+function _TEBIKI.fast_walk(list, kind, F)
+	DIRTY = false
+	local r = walk_fast(list, kind, F)
+	return r, DIRTY
 end
 
 local HOOKS = { collect = true, link = true, template = true, finish = true,

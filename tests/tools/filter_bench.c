@@ -131,7 +131,7 @@ bench_site(const char *path, int n, const char *text)
  * `path`, the filter is that file instead (and `lua` is ignored). */
 static double
 bench(const char *lua, const char *path, int n, const char *text,
-    size_t len)
+    size_t len, int lua_only)
 {
 	struct flt_file f = { "/tmp/tebiki-bench.lua", "filters/bench.lua" };
 	struct flt_opts o;
@@ -158,6 +158,7 @@ bench(const char *lua, const char *path, int n, const char *text,
 			util_write_file(f.path, lua, strlen(lua));
 		o.files = &f;
 		o.nfiles = 1;
+		o.lua_walk_only = lua_only;
 		w = flt_worker_new(&o, extra, &d);
 		val_unref(extra);
 		if (w == NULL) {
@@ -198,22 +199,28 @@ main(int argc, char **argv)
 	int n = argc > 1 ? atoi(argv[1]) : 200;
 	const char *root = argc > 2 ? argv[2] : ".";
 	char *ctl = util_path_join(root, "filters/control-links.lua");
-	double base, meta, conv, ident, trip, links, site;
+	double base, meta, conv, ident, trip, links, links_lua, code, code_lua;
+	double site;
 
 	md_init();
 	if (n <= 0)
 		n = 200;
 	page_text(&text);
-	base = bench(NULL, NULL, n, text.ptr, text.len);
+	base = bench(NULL, NULL, n, text.ptr, text.len, 0);
 	meta = bench("return { template = function(p) return {} end }", NULL,
-	    n, text.ptr, text.len);
+	    n, text.ptr, text.len, 0);
 	conv = bench("return {{ Pandoc = function(d) end }}", NULL, n,
-	    text.ptr, text.len);
+	    text.ptr, text.len, 0);
 	ident = bench("return {{ Str = function(s) end }}", NULL, n,
-	    text.ptr, text.len);
+	    text.ptr, text.len, 0);
 	trip = bench("return {{ Str = function(s) return s end }}", NULL, n,
-	    text.ptr, text.len);
-	links = bench(NULL, ctl, n, text.ptr, text.len);
+	    text.ptr, text.len, 0);
+	links = bench(NULL, ctl, n, text.ptr, text.len, 0);
+	links_lua = bench(NULL, ctl, n, text.ptr, text.len, 1);
+	code = bench("return {{ traverse = 'topdown', Code = function(c) "
+	    "return pandoc.Str(c.text) end }}", NULL, n, text.ptr, text.len, 0);
+	code_lua = bench("return {{ traverse = 'topdown', Code = function(c) "
+	    "return pandoc.Str(c.text) end }}", NULL, n, text.ptr, text.len, 1);
 	site = bench_site(ctl, n * 10, text.ptr);
 	printf("page: %zu bytes, %d pages\n", text.len, n);
 	printf("no filter:              %.3f ms/page\n", base);
@@ -221,7 +228,10 @@ main(int argc, char **argv)
 	printf("conversion only:        %.3f ms/page\n", conv);
 	printf("identity (Str -> nil):  %.3f ms/page\n", ident);
 	printf("round trip (Str -> s):  %.3f ms/page\n", trip);
-	printf("control-links.lua:      %.3f ms/page\n", links);
+	printf("control-links.lua:      %.3f ms/page (Lua walker: %.3f)\n",
+	    links, links_lua);
+	printf("topdown Code -> Str:    %.3f ms/page (Lua walker: %.3f)\n",
+	    code, code_lua);
 	printf("site phase (collect):   %.3f ms/page (control-links.lua, "
 	    "%d pages)\n", site, n * 10);
 	free(ctl);
