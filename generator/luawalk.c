@@ -20,7 +20,7 @@ enum tag {
 	T_STR, T_SPACE, T_SOFTBREAK, T_LINEBREAK, T_EMPH, T_STRONG,
 	T_STRIKEOUT, T_CODE, T_LINK, T_IMAGE, T_RAWINLINE, T_SPAN,
 	T_PARA, T_PLAIN, T_HEADER, T_CODEBLOCK, T_RAWBLOCK, T_BLOCKQUOTE,
-	T_BULLETLIST, T_ORDEREDLIST, T_HR, T_DIV,
+	T_BULLETLIST, T_ORDEREDLIST, T_HR, T_DIV, T_TABLE,
 	NTAGS,
 	T_WHOLE = -1		/* always handed to Lua whole */
 };
@@ -30,7 +30,7 @@ static const char *const tag_names[NTAGS] = {
 	"Str", "Space", "SoftBreak", "LineBreak", "Emph", "Strong",
 	"Strikeout", "Code", "Link", "Image", "RawInline", "Span",
 	"Para", "Plain", "Header", "CodeBlock", "RawBlock", "BlockQuote",
-	"BulletList", "OrderedList", "HorizontalRule", "Div"
+	"BulletList", "OrderedList", "HorizontalRule", "Div", "Table"
 };
 
 struct part {			/* a part of the page handed to Lua */
@@ -121,6 +121,8 @@ block_tag(cmark_node *n)
 		return cmark_node_get_list_type(n) == CMARK_ORDERED_LIST ?
 		    T_ORDEREDLIST : T_BULLETLIST;
 	default:
+		if (cmark_node_get_type(n) == CMARK_NODE_TABLE)
+			return T_TABLE;
 		return T_WHOLE;
 	}
 }
@@ -290,6 +292,26 @@ inlist_of(cmark_node *parent)
 	return in_tight_list(parent) ? 1 : 2;
 }
 
+/* Walks a table without a Table or Plain function: the content of each
+ * non-empty cell is a Plain (luaast.c), whose inlines are a part; rows in
+ * order (the header row comes first, as in the Lua walker's head, then
+ * bodies). */
+static void
+walk_table(struct walk *w, cmark_node *table)
+{
+	cmark_node *row, *cell;
+
+	for (row = cmark_node_first_child(table); row;
+	    row = cmark_node_next(row))
+		for (cell = cmark_node_first_child(row); cell;
+		    cell = cmark_node_next(cell))
+			if (cmark_node_first_child(cell) &&
+			    inlines_need(w, cmark_node_first_child(cell))) {
+				ast_push_inline_list(w->L, w->tebiki, cell);
+				hand_over(w, cell, 0, 0);
+			}
+}
+
 /* Walks the blocks under `parent` in document order. */
 static void
 walk_blocks(struct walk *w, cmark_node *parent)
@@ -303,7 +325,8 @@ walk_blocks(struct walk *w, cmark_node *parent)
 			w->line = cmark_node_get_start_line(n);
 		t = block_tag(n);
 		if (t == T_WHOLE || w->has[t] || ((t == T_BULLETLIST ||
-		    t == T_ORDEREDLIST) && list_whole(w, n))) {
+		    t == T_ORDEREDLIST) && list_whole(w, n)) ||
+		    (t == T_TABLE && w->has[T_PLAIN])) {
 			ast_push_block_list(w->L, w->tebiki, n);
 			hand_over(w, n, 1, inlist_of(parent));
 			continue;
@@ -320,6 +343,9 @@ walk_blocks(struct walk *w, cmark_node *parent)
 		case T_BLOCKQUOTE:
 		case T_DIV:
 			walk_blocks(w, n);
+			break;
+		case T_TABLE:
+			walk_table(w, n);
 			break;
 		case T_BULLETLIST:
 		case T_ORDEREDLIST:
@@ -382,7 +408,7 @@ lwk_run(lua_State *L, int tebiki, int F, cmark_node *root,
 {
 	struct walk ws, *w = &ws;
 	size_t k;
-	int i, changed = 0;
+	int i, changed, rebuilt = 0;
 
 	memset(w, 0, sizeof(*w));
 	w->L = L;
@@ -402,18 +428,26 @@ lwk_run(lua_State *L, int tebiki, int F, cmark_node *root,
 	w->store = lua_gettop(L);
 	lua_newtable(L);
 	w->res = lua_gettop(L);
+	lua_getfield(L, w->tebiki, "fast_begin");
+	lua_call(L, 0, 0);
 	walk_blocks(w, root);
+	/* as the Lua walker: nothing returned, nothing changes (in-place
+	 * changes are dropped then) */
+	lua_getfield(L, w->tebiki, "fast_changed");
+	lua_call(L, 0, 1);
+	changed = lua_toboolean(L, -1);
+	lua_pop(L, 1);
 	/* in document order, so that notes made by filters are numbered
 	 * as the Lua walker's full rebuild numbers them */
-	for (k = 0; k < w->nparts; k++) {
+	for (k = 0; changed && k < w->nparts; k++) {
 		if (!w->parts[k].dirty)
 			continue;
 		lua_rawgeti(L, w->res, (lua_Integer)k + 1);
 		build_part(w, &w->parts[k], b);
 		lua_pop(L, 1);
-		changed = 1;
+		rebuilt = 1;
 	}
 	put_line(w);
 	lua_settop(L, w->fn - 1);
-	return changed;
+	return rebuilt;
 }

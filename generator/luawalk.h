@@ -8,15 +8,17 @@
  * element has a function (with everything inside it), and the inline
  * content of a paragraph or heading that holds an element with a function.
  * Each part is walked by the prelude's own topdown walker, in document
- * order, so the functions are called exactly as by the Lua walker.  A part
- * is built back into the tree in place only when it is dirty: a function
+ * order, so the functions are called exactly as by the Lua walker.  When no
+ * function returned anything, the tree is left as it is (as the Lua walker
+ * keeps it).  Otherwise a part is built back into the tree in place when it
+ * is dirty: a function
  * returned something other than the element it was given, or changed that
  * element in place (checked against a snapshot taken before the call).
  * Other parts convert back to the same tree (the round trip is lossless),
  * so they are left as they are, and an unchanged page keeps its tree.
  * Parts whose round trip depends on their surroundings
- * (lists whose items' own blocks have functions, task lists, tables,
- * unknown nodes) go to Lua whole; pages with footnotes or nested deeper
+ * (lists whose items' own blocks have functions, task lists, tables when
+ * the filter has Table or Plain, unknown nodes) go to Lua whole; pages with footnotes or nested deeper
  * than LWK_MAX_DEPTH use the Lua walker.
  *
  * tests/tools/filter_fastdiff checks that both ways render the same HTML.

@@ -907,6 +907,11 @@ function _TEBIKI.fast_match(run, pat)
 	return false
 end
 
+function _TEBIKI.fast_begin() CHANGED = false end
+-- whether a function returned something (the Lua walker rebuilds the page
+-- then, in-place changes included; otherwise it keeps the page as it was)
+function _TEBIKI.fast_changed() return CHANGED end
+
 -- walks one part of the page topdown, as the Lua walker would; returns
 -- the part and whether it is dirty
 function _TEBIKI.fast_walk(list, kind, F)
