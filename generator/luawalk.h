@@ -21,6 +21,10 @@
  * the filter has Table or Plain, unknown nodes) go to Lua whole; pages with footnotes or nested deeper
  * than LWK_MAX_DEPTH use the Lua walker.
  *
+ * One difference remains, for filters that keep a reference to an element
+ * and change it after its function returned: the Lua walker's rebuild sees
+ * that change, the C walker only when the element's part is dirty anyway.
+ *
  * tests/tools/filter_fastdiff checks that both ways render the same HTML.
  */
 #ifndef LUAWALK_H

@@ -6,7 +6,9 @@
  * element filter (conversion to Lua, nothing changed, the cmark tree is
  * kept), with a filter that returns every Str (full round trip), with the
  * shipped filters/control-links.lua (a topdown Str filter that links
- * control ids; SITE.controls has 93 controls), and the site phase
+ * control ids; SITE.controls has 93 controls) and a topdown Code filter,
+ * both with the C walker (luawalk.h) and with the Lua walker only
+ * (flt_opts.lua_walk_only), and the site phase
  * (flt_site_run: every file loaded, collect(page) for every page) of
  * control-links.lua per page.
  *
