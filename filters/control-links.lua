@@ -82,5 +82,8 @@ return {
     Link = function(l) return l, false end,
     Header = function(h) return h, false end,
     Str = link_str,
+    -- link_str returns nil for every Str without such a number, so
+    -- tebiki need not hand those to Lua at all (docs/filters.md)
+    str_pattern = "%d+%.%d+",
   },
 }

@@ -12,6 +12,7 @@
 #include "filter.h"
 #include "luaast.h"
 #include "luasandbox.h"
+#include "luawalk.h"
 #include "markdown.h"
 #include "util.h"
 #include "value.h"
@@ -799,6 +800,8 @@ struct page_call {
 	cmark_node		*root;
 	struct value		**tmpl;
 	struct ast_build	 b;
+	struct ast_build	 fb;	/* the C walker's (fb.root: the page) */
+	int			 fast_changed;	/* the C walker changed root */
 };
 
 /* Merges the map `v` into *tmpl (takes v). */
@@ -866,6 +869,20 @@ page_run(lua_State *L)
 			lua_pushvalue(L, page);
 			lua_call(L, 1, 1);
 			lua_replace(L, -2);
+		} else {
+			lua_pop(L, 1);
+		}
+	}
+	if (lua_toboolean(L, -1) && !c->w->opts.lua_walk_only) {
+		/* a single topdown filter of element functions: walked in C
+		 * over the cmark tree, only its parts go to Lua (luawalk.h) */
+		lua_pushvalue(L, filters);
+		call_tebiki(s, "fast_filter", 1, 1);
+		if (!lua_isnil(L, -1) && lwk_tree_ok(c->root)) {
+			c->fb.root = c->root;
+			c->fast_changed = lwk_run(L, tb, -1, c->root, &c->fb);
+			lua_pop(L, 2);
+			lua_pushboolean(L, 0);	/* done */
 		} else {
 			lua_pop(L, 1);
 		}
@@ -941,6 +958,8 @@ flt_worker_page(struct flt_worker *w, const struct flt_page *page,
 		c.b.allow_raw_html = w->opts.allow_raw_html;
 		c.b.out_cap = w->opts.out_cap ? w->opts.out_cap :
 		    DEFAULT_OUT_CAP;
+		c.fb.allow_raw_html = c.b.allow_raw_html;
+		c.fb.out_cap = c.b.out_cap;
 		lua_pushcfunction(c.f->s->L, page_run);
 		lua_pushlightuserdata(c.f->s->L, &c);
 		if (sbx_pcall(c.f->s, 1, 0) != LUA_OK) {
@@ -953,10 +972,18 @@ flt_worker_page(struct flt_worker *w, const struct flt_page *page,
 			if (c.b.root)
 				cmark_node_free(c.b.root);
 			ast_build_release(&c.b);
+			ast_build_release(&c.fb);
 			break;
 		}
 		lua_settop(c.f->s->L, 0);
 		ast_build_release(&c.b);
+		ast_build_release(&c.fb);
+		if (c.fast_changed) {
+			tmp.parser = NULL;
+			tmp.root = *doc;
+			tmp.options = 0;
+			md_assign_ids(&tmp);
+		}
 		if (c.b.root) {
 			tmp.parser = NULL;
 			tmp.root = c.b.root;

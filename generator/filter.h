@@ -46,6 +46,8 @@ struct flt_opts {
 						   after a filter; 0: 64 MiB */
 	int			 allow_raw_html;	/* emit RawBlock/RawInline
 							   made by filters */
+	int			 lua_walk_only;	/* 1: never use the C walker
+						   (luawalk.h); for tests */
 };
 
 struct flt_page {			/* filled by the build, borrowed */

@@ -535,6 +535,38 @@ ast_push_doc(lua_State *L, int tebiki, cmark_node *root)
 	lua_remove(L, mt);
 }
 
+/* See luaast.h. */
+void
+ast_push_block_list(lua_State *L, int tebiki, cmark_node *n)
+{
+	int mt, t;
+
+	lua_getfield(L, tebiki, "mt");
+	mt = lua_gettop(L);
+	newlist(L, mt);
+	t = lua_gettop(L);
+	if (push_block(L, mt, n, 1)) {
+		if (cmark_node_get_start_line(n) > 0) {
+			lua_pushinteger(L, cmark_node_get_start_line(n));
+			lua_setfield(L, -2, "_line");
+		}
+		append(L, t);
+	}
+	lua_remove(L, mt);
+}
+
+/* See luaast.h. */
+void
+ast_push_inline_list(lua_State *L, int tebiki, cmark_node *n)
+{
+	int mt;
+
+	lua_getfield(L, tebiki, "mt");
+	mt = lua_gettop(L);
+	push_inlines(L, mt, cmark_node_first_child(n), 1);
+	lua_remove(L, mt);
+}
+
 /* ------------------------------------------------------------------ */
 /* Lua -> cmark                                                        */
 
@@ -1555,6 +1587,22 @@ ast_build_doc(lua_State *L, int idx, struct ast_build *b)
 	while (cmark_node_first_child(end))
 		cmark_node_insert_before(end, cmark_node_first_child(end));
 	cmark_node_free(end);
+}
+
+/* See luaast.h. */
+void
+ast_build_blocks_into(lua_State *L, int list, struct ast_build *b,
+    cmark_node *parent, int inlist)
+{
+	build_blocks(L, b, lua_absindex(L, list), parent, 1, inlist);
+}
+
+/* See luaast.h. */
+void
+ast_build_inlines_into(lua_State *L, int list, struct ast_build *b,
+    cmark_node *parent)
+{
+	build_inlines(L, b, lua_absindex(L, list), parent, 1);
 }
 
 /* See luaast.h. */

@@ -40,6 +40,22 @@ void		 ast_push_doc(lua_State *, int tebiki, cmark_node *root);
  * b->root (set as soon as it exists, so that it can be freed after an
  * error).  Heading ids come from Header identifiers. */
 void		 ast_build_doc(lua_State *, int idx, struct ast_build *b);
+/* Pushes a List holding the element of block `n` (with its `_line`),
+ * exactly as ast_push_doc makes it inside a document; an empty List for a
+ * node without an element (a footnote definition). */
+void		 ast_push_block_list(lua_State *, int tebiki, cmark_node *n);
+/* Pushes the List of the inline children of `n` (a paragraph, heading,
+ * emphasis ...), exactly as ast_push_doc makes the element's content. */
+void		 ast_push_inline_list(lua_State *, int tebiki, cmark_node *n);
+/* Builds the block List at `list` into `parent` (appended).  `inlist`: 1
+ * when parent is an item of a tight list, 2 of a loose one, else 0.
+ * Notes made by filters get definitions appended to b->root, which must
+ * be set. */
+void		 ast_build_blocks_into(lua_State *, int list, struct ast_build *b,
+		    cmark_node *parent, int inlist);
+/* Builds the inline List at `list` into `parent` (appended). */
+void		 ast_build_inlines_into(lua_State *, int list,
+		    struct ast_build *b, cmark_node *parent);
 /* Frees what a (possibly interrupted) ast_build_doc left, except b->root. */
 void		 ast_build_release(struct ast_build *b);
 /* Pushes a value as plain Lua (lists get the pandoc.List metatable, maps

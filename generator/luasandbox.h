@@ -21,6 +21,8 @@
 
 struct diag;
 
+#define SBX_POOL_CLASSES	16	/* blocks of 16, 32, ... 256 bytes */
+
 struct sbx {
 	lua_State	*L;
 	char		*display;	/* "filters/x.lua": chunk name, messages */
@@ -36,6 +38,13 @@ struct sbx {
 	int		 chunk_ref;	/* the compiled filter file */
 	int		 tebiki_ref;	/* the _TEBIKI table */
 	size_t		 out_bytes;	/* bytes added by this filter on this page */
+	/* small-block pool of the allocator (see lalloc in luasandbox.c):
+	   free lists per 16-byte size class, carved from chunks that live
+	   until sbx_free */
+	void		*pool_free[SBX_POOL_CLASSES];
+	void		*pool_chunks;
+	char		*pool_cur;
+	size_t		 pool_left;
 };
 
 #define SBX_DEFAULT_BUDGET	100000000L

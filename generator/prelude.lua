@@ -194,6 +194,7 @@ function Element.clone(el) return deepclone(el) end
 function Element.show(el) return el.tag end
 
 local walk_element -- defined below
+local DIRTY = false	-- see _TEBIKI.fast_walk
 
 for t in pairs(INLINE) do mt[t] = true end
 for t in pairs(BLOCK) do mt[t] = true end
@@ -234,6 +235,7 @@ for tag in pairs(mt) do
 			else
 				rawset(el, k, v)
 			end
+			DIRTY = true
 		end
 		m.__eq = function(a, b)
 			return pandoc.utils.equals(a, b)
@@ -494,21 +496,23 @@ end
 
 local walk_list
 
--- applies `visit(list, kind)` to every child list of `el`
-local function each_child(el, visit)
+-- applies `visit(list, kind, arg)` to every child list of `el` (arg is
+-- passed through, so that walkers need no closure per element)
+local function each_child(el, visit, arg)
 	local kids = KIDS[rawget(el, "tag")]
 	if not kids then return end
-	for _, fk in ipairs(kids) do
+	for ki = 1, #kids do
+		local fk = kids[ki]
 		local f, kind = fk[1], fk[2]
 		local v = rawget(el, f)
 		if v ~= nil then
 			if kind == "I" or kind == "B" then
-				rawset(el, f, visit(v, kind))
+				rawset(el, f, visit(v, kind, arg))
 			elseif kind == "LB" or kind == "LI" then
 				local sub = kind == "LB" and "B" or "I"
 				for i = 1, #v do
 					local old = v[i]
-					local new = visit(old, sub)
+					local new = visit(old, sub, arg)
 					if new ~= old then
 						for k2, x in pairs(old) do
 							if type(k2) == "string" then new[k2] = x end
@@ -518,18 +522,18 @@ local function each_child(el, visit)
 				end
 			elseif kind == "DL" then
 				for _, it in ipairs(v) do
-					it[1] = visit(it[1], "I")
+					it[1] = visit(it[1], "I", arg)
 					local defs = it[2] or {}
-					for i = 1, #defs do defs[i] = visit(defs[i], "B") end
+					for i = 1, #defs do defs[i] = visit(defs[i], "B", arg) end
 				end
 			elseif kind == "CAP" then
-				if v.long then v.long = visit(v.long, "B") end
-				if v.short then v.short = visit(v.short, "I") end
+				if v.long then v.long = visit(v.long, "B", arg) end
+				if v.short then v.short = visit(v.short, "I", arg) end
 			elseif kind == "TH" or kind == "TB" then
 				local function rows(rs)
 					for _, row in ipairs(rs or {}) do
 						for _, cell in ipairs(row.cells or {}) do
-							cell.contents = visit(cell.contents or mklist(), "B")
+							cell.contents = visit(cell.contents or mklist(), "B", arg)
 						end
 					end
 				end
@@ -545,38 +549,50 @@ local function each_child(el, visit)
 	end
 end
 
+-- the elements list[1 .. i-1] as a new array, nils dropped: the start of
+-- a walker's output once an element of the list has been replaced
+local function head_of(list, i)
+	local out = {}
+	for j = 1, i - 1 do
+		local x = list[j]
+		if x ~= nil then out[#out + 1] = x end
+	end
+	return out
+end
+
 -- typewise pass: fns = element functions of class `cls`, lfn = the
 -- Inlines/Blocks function (one of them is nil)
-local function walk_tw(list, kind, p)
+local walk_tw
+walk_tw = function(list, kind, p)
 	local cls = kind == "I" and "Inline" or "Block"
-	local out = {}
-	local touched = false
+	local fns = p.cls == cls and p.fns
+	local out = nil		-- made when the first element is replaced
 	for i = 1, #list do
 		local el = list[i]
+		local f = nil
 		if type(el) == "table" then
 			local ln = rawget(el, "_line")
 			if ln then _TEBIKI.line = ln end
-			each_child(el, function(l, k) return walk_tw(l, k, p) end)
+			each_child(el, walk_tw, p)
 			if ln then _TEBIKI.line = ln end
-		end
-		local f = p.cls == cls and p.fns and type(el) == "table" and
-		    (p.fns[rawget(el, "tag")] or p.fns[cls])
-		if f then
-			local r = f(el)
-			if r == nil then
-				out[#out + 1] = el
-			else
-				CHANGED, touched = true, true
-				for _, x in ipairs(splice_result(r, cls, rawget(el, "tag"), f)) do
-					out[#out + 1] = x
-				end
+			if fns then
+				local tag = rawget(el, "tag")
+				f = fns[tag] or fns[cls]
 			end
-		else
-			out[#out + 1] = el
+		end
+		local r = nil
+		if f then r = f(el) end
+		if r ~= nil then
+			CHANGED = true
+			if not out then out = head_of(list, i) end
+			local items_ = splice_result(r, cls, rawget(el, "tag"), f)
+			for j = 1, #items_ do out[#out + 1] = items_[j] end
+		elseif out then
+			if el ~= nil then out[#out + 1] = el end
 		end
 	end
 	local res = list
-	if touched then
+	if out then
 		for k, v in pairs(list) do
 			if type(k) == "string" then out[k] = v end
 		end
@@ -597,41 +613,50 @@ local function walk_tw(list, kind, p)
 end
 
 -- topdown pass over a list
-local function walk_td(list, kind, F)
-	local cls = kind == "I" and "Inline" or "Block"
-	local lfn = F[cls .. "s"]
+local walk_td
+walk_td = function(list, kind, F)
+	local cls, lname
+	if kind == "I" then cls, lname = "Inline", "Inlines"
+	else cls, lname = "Block", "Blocks" end
+	local lfn = F[lname]
 	if lfn then
 		local r, stop = lfn(list)
 		if r ~= nil then
 			CHANGED = true
-			list = mklist(splice_result(r, cls, cls .. "s", lfn))
+			list = mklist(splice_result(r, cls, lname, lfn))
 		end
 		if stop == false then return list end
 	end
-	local out = {}
-	local touched = false
+	local out = nil		-- made when the first element is replaced
 	for i = 1, #list do
 		local el = list[i]
-		local ln = type(el) == "table" and rawget(el, "_line")
-		if ln then _TEBIKI.line = ln end
-		local f = type(el) == "table" and (F[rawget(el, "tag")] or F[cls])
-		local items_, descend = { el }, true
-		if f then
-			local r, stop = f(el)
-			if r ~= nil then
-				CHANGED, touched = true, true
-				items_ = splice_result(r, cls, rawget(el, "tag"), f)
-			end
-			if stop == false then descend = false end
+		local f = nil
+		if type(el) == "table" then
+			local ln = rawget(el, "_line")
+			if ln then _TEBIKI.line = ln end
+			f = F[rawget(el, "tag")] or F[cls]
 		end
-		for _, x in ipairs(items_) do
-			if descend and type(x) == "table" then
-				each_child(x, function(l, k) return walk_td(l, k, F) end)
+		local r, stop = nil, nil
+		if f then r, stop = f(el) end
+		if r ~= nil then
+			CHANGED = true
+			if not out then out = head_of(list, i) end
+			local items_ = splice_result(r, cls, rawget(el, "tag"), f)
+			for j = 1, #items_ do
+				local x = items_[j]
+				if stop ~= false and type(x) == "table" then
+					each_child(x, walk_td, F)
+				end
+				out[#out + 1] = x
 			end
-			out[#out + 1] = x
+		else
+			if stop ~= false and type(el) == "table" then
+				each_child(el, walk_td, F)
+			end
+			if out and el ~= nil then out[#out + 1] = el end
 		end
 	end
-	if touched then
+	if out then
 		for k, v in pairs(list) do
 			if type(k) == "string" then out[k] = v end
 		end
@@ -706,11 +731,11 @@ walk_element = function(el, F)
 		end
 		-- walk only the children of el, not el itself
 		if F.traverse == "topdown" then
-			each_child(el, function(l, k) return walk_td(l, k, F) end)
+			each_child(el, walk_td, F)
 		else
 			local ifns, bfns = split_fns(F)
 			local function pass(p)
-				each_child(el, function(l, k) return walk_tw(l, k, p) end)
+				each_child(el, walk_tw, p)
 			end
 			if ifns then pass{ cls = "Inline", fns = ifns } end
 			if F.Inlines then pass{ cls = "Inline", lfn = F.Inlines } end
@@ -745,6 +770,154 @@ function _TEBIKI.run(filters, doc)
 		end
 	end
 	return doc, CHANGED
+end
+
+-- The C walker (luawalk.c) walks the cmark tree itself when a file has a
+-- single topdown filter made only of element functions; it hands to Lua
+-- only the parts that have functions, through these.
+-- fast_filter(filters): that filter, or nil when the file does not qualify
+function _TEBIKI.fast_filter(filters)
+	if #filters ~= 1 then return nil end
+	local F = filters[1]
+	if type(F) ~= "table" or getmetatable(F) ~= nil or
+	    rawget(F, "traverse") ~= "topdown" then
+		return nil
+	end
+	for k, v in next, F do
+		if ELEMENT_KEYS[k] then return nil end
+		if (INLINE[k] or BLOCK[k]) and type(v) ~= "function" then
+			return nil
+		end
+	end
+	return F
+end
+
+-- The C walker rebuilds a part of the page only when it is "dirty": a
+-- function returned something other than the element it got, or changed
+-- the element (or anything inside it) in place (Str, Space and breaks: their
+-- fields are compared; others: against a deep snapshot; a new field on
+-- any element sets DIRTY in its __newindex).  Parts where functions
+-- returned nil or their own unchanged element convert back to the same
+-- tree, so they are kept as they are.
+local LEAF = { Str = true, Space = true, SoftBreak = true, LineBreak = true }
+local SNAP = {}		-- marks snapshot tables
+local FAR = { [0] = {} }	-- a snapshot that equals nothing (too deep)
+
+local function nkeys(t)
+	local n = 0
+	for _ in next, t do n = n + 1 end
+	return n
+end
+
+-- deep snapshot of x: {[0] = SNAP, metatable, fields, number of fields}
+local function snap(x, d)
+	if type(x) ~= "table" then return x end
+	if d > 100 then return FAR end
+	local f, n = {}, 0
+	for k, v in next, x do
+		f[k] = snap(v, d + 1)
+		n = n + 1
+	end
+	return { [0] = SNAP, getmetatable(x), f, n }
+end
+
+-- true when x is still what snapshot s recorded
+local function same(x, s, d)
+	if type(x) ~= "table" then return rawequal(x, s) end
+	if type(s) ~= "table" or rawget(s, 0) ~= SNAP or d > 100 or
+	    not rawequal(getmetatable(x), s[1]) then
+		return false
+	end
+	local f, n = s[2], 0
+	for k, v in next, x do
+		n = n + 1
+		if not same(v, rawget(f, k), d + 1) then return false end
+	end
+	return n == s[3]
+end
+
+-- walk_td with the dirty check around every function call
+local walk_fast
+walk_fast = function(list, kind, F)
+	local cls = kind == "I" and "Inline" or "Block"
+	local out = nil
+	for i = 1, #list do
+		local el = list[i]
+		local f = nil
+		if type(el) == "table" then
+			local ln = rawget(el, "_line")
+			if ln then _TEBIKI.line = ln end
+			f = F[rawget(el, "tag")] or F[cls]
+		end
+		local r, stop = nil, nil
+		if f then
+			local tag = rawget(el, "tag")
+			if LEAF[tag] then
+				-- no nested tables: compare the fields; new fields
+				-- go through __newindex, which sets DIRTY
+				local t0, s0 = el.text, rawget(el, "_s")
+				r, stop = f(el)
+				if (r ~= nil and not rawequal(r, el)) or
+				    el.text ~= t0 or rawget(el, "_s") ~= s0 or
+				    rawget(el, "tag") ~= tag then
+					DIRTY = true
+				end
+			else
+				local sn = snap(el, 0)
+				r, stop = f(el)
+				if (r ~= nil and not rawequal(r, el)) or
+				    not same(el, sn, 0) then
+					DIRTY = true
+				end
+			end
+		end
+		if r ~= nil then
+			CHANGED = true
+			if not out then out = head_of(list, i) end
+			local items_ = splice_result(r, cls, rawget(el, "tag"), f)
+			for j = 1, #items_ do
+				local x = items_[j]
+				if stop ~= false and type(x) == "table" then
+					each_child(x, walk_fast, F)
+				end
+				out[#out + 1] = x
+			end
+		else
+			if stop ~= false and type(el) == "table" then
+				each_child(el, walk_fast, F)
+			end
+			if out and el ~= nil then out[#out + 1] = el end
+		end
+	end
+	if out then
+		for k, v in pairs(list) do
+			if type(k) == "string" then out[k] = v end
+		end
+		return mklist(out)
+	end
+	return list
+end
+
+-- true when a Str made from `run` (split on spaces and tabs, as pages are)
+-- would match the filter's str_pattern
+function _TEBIKI.fast_match(run, pat)
+	for w in run:gmatch("[^ \t]+") do
+		if w:find(pat) then return true end
+	end
+	return false
+end
+
+function _TEBIKI.fast_begin() CHANGED = false end
+-- whether a function returned something (the Lua walker rebuilds the page
+-- then, in-place changes included; otherwise it keeps the page as it was)
+function _TEBIKI.fast_changed() return CHANGED end
+
+-- walks one part of the page topdown, as the Lua walker would; returns
+-- the part and whether it is dirty
+function _TEBIKI.fast_walk(list, kind, F)
+	DIRTY = false
+	local r = walk_fast(list, kind, F)
+	return r, DIRTY
 end
 
 local HOOKS = { collect = true, link = true, template = true, finish = true,

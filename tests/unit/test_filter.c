@@ -245,6 +245,20 @@ main(void)
 	    "not enough memory", 0, (size_t)32 << 20);
 	expect_fail("return {{ Para = function() return pandoc.RawBlock('html',"
 	    " string.rep('x', 80 << 20)) end }}", "output limit", 0, 0);
+	/* with the pooled allocator and the generational collector
+	 * (luasandbox.c), garbage is still collected: ~200 MiB of strings
+	 * and ~100 MiB of tables made and dropped under a 32 MiB cap */
+	{
+		char *out = NULL;
+		int rc = run_filter("return {{ Str = function(s)\n"
+		    "  for i = 1, 2000 do local x = string.rep('y', 100000) .. i end\n"
+		    "  for i = 1, 1000000 do local t = { i, i } end\n"
+		    "  return s end }}", 0, (size_t)32 << 20, 0, &out, NULL);
+
+		INT_EQ(rc, 0, "garbage under a memory cap is collected");
+		STR_EQ(out, "", "garbage under a memory cap: no message");
+		free(out);
+	}
 	/* what is allowed works */
 	expect_html("return {{ Str = function(s) return require('helper')"
 	    ".shout(s.text) end }}", "<p>HELLO! <em>WORLD!</em></p>\n");
