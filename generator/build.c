@@ -887,6 +887,17 @@ take_refs(struct build *b, size_t pi, const struct value *data)
 	}
 }
 
+/* pool_fn: makes worker i (reads the frozen SITE, which nobody writes). */
+static void
+new_worker(void *arg, size_t i, int worker)
+{
+	struct build *b = arg;
+
+	(void)worker;
+	b->workers[i] = flt_worker_new(b->flt_opts, flt_site_frozen(b->flt),
+	    b->d);
+}
+
 static int
 run_filters(struct build *b, int jobs)
 {
@@ -945,14 +956,13 @@ run_filters(struct build *b, int jobs)
 	for (i = 0; i < ff; i++)
 		if (b->flt_index[i] != (size_t)-1)
 			take_refs(b, i, flt_page_data(b->flt, b->flt_index[i]));
+	/* each worker converts SITE into its own Lua states: in parallel */
 	b->workers = xcalloc((size_t)jobs, sizeof(*b->workers));
 	b->nworkers = jobs;
-	for (j = 0; j < jobs; j++) {
-		b->workers[j] = flt_worker_new(b->flt_opts,
-		    flt_site_frozen(b->flt), b->d);
+	pool_run(jobs, (size_t)jobs, new_worker, b);
+	for (j = 0; j < jobs; j++)
 		if (b->workers[j] == NULL)
 			return -1;
-	}
 	/* what filters see goes into the render cache's keys; then the site's
 	 * Lua state is not needed any more (it is the largest single thing
 	 * a big site's build holds) */

@@ -170,6 +170,21 @@ json_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+static int
+same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* Two messages that would print the same. */
+static int
+same(const struct diag_msg *a, const struct diag_msg *b)
+{
+	return a->sev == b->sev && a->line == b->line && a->col == b->col &&
+	    same_str(a->file, b->file) && same_str(a->code, b->code) &&
+	    same_str(a->text, b->text);
+}
+
 void
 diag_flush(struct diag *d, FILE *f, enum diag_format fmt)
 {
@@ -181,6 +196,8 @@ diag_flush(struct diag *d, FILE *f, enum diag_format fmt)
 		qsort(d->msgs, d->n, sizeof(*d->msgs), msgcmp);
 	for (i = 0; i < d->n; i++) {
 		m = &d->msgs[i];
+		if (i > 0 && same(m, &d->msgs[i - 1]))
+			continue;	/* said once is enough (e.g. by two workers) */
 		if (fmt == DIAG_JSON) {
 			fputs("{\"file\":", f);
 			if (m->file)
@@ -216,8 +233,9 @@ diag_flush(struct diag *d, FILE *f, enum diag_format fmt)
 				fprintf(f, " [%s]", m->code);
 			fputc('\n', f);
 		}
-		msg_free(m);
 	}
+	for (i = 0; i < d->n; i++)
+		msg_free(&d->msgs[i]);
 	d->n = 0;
 	fflush(f);
 	pthread_mutex_unlock(&d->lock);

@@ -153,9 +153,35 @@ test_slug(void)
 	buf_release(&b);
 }
 
+/* diag_flush prints messages sorted, and the same message once */
+static void
+test_diag(void)
+{
+	struct diag d;
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	diag_init(&d);
+	diag_warn(&d, "content/b.md", 3, 1, "second");
+	diag_err(&d, "content/a.md", 7, 2, "twice");
+	diag_err(&d, "content/a.md", 7, 2, "twice");
+	diag_err(&d, "content/a.md", 7, 2, "other");
+	f = open_memstream(&out, &len);
+	diag_flush(&d, f, DIAG_TEXT);
+	fclose(f);
+	STR_EQ(out, "content/a.md:7:2: error: other\n"
+	    "content/a.md:7:2: error: twice\n"
+	    "content/b.md:3:1: warning: second\n", "sorted, duplicates once");
+	INT_EQ(diag_errors(&d), 3, "every error still counts");
+	free(out);
+	diag_release(&d);
+}
+
 int
 main(void)
 {
+	test_diag();
 	test_split();
 	test_urls();
 	test_slug();
