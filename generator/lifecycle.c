@@ -98,11 +98,45 @@ add_lesson(size_t **v, size_t *n, size_t li)
 	(*v)[(*n)++] = li;
 }
 
+/* For every control, the lessons whose 'affects' names it (CSR: off has
+ * nctls + 1 entries); made once per build. */
+struct ctl_lessons {
+	size_t	*off;
+	size_t	*v;
+};
+
+static void
+ctl_lessons_make(struct build *b, struct ctl_lessons *cl)
+{
+	struct model *m = b->model;
+	size_t ci, i, n = 0, *tmp = NULL, nt;
+
+	cl->off = xcalloc(m->nctls + 1, sizeof(*cl->off));
+	cl->v = NULL;
+	for (ci = 0; ci < m->nctls; ci++) {
+		nt = 0;
+		for (i = m->in_ctl_off[ci]; i < m->in_ctl_off[ci + 1]; i++) {
+			const struct ref *r = &m->refs[m->in_ctl[i]];
+
+			if (strcmp(r->rel, "affects") == 0 &&
+			    strcmp(b->pages[r->from].type, "lesson") == 0)
+				add_lesson(&tmp, &nt, r->from);
+		}
+		cl->v = xreallocarray(cl->v, n + nt + 1, sizeof(*cl->v));
+		if (nt)
+			memcpy(cl->v + n, tmp, nt * sizeof(*tmp));
+		n += nt;
+		cl->off[ci + 1] = n;
+	}
+	free(tmp);
+}
+
 /* Lessons whose 'affects' names page `pi` or one of the controls it lists
  * in 'controls', in page order (through the reference indexes, so the cost
  * is the number of references, not pages times lessons). */
 static size_t
-lessons_affecting(struct build *b, size_t pi, size_t **out)
+lessons_affecting(struct build *b, const struct ctl_lessons *cl, size_t pi,
+    size_t **out)
 {
 	struct model *m = b->model;
 	size_t i, k, n = 0;
@@ -120,14 +154,8 @@ lessons_affecting(struct build *b, size_t pi, size_t **out)
 
 		if (c->kind != MODEL_CONTROL || strcmp(c->rel, "controls") != 0)
 			continue;
-		for (i = m->in_ctl_off[c->to]; i < m->in_ctl_off[c->to + 1];
-		    i++) {
-			const struct ref *r = &m->refs[m->in_ctl[i]];
-
-			if (strcmp(r->rel, "affects") == 0 &&
-			    strcmp(b->pages[r->from].type, "lesson") == 0)
-				add_lesson(out, &n, r->from);
-		}
+		for (i = cl->off[c->to]; i < cl->off[c->to + 1]; i++)
+			add_lesson(out, &n, cl->v[i]);
 	}
 	/* page order, so warnings and banners are stable */
 	for (i = 1; i < n; i++)
@@ -146,6 +174,9 @@ life_compute(struct build *b)
 	int today = b->ty * 10000 + b->tm * 100 + b->td;
 	size_t i, k;
 	char d1[32], d2[32];
+	struct ctl_lessons cl;
+
+	ctl_lessons_make(b, &cl);
 
 	for (i = 0; i < b->npages; i++) {
 		struct page *p = &b->pages[i];
@@ -180,7 +211,7 @@ life_compute(struct build *b)
 		{
 		size_t *ls, nls, q;
 
-		nls = lessons_affecting(b, i, &ls);
+		nls = lessons_affecting(b, &cl, i, &ls);
 		for (q = 0; q < nls; q++) {
 			struct page *l = &b->pages[ls[q]];
 			int ld;
@@ -243,4 +274,6 @@ life_compute(struct build *b)
 			}
 		}
 	}
+	free(cl.off);
+	free(cl.v);
 }
