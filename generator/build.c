@@ -1246,11 +1246,11 @@ open_rcache(struct build *b)
 	free(real);
 }
 
-/* Gives each page the diagnostics pass 2 reported for it (messages from
- * `seq0` on); 0, or -1 when one belongs to no page (then the cache is not
- * saved: replaying it could not give the same messages). */
+/* Gives each page the diagnostics pass 2 reported for it (messages
+ * numbered seq0 .. seq1-1); 0, or -1 when one belongs to no page (then the
+ * cache is not saved: replaying it could not give the same messages). */
 static int
-attribute_diags(struct build *b, size_t seq0)
+attribute_diags(struct build *b, size_t seq0, size_t seq1)
 {
 	struct hmap src;
 	size_t i, pi;
@@ -1264,7 +1264,7 @@ attribute_diags(struct build *b, size_t seq0)
 		struct page *p;
 		struct rc_diag *r;
 
-		if (m->seq < seq0)
+		if (m->seq < seq0 || m->seq >= seq1)
 			continue;
 		if (m->file == NULL || !hm_get(&src, m->file, &pi)) {
 			rc = -1;
@@ -1286,7 +1286,7 @@ attribute_diags(struct build *b, size_t seq0)
 
 /* Writes the cache for the next build (a failure only costs speed). */
 static void
-save_rcache(struct build *b, size_t seq0)
+save_rcache(struct build *b, size_t seq0, size_t seq1)
 {
 	struct rc_entry *v;
 	size_t i, n = 0;
@@ -1295,7 +1295,7 @@ save_rcache(struct build *b, size_t seq0)
 	if (b->rcache_path == NULL)
 		return;
 	dir = util_path_join(b->opts->src_dir, ".tebiki-cache");
-	if (attribute_diags(b, seq0) == -1 || util_mkdir_p(dir) == -1) {
+	if (attribute_diags(b, seq0, seq1) == -1 || util_mkdir_p(dir) == -1) {
 		unlink(b->rcache_path);
 		free(dir);
 		return;
@@ -1887,7 +1887,7 @@ build_run(const struct build_opts *o, struct diag *d)
 	long nf;
 	size_t i, fi;
 	int jobs, status = CMD_CONTENT, env_error = 0;
-	size_t seq0 = 0;
+	size_t seq0 = 0, seq1 = 0;
 
 	memset(&b, 0, sizeof(b));
 	b.lock_fd = -1;
@@ -1992,6 +1992,7 @@ build_run(const struct build_opts *o, struct diag *d)
 	build_phase(&b, "setup");
 	seq0 = d->n;
 	pool_run(jobs, b.npages, pass2_page, &b);
+	seq1 = d->n;
 	build_phase(&b, "pass 2");
 	if (b.timing && b.rcache_path)
 		fprintf(stderr, "tebiki: timing: %zu of %zu pages from the "
@@ -2011,7 +2012,7 @@ build_run(const struct build_opts *o, struct diag *d)
 	build_phase(&b, "manifest");
 	if (o->write && swap_output(&b) == -1)
 		goto out;
-	save_rcache(&b, seq0);
+	save_rcache(&b, seq0, seq1);
 	status = CMD_OK;
 out:
 	if (b.lock_fd >= 0)
