@@ -827,7 +827,7 @@ sbx_report(struct sbx *s, struct diag *d, const char *what)
 		/* the cap, not the machine, ran out: say which knob to turn */
 		diag_err(d, file ? file : s->display, (int)line, 0,
 		    "not enough memory%s%s%s: a filter's Lua state may use "
-		    "%zu MB (lua_memory_mb in site.yaml)", what ? " (while " :
+		    "%zu MB (lua: memory_mb in site.yaml)", what ? " (while " :
 		    "", what ? what : "", what ? ")" : "", s->mem_cap >> 20);
 	else if (what)
 		diag_err(d, file ? file : s->display, (int)line, 0,

@@ -244,7 +244,7 @@ main(void)
 	expect_fail("local t = {} for i = 1, 1e9 do t[i] = i end",
 	    "not enough memory", 0, (size_t)32 << 20);
 	expect_fail("local t = {} for i = 1, 1e9 do t[i] = i end",
-	    "may use 32 MB (lua_memory_mb in site.yaml)", 0, (size_t)32 << 20);
+	    "may use 32 MB (lua: memory_mb in site.yaml)", 0, (size_t)32 << 20);
 	expect_fail("return {{ Para = function() return pandoc.RawBlock('html',"
 	    " string.rep('x', 80 << 20)) end }}", "output limit", 0, 0);
 	/* with the pooled allocator and the generational collector
