@@ -85,19 +85,6 @@ fmt_date(int ymd, char out[32])
 	    ymd % 100);
 }
 
-/* Adds lesson `li` to the list of lessons affecting a page, once. */
-static void
-add_lesson(size_t **v, size_t *n, size_t li)
-{
-	size_t i;
-
-	for (i = 0; i < *n; i++)
-		if ((*v)[i] == li)
-			return;
-	*v = xreallocarray(*v, *n + 1, sizeof(**v));
-	(*v)[(*n)++] = li;
-}
-
 /* For every control, the lessons whose 'affects' names it (CSR: off has
  * nctls + 1 entries); made once per build. */
 struct ctl_lessons {
@@ -109,45 +96,68 @@ static void
 ctl_lessons_make(struct build *b, struct ctl_lessons *cl)
 {
 	struct model *m = b->model;
-	size_t ci, i, n = 0, *tmp = NULL, nt;
+	size_t ci, i, n = 0, cap = 0;
+	size_t *seen = xcalloc(b->npages + 1, sizeof(*seen));
 
 	cl->off = xcalloc(m->nctls + 1, sizeof(*cl->off));
 	cl->v = NULL;
 	for (ci = 0; ci < m->nctls; ci++) {
-		nt = 0;
 		for (i = m->in_ctl_off[ci]; i < m->in_ctl_off[ci + 1]; i++) {
 			const struct ref *r = &m->refs[m->in_ctl[i]];
 
-			if (strcmp(r->rel, "affects") == 0 &&
-			    strcmp(b->pages[r->from].type, "lesson") == 0)
-				add_lesson(&tmp, &nt, r->from);
+			if (seen[r->from] == ci + 1 ||
+			    strcmp(r->rel, "affects") != 0 ||
+			    strcmp(b->pages[r->from].type, "lesson") != 0)
+				continue;
+			seen[r->from] = ci + 1;
+			if (n == cap) {
+				cap = cap ? cap * 2 : 64;
+				cl->v = xreallocarray(cl->v, cap,
+				    sizeof(*cl->v));
+			}
+			cl->v[n++] = r->from;
 		}
-		cl->v = xreallocarray(cl->v, n + nt + 1, sizeof(*cl->v));
-		if (nt)
-			memcpy(cl->v + n, tmp, nt * sizeof(*tmp));
-		n += nt;
 		cl->off[ci + 1] = n;
 	}
-	free(tmp);
+	free(seen);
+}
+
+static int
+idx_cmp(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+	return x < y ? -1 : x > y;
 }
 
 /* Lessons whose 'affects' names page `pi` or one of the controls it lists
  * in 'controls', in page order (through the reference indexes, so the cost
- * is the number of references, not pages times lessons). */
+ * is the number of references, not pages times lessons).  seen[] has a
+ * slot per page; a lesson is taken once per call (seen[l] == pi + 1). */
 static size_t
 lessons_affecting(struct build *b, const struct ctl_lessons *cl, size_t pi,
-    size_t **out)
+    size_t *seen, size_t **out)
 {
 	struct model *m = b->model;
-	size_t i, k, n = 0;
+	size_t i, k, n = 0, cap = 0;
 
+#define TAKE(l) do {							\
+	if (seen[(l)] != pi + 1) {					\
+		seen[(l)] = pi + 1;					\
+		if (n == cap) {						\
+			cap = cap ? cap * 2 : 8;			\
+			*out = xreallocarray(*out, cap, sizeof(**out));	\
+		}							\
+		(*out)[n++] = (l);					\
+	}								\
+} while (0)
 	*out = NULL;
 	for (i = m->in_page_off[pi]; i < m->in_page_off[pi + 1]; i++) {
 		const struct ref *r = &m->refs[m->in_page[i]];
 
 		if (strcmp(r->rel, "affects") == 0 &&
 		    strcmp(b->pages[r->from].type, "lesson") == 0)
-			add_lesson(out, &n, r->from);
+			TAKE(r->from);
 	}
 	for (k = m->out_off[pi]; k < m->out_off[pi + 1]; k++) {
 		const struct ref *c = &m->refs[k];
@@ -155,16 +165,12 @@ lessons_affecting(struct build *b, const struct ctl_lessons *cl, size_t pi,
 		if (c->kind != MODEL_CONTROL || strcmp(c->rel, "controls") != 0)
 			continue;
 		for (i = cl->off[c->to]; i < cl->off[c->to + 1]; i++)
-			add_lesson(out, &n, cl->v[i]);
+			TAKE(cl->v[i]);
 	}
+#undef TAKE
 	/* page order, so warnings and banners are stable */
-	for (i = 1; i < n; i++)
-		for (k = i; k > 0 && (*out)[k - 1] > (*out)[k]; k--) {
-			size_t t = (*out)[k];
-
-			(*out)[k] = (*out)[k - 1];
-			(*out)[k - 1] = t;
-		}
+	if (n > 1)
+		qsort(*out, n, sizeof(**out), idx_cmp);
 	return n;
 }
 
@@ -175,6 +181,7 @@ life_compute(struct build *b)
 	size_t i, k;
 	char d1[32], d2[32];
 	struct ctl_lessons cl;
+	size_t *seen = xcalloc(b->npages + 1, sizeof(*seen));
 
 	ctl_lessons_make(b, &cl);
 
@@ -211,7 +218,7 @@ life_compute(struct build *b)
 		{
 		size_t *ls, nls, q;
 
-		nls = lessons_affecting(b, &cl, i, &ls);
+		nls = lessons_affecting(b, &cl, i, seen, &ls);
 		for (q = 0; q < nls; q++) {
 			struct page *l = &b->pages[ls[q]];
 			int ld;
@@ -276,4 +283,5 @@ life_compute(struct build *b)
 	}
 	free(cl.off);
 	free(cl.v);
+	free(seen);
 }
