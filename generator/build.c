@@ -9,6 +9,7 @@
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -887,6 +888,30 @@ take_refs(struct build *b, size_t pi, const struct value *data)
 	}
 }
 
+/* Thread body: closes the filters' site Lua states, gives the memory
+ * back (the values are freed by the main thread: see join_reaper). */
+static void *
+reap_site(void *arg)
+{
+	flt_site_close(arg);
+#ifdef __GLIBC__
+	malloc_trim(0);
+#endif
+	return NULL;
+}
+
+/* Waits for reap_site, then frees the rest of the site (its values share
+ * reference counts with the build's, so only this thread touches them). */
+static void
+join_reaper(struct build *b)
+{
+	if (b->reaping)
+		pthread_join(b->reaper, NULL);
+	b->reaping = 0;
+	flt_site_free(b->flt);
+	b->flt = NULL;
+}
+
 /* pool_fn: makes worker i (reads the frozen SITE, which nobody writes). */
 static void
 new_worker(void *arg, size_t i, int worker)
@@ -966,18 +991,19 @@ run_filters(struct build *b, int jobs)
 	/* what filters see goes into the render cache's keys; then the site's
 	 * Lua state is not needed any more (it is the largest single thing
 	 * a big site's build holds) */
-	{
+	if (b->opts->write && !b->opts->no_cache) {
 		struct buf j2 = BUF_INIT;
 
 		val_to_json(flt_site_frozen(b->flt), &j2);
 		sha256_hex(j2.ptr ? j2.ptr : "", j2.len, b->frozen_key);
 		buf_release(&j2);
 	}
-	flt_site_free(b->flt);
-	b->flt = NULL;
-#ifdef __GLIBC__
-	malloc_trim(0);		/* give the freed pages back now */
-#endif
+	/* closing a big Lua state takes a while: a thread does it while the
+	 * main thread prepares pass 2 (joined before pass 2 starts) */
+	if (pthread_create(&b->reaper, NULL, reap_site, b->flt) == 0)
+		b->reaping = 1;
+	else
+		reap_site(b->flt);
 	return 0;
 }
 
@@ -1847,7 +1873,7 @@ build_release(struct build *b)
 			flt_worker_free(b->workers[j]);
 		free(b->workers);
 	}
-	flt_site_free(b->flt);
+	join_reaper(b);
 	if (b->flt_files) {
 		for (i = 0; i < b->cfg.nfilters; i++)
 			free((char *)b->flt_files[i].path);
@@ -1991,6 +2017,7 @@ build_run(const struct build_opts *o, struct diag *d)
 	open_rcache(&b);
 	build_phase(&b, "setup");
 	seq0 = d->n;
+	join_reaper(&b);
 	pool_run(jobs, b.npages, pass2_page, &b);
 	seq1 = d->n;
 	build_phase(&b, "pass 2");

@@ -9,6 +9,7 @@
 #ifndef BUILD_H
 #define BUILD_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <time.h>
 
@@ -133,6 +134,8 @@ struct build {
 	struct model		*model;		/* catalogs, schema, references */
 	int			 ty, tm, td;	/* today */
 	struct flt_site		*flt;		/* Lua filters: site phases */
+	pthread_t		 reaper;	/* frees the site state (build.c) */
+	int			 reaping;
 	struct flt_worker	**workers;	/* one per thread, element filters */
 	struct flt_file		*flt_files;
 	struct flt_opts		*flt_opts;

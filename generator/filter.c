@@ -715,13 +715,22 @@ ffiles_free(struct ffile *ff, size_t n)
 
 /* See filter.h. */
 void
+flt_site_close(struct flt_site *site)
+{
+	ffiles_free(site->ff, site->nff);
+	site->ff = NULL;
+	site->nff = 0;
+}
+
+/* See filter.h. */
+void
 flt_site_free(struct flt_site *site)
 {
 	size_t i;
 
 	if (site == NULL)
 		return;
-	ffiles_free(site->ff, site->nff);
+	flt_site_close(site);
 	if (site->data)
 		for (i = 0; i < site->npages + site->nadded; i++)
 			val_unref(site->data[i]);

@@ -98,6 +98,11 @@ const struct value	*flt_page_data(struct flt_site *, size_t i);
 /* The pages site.add_page made; returns their number (borrowed array). */
 size_t			 flt_site_added(struct flt_site *,
 			    const struct flt_added **);
+/* Closes the site's Lua states (the slow part of freeing a big site); it
+ * touches no value shared with the caller, so another thread may do it
+ * while the caller goes on, as long as nothing else uses the site until
+ * flt_site_free. */
+void			 flt_site_close(struct flt_site *);
 void			 flt_site_free(struct flt_site *);
 
 /* ---- one per worker thread ---- */
