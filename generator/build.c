@@ -1348,6 +1348,16 @@ save_rcache(struct build *b, size_t seq0, size_t seq1)
 	free(v);
 }
 
+/* After pass 2 nothing reads a page's source text (the front matter
+ * values are a tree of their own): free it, a big site's largest part. */
+static void
+drop_source(struct page *p)
+{
+	buf_release(&p->src.text);
+	p->src.body = NULL;
+	p->src.body_len = 0;
+}
+
 static void
 pass2_page(void *arg, size_t i, int worker)
 {
@@ -1368,6 +1378,7 @@ pass2_page(void *arg, size_t i, int worker)
 		if (e && reuse(b, p, e) == 0) {
 			__atomic_add_fetch(&b->rc_hits, 1, __ATOMIC_RELAXED);
 			val_unref(ctx);
+			drop_source(p);
 			return;
 		}
 	}
@@ -1401,6 +1412,7 @@ pass2_page(void *arg, size_t i, int worker)
 		write_hashed(b, p->out, out.ptr, out.len, p->out_hex);
 	}
 	buf_release(&out);
+	drop_source(p);
 }
 
 /* ---------------------------------------------------------------------
