@@ -680,22 +680,32 @@ build_write(struct build *b, const char *rel, const void *p, size_t len)
 	return write_hashed(b, rel, p, len, hex);
 }
 
+/* Records output file `rel` (content hash `hex`) in the ledger and writes
+ * it unless the work dir holds it already; 0, or -1 with errno set. */
+static int
+put_file(struct build *b, const char *rel, const void *p, size_t len,
+    const char hex[65])
+{
+	char *path;
+	int rc;
+
+	if (b->ledger && ldg_put(b->ledger, rel, hex, len))
+		return 0;
+	path = util_path_join(b->tmp_dir, rel);
+	rc = util_write_file(path, p, len);
+	free(path);
+	return rc;
+}
+
 /* build_write() with the content's SHA-256 already known. */
 static int
 write_hashed(struct build *b, const char *rel, const void *p, size_t len,
     const char hex[65])
 {
-	char *path;
-	int rc = 0;
-
-	if (b->ledger && ldg_put(b->ledger, rel, hex, len))
-		return 0;	/* the work dir holds it already */
-	path = util_path_join(b->tmp_dir, rel);
-	if (util_write_file(path, p, len) == -1)
-		rc = diag_err(b->d, NULL, 0, 0, "cannot write '%s': %s", path,
-		    strerror(errno));
-	free(path);
-	return rc;
+	if (put_file(b, rel, p, len, hex) == -1)
+		return diag_err(b->d, NULL, 0, 0, "cannot write '%s/%s': %s",
+		    b->tmp_dir, rel, strerror(errno));
+	return 0;
 }
 
 /* ---------------------------------------------------------------------
@@ -1425,20 +1435,15 @@ static int
 copy_file(struct build *b, const char *from, const char *rel)
 {
 	struct buf c = BUF_INIT;
-	char *path;
 	char hex[65];
-	int rc = 0;
+	int rc;
 
 	if (util_read_file(from, &c) == -1) {
 		buf_release(&c);
 		return -1;
 	}
 	sha256_hex(c.ptr, c.len, hex);
-	if (!ldg_put(b->ledger, rel, hex, c.len)) {
-		path = util_path_join(b->tmp_dir, rel);
-		rc = util_write_file(path, c.ptr, c.len);
-		free(path);
-	}
+	rc = put_file(b, rel, c.ptr, c.len, hex);
 	buf_release(&c);
 	return rc;
 }
@@ -1653,16 +1658,10 @@ static int
 search_file(void *arg, const char *rel, const void *p, size_t len)
 {
 	struct build *b = arg;
-	char hex[65], *path;
-	int rc;
+	char hex[65];
 
 	sha256_hex(p, len, hex);
-	if (ldg_put(b->ledger, rel, hex, len))
-		return 0;
-	path = util_path_join(b->tmp_dir, rel);
-	rc = util_write_file(path, p, len);
-	free(path);
-	return rc;
+	return put_file(b, rel, p, len, hex);
 }
 
 /* Indexes every page of this build and writes search/. */
