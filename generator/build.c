@@ -1260,26 +1260,25 @@ reuse(struct build *b, struct page *p, const struct rc_entry *e)
 	return 0;
 }
 
-/* The cache file of this output and audience, in the site's
- * .tebiki-cache/ (NULL when the build keeps no cache). */
+/* The cache file of this audience, in the site's .tebiki-cache/ (NULL
+ * when the build keeps no cache).  Entries do not depend on the output
+ * directory (reuse() checks the file it takes by its hash), so builds into
+ * other directories, such as `tebiki serve`'s, share it. */
 static void
 open_rcache(struct build *b)
 {
-	char *real, *name, hex[65], *dir;
+	static const char *const level[] = { "public", "internal",
+	    "confidential" };
+	char *dir;
 
 	if (!b->opts->write || b->opts->no_cache)
 		return;
-	real = realpath(b->out_dir, NULL);
-	name = xasprintf("%s|%d", real ? real : b->out_dir, b->audience);
-	sha256_hex(name, strlen(name), hex);
-	hex[16] = '\0';
 	dir = util_path_join(b->opts->src_dir, ".tebiki-cache");
-	b->rcache_path = xasprintf("%s/render-%s.bin", dir, hex);
+	b->rcache_path = xasprintf("%s/render-%s.bin", dir,
+	    level[b->audience < 0 ? 0 : b->audience > 2 ? 2 : b->audience]);
 	global_key(b);
 	b->rcache = rc_load(b->rcache_path);
 	free(dir);
-	free(name);
-	free(real);
 }
 
 /* Gives each page the diagnostics pass 2 reported for it (messages
@@ -1326,7 +1325,7 @@ save_rcache(struct build *b, size_t seq0, size_t seq1)
 {
 	struct rc_entry *v;
 	size_t i, n = 0;
-	char *dir;
+	char *dir, *tmp;
 
 	if (b->rcache_path == NULL)
 		return;
@@ -1354,8 +1353,24 @@ save_rcache(struct build *b, size_t seq0, size_t seq1)
 		v[n].ndiags = p->ndiags;
 		n++;
 	}
-	(void)rc_save(b->rcache_path, v, n);
+	/* as "<path>.new": renamed into place only once the build has
+	 * succeeded (commit_rcache), removed otherwise (build_release) */
+	tmp = xasprintf("%s.new", b->rcache_path);
+	if (rc_save(tmp, v, n) == 0)
+		b->rcache_new = tmp;
+	else
+		free(tmp);
 	free(v);
+}
+
+/* Puts the cache saved by save_rcache in place (the build succeeded). */
+static void
+commit_rcache(struct build *b)
+{
+	if (b->rcache_new && rename(b->rcache_new, b->rcache_path) == 0) {
+		free(b->rcache_new);
+		b->rcache_new = NULL;
+	}
 }
 
 /* After pass 2 nothing reads a page's source text (the front matter
@@ -1652,6 +1667,21 @@ dump_corpus(struct build *b, const char *path)
 	buf_release(&j);
 }
 
+static void
+free_sections(struct page *p)
+{
+	size_t k;
+
+	for (k = 0; k < p->nsections; k++) {
+		free((char *)p->sections[k].anchor);
+		free((char *)p->sections[k].heading);
+		free((char *)p->sections[k].text);
+	}
+	free(p->sections);
+	p->sections = NULL;
+	p->nsections = 0;
+}
+
 /* srch_writer: a search file goes through the ledger like every other
  * output file (srch_write reports a failure). */
 static int
@@ -1676,6 +1706,10 @@ write_search(struct build *b, int jobs)
 
 	srch_set_threads(s, jobs);
 	srch_set_writer(s, search_file, b);	/* through the ledger */
+	/* test hook: the indexed text as JSON, the ground truth for the
+	 * recall/precision test (tests/suites/41-search-example.sh) */
+	if (getenv("TEBIKI_SEARCH_CORPUS"))
+		dump_corpus(b, getenv("TEBIKI_SEARCH_CORPUS"));
 	for (i = 0; i < b->npages; i++) {
 		struct page *p = &b->pages[i];
 		const struct value *tv = val_get(p->src.meta, "tags");
@@ -1714,6 +1748,11 @@ write_search(struct build *b, int jobs)
 		doc.sections = p->sections;
 		doc.nsections = p->nsections;
 		srch_add(s, &doc);
+		/* the index has its own copy now (the render cache was saved
+		 * before the index is made, the print page made earlier) */
+		free_sections(p);
+		free(p->body_html);
+		p->body_html = NULL;
 	}
 	/* control pages are documents too: the id typed finds the control */
 	for (i = 0; i < m->nctls; i++) {
@@ -1741,10 +1780,6 @@ write_search(struct build *b, int jobs)
 	if (b->opts->write)
 		srch_write(s, b->tmp_dir, b->d);
 	srch_free(s);
-	/* test hook: the indexed text as JSON, the ground truth for the
-	 * recall/precision test (tests/suites/41-search-example.sh) */
-	if (getenv("TEBIKI_SEARCH_CORPUS"))
-		dump_corpus(b, getenv("TEBIKI_SEARCH_CORPUS"));
 	free(ctl);
 	free(tags);
 }
@@ -1868,12 +1903,7 @@ build_release(struct build *b)
 		free(p->body_html);
 		free(p->stale_by);
 		free(p->plain);
-		for (size_t k = 0; k < p->nsections; k++) {
-			free((char *)p->sections[k].anchor);
-			free((char *)p->sections[k].heading);
-			free((char *)p->sections[k].text);
-		}
-		free(p->sections);
+		free_sections(p);
 		val_unref(p->tmpl_extra);
 	}
 	free(b->pages);
@@ -1914,6 +1944,10 @@ build_release(struct build *b)
 	free(b->tmp_dir);
 	ldg_free(b->ledger);
 	rc_free(b->rcache);
+	if (b->rcache_new) {		/* the build failed */
+		unlink(b->rcache_new);
+		free(b->rcache_new);
+	}
 	free(b->rcache_path);
 }
 
@@ -2038,6 +2072,9 @@ build_run(const struct build_opts *o, struct diag *d)
 	render_generated(&b);
 	build_phase(&b, "generated");
 	copy_static(&b);
+	if (diag_errors(d) == 0)
+		save_rcache(&b, seq0, seq1);	/* before the index frees
+						   the pages' text */
 	if (b.cfg.search)
 		write_search(&b, jobs);
 	build_phase(&b, "search");
@@ -2050,7 +2087,7 @@ build_run(const struct build_opts *o, struct diag *d)
 	build_phase(&b, "manifest");
 	if (o->write && swap_output(&b) == -1)
 		goto out;
-	save_rcache(&b, seq0, seq1);
+	commit_rcache(&b);
 	status = CMD_OK;
 out:
 	if (b.lock_fd >= 0)

@@ -82,10 +82,20 @@ t_contains "lesson makes the procedure stale" "$(cat "$S/public/procedures/backu
 sed -i 's/^date: 2023-12-19$/date: 2023-05-01/' "$S/content/lessons/LL-2023-01.md"
 step "lesson date edit (banner on another page)" 1 $((NPAGES - 2))
 
-# builds into throw-away directories (export, pdf) leave no cache behind
+# builds into throw-away directories (export, pdf) leave the cache alone
 n0=$(ls "$S/.tebiki-cache" | wc -l)
+m0=$(stat -c '%i %y' "$S"/.tebiki-cache/render-*.bin)
+sleep 1.1
 tk export REP-2023-12 --single-file -s "$S" -o "$T_TMP/rep.html" >/dev/null 2>&1
 t_eq "export exits 0" $? 0
 t_eq "export adds no cache file" "$(ls "$S/.tebiki-cache" | wc -l)" "$n0"
+t_eq "export does not rewrite the cache" "$(stat -c '%i %y' "$S"/.tebiki-cache/render-*.bin)" "$m0"
+t_eq "one cache file per audience" "$n0" 1
+# a failed build leaves the cache as it was
+echo "[x](nowhere.md)" >>"$S/content/procedures/mfa.md"
+tk build -q -s "$S" -o "$S/public" $TODAY >/dev/null 2>&1
+t_eq "failing build exits 1" $? 1
+t_eq "failed build keeps the cache" "$(stat -c '%i %y' "$S"/.tebiki-cache/render-*.bin)" "$m0"
+t_eq "failed build leaves no partial cache" "$(ls "$S/.tebiki-cache" | wc -l)" "$n0"
 
 t_done
