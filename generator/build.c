@@ -1355,7 +1355,7 @@ save_rcache(struct build *b, size_t seq0, size_t seq1)
 	}
 	/* as "<path>.new": renamed into place only once the build has
 	 * succeeded (commit_rcache), removed otherwise (build_release) */
-	tmp = xasprintf("%s.new", b->rcache_path);
+	tmp = xasprintf("%s.%ld.new", b->rcache_path, (long)getpid());
 	if (rc_save(tmp, v, n) == 0)
 		b->rcache_new = tmp;
 	else

@@ -3,7 +3,7 @@
  * "tebiki-rcache 1\n", count, then per entry: out, key (32 bytes), hex (64
  * bytes), len, body, nsecs x (anchor, heading, text), ndiags x (sev, line,
  * col, code, text); a string is its length then its bytes (0xffffffff:
- * NULL).
+ * NULL); last, the SHA-256 of everything before it.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -15,9 +15,10 @@
 #include "hmap.h"
 #include "rcache.h"
 #include "search.h"
+#include "sha256.h"
 #include "util.h"
 
-#define MAGIC	"tebiki-rcache 1\n"
+#define MAGIC	"tebiki-rcache 2\n"
 #define NULLSTR	0xffffffffu
 
 struct rcache {
@@ -151,11 +152,23 @@ rc_load(const char *path)
 
 	hm_init(&c->by_out);
 	if (util_read_file(path, &c->raw) == -1 ||
-	    c->raw.len < sizeof(MAGIC) - 1 ||
+	    c->raw.len < sizeof(MAGIC) - 1 + 32 ||
 	    memcmp(c->raw.ptr, MAGIC, sizeof(MAGIC) - 1) != 0)
 		goto out;
+	{
+		/* the last 32 bytes are the SHA-256 of the rest: a torn or
+		 * mixed file is an empty cache */
+		unsigned char sum[32];
+		struct sha256 h;
+
+		sha256_init(&h);
+		sha256_update(&h, c->raw.ptr, c->raw.len - 32);
+		sha256_final(&h, sum);
+		if (memcmp(sum, c->raw.ptr + c->raw.len - 32, 32) != 0)
+			goto out;
+	}
 	r.p = (const unsigned char *)c->raw.ptr + sizeof(MAGIC) - 1;
-	r.end = (const unsigned char *)c->raw.ptr + c->raw.len;
+	r.end = (const unsigned char *)c->raw.ptr + c->raw.len - 32;
 	r.bad = 0;
 	n = get32(&r);
 	if (r.bad || n > c->raw.len)
@@ -258,7 +271,16 @@ rc_save(const char *path, const struct rc_entry *v, size_t n)
 			putstr(&b, v[i].diags[k].text);
 		}
 	}
-	tmp = xasprintf("%s.tmp", path);
+	{
+		unsigned char sum[32];
+		struct sha256 h;
+
+		sha256_init(&h);
+		sha256_update(&h, b.ptr, b.len);
+		sha256_final(&h, sum);
+		buf_put(&b, sum, 32);
+	}
+	tmp = xasprintf("%s.%ld.tmp", path, (long)getpid());
 	rc = util_write_file(tmp, b.ptr, b.len);
 	if (rc == 0 && rename(tmp, path) == -1)
 		rc = -1;

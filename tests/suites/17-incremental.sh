@@ -46,6 +46,13 @@ step "first build" 0 0
 t_file "cache written in the site" "$(ls "$S"/.tebiki-cache/render-*.bin 2>/dev/null | head -n 1)"
 step "nothing changed" "$NPAGES" "$NPAGES"
 
+# a damaged cache file (one byte changed in the middle) is not trusted
+cf=$(ls "$S"/.tebiki-cache/render-*.bin | head -n 1)
+sz=$(stat -c %s "$cf")
+printf 'Z' | dd of="$cf" bs=1 seek=$((sz / 2)) conv=notrunc 2>/dev/null
+step "damaged cache ignored" 0 0
+step "cache written again" "$NPAGES" "$NPAGES"
+
 echo "追記した段落。復元の手順を確認すること。" >>"$S/content/procedures/backup.md"
 step "body edit" $((NPAGES - 3)) $((NPAGES - 1))
 t_contains "body edit shows" "$(cat "$S/public/procedures/backup.html")" "追記した段落"
