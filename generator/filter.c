@@ -1,6 +1,7 @@
 /*
  * filter: Lua filters -- site phases and per-page element filters.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -298,8 +299,8 @@ report(lua_State *L, int error)
 	} else {
 		diag_warn(site->d, src, line, 0, "%s", msg);
 	}
-	if (error)
-		site->failed = 1;
+	if (error)	/* collect() runs in several threads */
+		__atomic_store_n(&site->failed, 1, __ATOMIC_RELAXED);
 	return 0;
 }
 
@@ -528,7 +529,7 @@ site_call(struct flt_site *site, struct ffile *f, lua_CFunction fn,
 	lua_pushcfunction(f->s->L, fn);
 	lua_pushlightuserdata(f->s->L, c);
 	if (sbx_pcall(f->s, 1, 0) != LUA_OK) {
-		site->failed = 1;
+		__atomic_store_n(&site->failed, 1, __ATOMIC_RELAXED);
 		return sbx_report(f->s, site->d, what);
 	}
 	return 0;
@@ -616,13 +617,126 @@ freeze_site(struct flt_site *site)
 	site->frozen = root;
 }
 
+/* collect() of every file on every page.  Each file has its own Lua
+ * state, so the files run side by side, one thread each, as a pipeline: a
+ * file takes page i only once the file before it is done with page i (it
+ * sees that file's page.data), so the result is the one of running the
+ * files one after the other. */
+struct pipe {
+	struct flt_site	*site;
+	pthread_mutex_t	 lock;
+	pthread_cond_t	 cond;
+	size_t		*done;		/* pages each file has finished */
+};
+
+struct pipe_arg {
+	struct pipe	*p;
+	size_t		 k;
+};
+
+static void
+collect_one(struct flt_site *site, size_t k, size_t i)
+{
+	struct site_call c;
+	char *what;
+
+	c.site = site;
+	c.f = &site->ff[k];
+	c.page = i;
+	what = xasprintf("filtering %s", site->pages[i].path);
+	site_call(site, &site->ff[k], collect_run, &c, what);
+	free(what);
+}
+
+static void *
+collect_file(void *arg)
+{
+	struct pipe_arg *a = arg;
+	struct pipe *p = a->p;
+	size_t i, k = a->k, n = p->site->npages;
+
+	for (i = 0; i < n; i++) {
+		if (k > 0) {
+			pthread_mutex_lock(&p->lock);
+			while (p->done[k - 1] <= i)
+				pthread_cond_wait(&p->cond, &p->lock);
+			pthread_mutex_unlock(&p->lock);
+		}
+		collect_one(p->site, k, i);
+		pthread_mutex_lock(&p->lock);
+		p->done[k] = i + 1;
+		pthread_cond_broadcast(&p->cond);
+		pthread_mutex_unlock(&p->lock);
+	}
+	return NULL;
+}
+
+static void
+collect_all(struct flt_site *site)
+{
+	struct pipe p;
+	struct pipe_arg *args;
+	pthread_t *th;
+	unsigned char *started;
+	size_t k, i, nhooks = 0, n = site->npages;
+
+	p.site = site;
+	p.done = xcalloc(site->nff + 1, sizeof(*p.done));
+	for (k = 0; k < site->nff; k++) {
+		if (push_hook(&site->ff[k], "collect")) {
+			lua_pop(site->ff[k].s->L, 1);
+			nhooks++;
+		} else {
+			p.done[k] = n;	/* nothing to wait for */
+		}
+	}
+	if (nhooks < 2 || n < 2) {
+		for (k = 0; k < site->nff; k++)
+			for (i = 0; p.done[k] < n && i < n; i++)
+				collect_one(site, k, i);
+		free(p.done);
+		return;
+	}
+	pthread_mutex_init(&p.lock, NULL);
+	pthread_cond_init(&p.cond, NULL);
+	args = xcalloc(site->nff, sizeof(*args));
+	th = xcalloc(site->nff, sizeof(*th));
+	started = xcalloc(site->nff, 1);
+	for (k = 0; k < site->nff; k++) {
+		if (p.done[k] == n)
+			continue;
+		args[k].p = &p;
+		args[k].k = k;
+		if (pthread_create(&th[k], NULL, collect_file, &args[k]) == 0) {
+			started[k] = 1;
+		} else {
+			/* no thread: this file runs here, after the ones
+			 * before it (which must all be done first) */
+			for (i = 0; i < k; i++)
+				if (started[i]) {
+					pthread_join(th[i], NULL);
+					started[i] = 0;
+				}
+			collect_file(&args[k]);
+		}
+	}
+	for (k = 0; k < site->nff; k++)
+		if (started[k])
+			pthread_join(th[k], NULL);
+	pthread_cond_destroy(&p.cond);
+	pthread_mutex_destroy(&p.lock);
+	free(started);
+	free(th);
+	free(args);
+	free(p.done);
+}
+
 /* See filter.h. */
 int
 flt_site_run(struct flt_site *site, const struct flt_page *pages, size_t n,
     const struct value *extra, struct diag *d)
 {
 	struct site_call c;
-	char *what;
 	size_t i, k;
 
 	site->pages = pages;
@@ -642,19 +756,7 @@ flt_site_run(struct flt_site *site, const struct flt_page *pages, size_t n,
 	if (site->failed)
 		goto out;
 	site->phase = PH_COLLECT;
-	for (k = 0; k < site->nff; k++) {
-		if (!push_hook(&site->ff[k], "collect"))
-			continue;
-		lua_pop(site->ff[k].s->L, 1);
-		for (i = 0; i < n; i++) {
-			c.site = site;
-			c.f = &site->ff[k];
-			c.page = i;
-			what = xasprintf("filtering %s", pages[i].path);
-			site_call(site, &site->ff[k], collect_run, &c, what);
-			free(what);
-		}
-	}
+	collect_all(site);
 	site->phase = PH_LINK;
 	for (k = 0; k < site->nff && !site->failed; k++) {
 		if (!push_hook(&site->ff[k], "link"))

@@ -107,4 +107,37 @@ out=$(timeout 60 "$TEBIKI" build -s "$S" -o "$T_TMP/out" 2>&1); st=$?
 t_eq "endless loop stopped" $st 1
 t_contains "instruction budget message" "$out" "filters/bad.lua"
 [ $(( $(date +%s) - start )) -lt 20 ] && t_ok "stopped quickly" || t_bad "stopped quickly"
+# collect() of several filter files runs as a pipeline (one thread per
+# file): a file sees, for each page, what the files before it set -- never
+# less, even when the first file is slow
+P=$T_TMP/pipe; mkdir -p "$P/content" "$P/filters"
+printf 'title: pipe\nfilters: [filters/a.lua, filters/b.lua]\nsearch: false\n' > "$P/site.yaml"
+i=0
+while [ $i -lt 40 ]; do
+	printf -- '---\ntitle: p%s\n---\n本文 %s\n' $i $i > "$P/content/p$i.md"
+	i=$((i + 1))
+done
+cat > "$P/filters/a.lua" <<'EOT'
+return { collect = function(page)
+  local x = 0
+  for i = 1, 20000 do x = x + i % 7 end   -- slow on purpose
+  page.data.a = page.path .. "#" .. x
+end }
+EOT
+cat > "$P/filters/b.lua" <<'EOT'
+return {
+  collect = function(page) page.data.b = page.data.a end,
+  link = function(site)
+    for _, p in ipairs(site.pages) do
+      if p.data.b == nil or p.data.b ~= p.data.a then
+        site.error(p, "collect of b.lua ran before a.lua")
+      end
+    end
+  end,
+}
+EOT
+out=$(tk build -s "$P" -o "$P/public" 2>&1); st=$?
+t_eq "two files' collect: build succeeds" $st 0
+t_lacks "b.lua's collect saw a.lua's page.data on every page" "$out" "ran before"
+
 t_done
