@@ -612,6 +612,49 @@ walk_tw = function(list, kind, p)
 	return res
 end
 
+-- the element loop of a topdown pass: `call(f, el)` runs an element
+-- function, `walk` descends into the children of what is kept
+local function td_elements(list, cls, F, call, walk)
+	local out = nil		-- made when the first element is replaced
+	for i = 1, #list do
+		local el = list[i]
+		local f = nil
+		if type(el) == "table" then
+			local ln = rawget(el, "_line")
+			if ln then _TEBIKI.line = ln end
+			f = F[rawget(el, "tag")] or F[cls]
+		end
+		local r, stop = nil, nil
+		if f then r, stop = call(f, el) end
+		if r ~= nil then
+			CHANGED = true
+			if not out then out = head_of(list, i) end
+			local items_ = splice_result(r, cls, rawget(el, "tag"), f)
+			for j = 1, #items_ do
+				local x = items_[j]
+				if stop ~= false and type(x) == "table" then
+					each_child(x, walk, F)
+				end
+				out[#out + 1] = x
+			end
+		else
+			if stop ~= false and type(el) == "table" then
+				each_child(el, walk, F)
+			end
+			if out and el ~= nil then out[#out + 1] = el end
+		end
+	end
+	if out then
+		for k, v in pairs(list) do
+			if type(k) == "string" then out[k] = v end
+		end
+		return mklist(out)
+	end
+	return list
+end
+
+local function plain_call(f, el) return f(el) end
+
 -- topdown pass over a list
 local walk_td
 walk_td = function(list, kind, F)
@@ -627,42 +670,7 @@ walk_td = function(list, kind, F)
 		end
 		if stop == false then return list end
 	end
-	local out = nil		-- made when the first element is replaced
-	for i = 1, #list do
-		local el = list[i]
-		local f = nil
-		if type(el) == "table" then
-			local ln = rawget(el, "_line")
-			if ln then _TEBIKI.line = ln end
-			f = F[rawget(el, "tag")] or F[cls]
-		end
-		local r, stop = nil, nil
-		if f then r, stop = f(el) end
-		if r ~= nil then
-			CHANGED = true
-			if not out then out = head_of(list, i) end
-			local items_ = splice_result(r, cls, rawget(el, "tag"), f)
-			for j = 1, #items_ do
-				local x = items_[j]
-				if stop ~= false and type(x) == "table" then
-					each_child(x, walk_td, F)
-				end
-				out[#out + 1] = x
-			end
-		else
-			if stop ~= false and type(el) == "table" then
-				each_child(el, walk_td, F)
-			end
-			if out and el ~= nil then out[#out + 1] = el end
-		end
-	end
-	if out then
-		for k, v in pairs(list) do
-			if type(k) == "string" then out[k] = v end
-		end
-		return mklist(out)
-	end
-	return list
+	return td_elements(list, cls, F, plain_call, walk_td)
 end
 
 local ELEMENT_KEYS = { Inline = true, Block = true, Inlines = true,
@@ -836,66 +844,35 @@ local function same(x, s, d)
 	return n == s[3]
 end
 
+-- an element function call with the dirty check around it
+local function checked_call(f, el)
+	local tag = rawget(el, "tag")
+	local r, stop
+	if LEAF[tag] then
+		-- no nested tables: compare the fields; new fields go through
+		-- __newindex, which sets DIRTY
+		local t0, s0 = el.text, rawget(el, "_s")
+		r, stop = f(el)
+		if (r ~= nil and not rawequal(r, el)) or el.text ~= t0 or
+		    rawget(el, "_s") ~= s0 or rawget(el, "tag") ~= tag then
+			DIRTY = true
+		end
+	else
+		local sn = snap(el, 0)
+		r, stop = f(el)
+		if (r ~= nil and not rawequal(r, el)) or
+		    not same(el, sn, 0) then
+			DIRTY = true
+		end
+	end
+	return r, stop
+end
+
 -- walk_td with the dirty check around every function call
 local walk_fast
 walk_fast = function(list, kind, F)
-	local cls = kind == "I" and "Inline" or "Block"
-	local out = nil
-	for i = 1, #list do
-		local el = list[i]
-		local f = nil
-		if type(el) == "table" then
-			local ln = rawget(el, "_line")
-			if ln then _TEBIKI.line = ln end
-			f = F[rawget(el, "tag")] or F[cls]
-		end
-		local r, stop = nil, nil
-		if f then
-			local tag = rawget(el, "tag")
-			if LEAF[tag] then
-				-- no nested tables: compare the fields; new fields
-				-- go through __newindex, which sets DIRTY
-				local t0, s0 = el.text, rawget(el, "_s")
-				r, stop = f(el)
-				if (r ~= nil and not rawequal(r, el)) or
-				    el.text ~= t0 or rawget(el, "_s") ~= s0 or
-				    rawget(el, "tag") ~= tag then
-					DIRTY = true
-				end
-			else
-				local sn = snap(el, 0)
-				r, stop = f(el)
-				if (r ~= nil and not rawequal(r, el)) or
-				    not same(el, sn, 0) then
-					DIRTY = true
-				end
-			end
-		end
-		if r ~= nil then
-			CHANGED = true
-			if not out then out = head_of(list, i) end
-			local items_ = splice_result(r, cls, rawget(el, "tag"), f)
-			for j = 1, #items_ do
-				local x = items_[j]
-				if stop ~= false and type(x) == "table" then
-					each_child(x, walk_fast, F)
-				end
-				out[#out + 1] = x
-			end
-		else
-			if stop ~= false and type(el) == "table" then
-				each_child(el, walk_fast, F)
-			end
-			if out and el ~= nil then out[#out + 1] = el end
-		end
-	end
-	if out then
-		for k, v in pairs(list) do
-			if type(k) == "string" then out[k] = v end
-		end
-		return mklist(out)
-	end
-	return list
+	return td_elements(list, kind == "I" and "Inline" or "Block", F,
+	    checked_call, walk_fast)
 end
 
 -- true when a Str made from `run` (split on spaces and tabs, as pages are)
