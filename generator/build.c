@@ -382,42 +382,6 @@ build_rel_url(const char *from, const char *to)
 	return buf_detach(&b);
 }
 
-/* Normalizes "a/./b/../c" against base dir; NULL when it leaves the root. */
-static char *
-norm_path(const char *base, const char *path)
-{
-	char *joined, *save = NULL, *tok, **parts = NULL;
-	size_t n = 0, i;
-	struct buf b = BUF_INIT;
-
-	joined = (*path == '/' || *base == '\0') ? xstrdup(path) :
-	    xasprintf("%s/%s", base, path);
-	for (tok = strtok_r(joined, "/", &save); tok;
-	    tok = strtok_r(NULL, "/", &save)) {
-		if (strcmp(tok, ".") == 0)
-			continue;
-		if (strcmp(tok, "..") == 0) {
-			if (n == 0) {
-				free(parts);
-				free(joined);
-				return NULL;
-			}
-			n--;
-			continue;
-		}
-		parts = xreallocarray(parts, n + 1, sizeof(*parts));
-		parts[n++] = tok;
-	}
-	for (i = 0; i < n; i++) {
-		if (i)
-			buf_putc(&b, '/');
-		buf_puts(&b, parts[i]);
-	}
-	free(parts);
-	free(joined);
-	return buf_detach(&b);
-}
-
 /* File line and column of a node, for diagnostics. */
 static void
 node_pos(const struct page *p, cmark_node *n, int *line, int *col)
@@ -529,7 +493,7 @@ resolve_url(struct build *b, struct page *p, cmark_node *n, const char *url,
 		*strrchr(dir, '/') = '\0';
 	else
 		*dir = '\0';
-	norm = norm_path(dir, dec);
+	norm = util_norm_path(dir, dec, strlen(dec));
 	free(dir);
 	if (norm == NULL) {
 		node_pos(p, n, &line, &col);
@@ -650,7 +614,7 @@ mark_files(struct build *b, struct page *p, int bit)
 			*strrchr(dir, '/') = '\0';
 		else
 			*dir = '\0';
-		norm = norm_path(dir, dec);
+		norm = util_norm_path(dir, dec, strlen(dec));
 		if (norm && hm_get(&b->by_rel, norm, &fi))
 			__atomic_or_fetch(&b->file_used[fi], bit,
 			    __ATOMIC_RELAXED);

@@ -107,29 +107,11 @@ mime_type(const char *path)
 static char *
 site_file(const struct exp *x, const char *url)
 {
-	struct buf b = BUF_INIT;
-	const char *s;
-	char *path;
+	char *dec = util_href_decode(url, strcspn(url, "?#")), *path = NULL;
 
-	for (s = url; *s && *s != '?' && *s != '#'; s++) {
-		if (*s == '%' && s[1] && s[2]) {
-			char hex[3] = { s[1], s[2], 0 };
-
-			buf_putc(&b, (int)strtol(hex, NULL, 16));
-			s += 2;
-		} else if (strncmp(s, "&amp;", 5) == 0) {
-			buf_putc(&b, '&');
-			s += 4;
-		} else {
-			buf_putc(&b, *s);
-		}
-	}
-	if (strstr(b.ptr, "..") || *b.ptr == '/' || b.len == 0) {
-		buf_release(&b);
-		return NULL;
-	}
-	path = util_path_join(x->site, b.ptr);
-	buf_release(&b);
+	if (*dec && *dec != '/' && strstr(dec, "..") == NULL)
+		path = util_path_join(x->site, dec);
+	free(dec);
 	return path;
 }
 

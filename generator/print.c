@@ -258,62 +258,6 @@ plan_make(struct plan *pl, const struct build *b, const unsigned char *want)
  * Body links
  */
 
-/* Normalizes "dir/../a/./b" (dir may be empty); NULL when it leaves the
- * root.  Caller frees. */
-static char *
-norm_path(const char *dir, const char *path, size_t len)
-{
-	struct buf b = BUF_INIT;
-	char *joined = *dir ? xasprintf("%s/%.*s", dir, (int)len, path) :
-	    xstrndup(path, len);
-	char *save = NULL, *tok;
-	size_t *ends = NULL, n = 0;
-
-	for (tok = strtok_r(joined, "/", &save); tok;
-	    tok = strtok_r(NULL, "/", &save)) {
-		if (strcmp(tok, ".") == 0)
-			continue;
-		if (strcmp(tok, "..") == 0) {
-			if (n == 0) {
-				free(ends);
-				free(joined);
-				buf_release(&b);
-				return NULL;
-			}
-			buf_truncate(&b, --n ? ends[n - 1] : 0);
-			continue;
-		}
-		if (n)
-			buf_putc(&b, '/');
-		buf_puts(&b, tok);
-		ends = xreallocarray(ends, n + 1, sizeof(*ends));
-		ends[n++] = b.len;
-	}
-	free(ends);
-	free(joined);
-	return buf_detach(&b);
-}
-
-/* Decodes %XX and "&amp;"; caller frees. */
-static char *
-url_decode(const char *s)
-{
-	struct buf b = BUF_INIT;
-
-	for (; *s; s++) {
-		if (*s == '%' && util_hexval(s[1]) >= 0 && util_hexval(s[2]) >= 0) {
-			buf_putc(&b, util_hexval(s[1]) * 16 + util_hexval(s[2]));
-			s += 2;
-		} else if (strncmp(s, "&amp;", 5) == 0) {
-			buf_putc(&b, '&');
-			s += 4;
-		} else {
-			buf_putc(&b, *s);
-		}
-	}
-	return buf_detach(&b);
-}
-
 /* Appends the rewritten value of attribute `name` (raw, escaped text `v`)
  * of the document at plan position `pos`. */
 static void
@@ -345,13 +289,13 @@ rewrite_value(const struct build *b, const struct plan *pl, size_t pos,
 		*strrchr(dir, '/') = '\0';
 	else
 		*dir = '\0';
-	norm = norm_path(dir, v, plen);
+	norm = util_norm_path(dir, v, plen);
 	free(dir);
 	if (norm == NULL) {
 		buf_puts(out, v);
 		return;
 	}
-	dec = url_decode(norm);
+	dec = util_href_decode(norm, strlen(norm));
 	if (strcmp(name, "href") == 0 && hm_get(&pl->by_out, dec, &t)) {
 		buf_printf(out, "#%s", pl->anchor[t]);
 		if (*q == '#' && q[1])

@@ -432,8 +432,9 @@ util_hexval(int c)
 	return -1;
 }
 
-char *
-util_pct_decode(const char *s, size_t n)
+/* %XX escapes, and "&amp;" when amp is set, of s[0..n); caller frees. */
+static char *
+decode(const char *s, size_t n, int amp)
 {
 	struct buf b = BUF_INIT;
 	size_t i;
@@ -444,10 +445,60 @@ util_pct_decode(const char *s, size_t n)
 			buf_putc(&b, util_hexval(s[i + 1]) * 16 +
 			    util_hexval(s[i + 2]));
 			i += 2;
+		} else if (amp && n - i >= 5 &&
+		    strncmp(s + i, "&amp;", 5) == 0) {
+			buf_putc(&b, '&');
+			i += 4;
 		} else {
 			buf_putc(&b, s[i]);
 		}
 	}
+	return buf_detach(&b);
+}
+
+char *
+util_pct_decode(const char *s, size_t n)
+{
+	return decode(s, n, 0);
+}
+
+char *
+util_href_decode(const char *s, size_t n)
+{
+	return decode(s, n, 1);
+}
+
+char *
+util_norm_path(const char *dir, const char *path, size_t len)
+{
+	struct buf b = BUF_INIT;
+	char *joined = (*dir && !(len && *path == '/')) ?
+	    xasprintf("%s/%.*s", dir, (int)len, path) : xstrndup(path, len);
+	char *save = NULL, *tok;
+	size_t *ends = NULL, n = 0;
+
+	for (tok = strtok_r(joined, "/", &save); tok;
+	    tok = strtok_r(NULL, "/", &save)) {
+		if (strcmp(tok, ".") == 0)
+			continue;
+		if (strcmp(tok, "..") == 0) {
+			if (n == 0) {
+				free(ends);
+				free(joined);
+				buf_release(&b);
+				return NULL;
+			}
+			buf_truncate(&b, --n ? ends[n - 1] : 0);
+			continue;
+		}
+		if (n)
+			buf_putc(&b, '/');
+		buf_puts(&b, tok);
+		ends = xreallocarray(ends, n + 1, sizeof(*ends));
+		ends[n++] = b.len;
+	}
+	free(ends);
+	free(joined);
 	return buf_detach(&b);
 }
 

@@ -55,6 +55,13 @@ int	 util_sha256_file(const char *path, char hex[65]);
 int	 util_hexval(int);
 /* Decodes %XX escapes of s[0..n); caller frees. */
 char	*util_pct_decode(const char *s, size_t n);
+/* util_pct_decode for a URL taken from HTML: "&amp;" is '&' too; caller
+ * frees. */
+char	*util_href_decode(const char *s, size_t n);
+/* Normalizes path[0..len) ("a/./b/../c") against directory dir ("" for
+ * the root; a path starting with '/' ignores it); NULL when it leaves the
+ * root.  Caller frees. */
+char	*util_norm_path(const char *dir, const char *path, size_t len);
 /* 1 for URLs with a scheme ("https:", "mailto:", "data:") or "//host". */
 int	 util_url_is_external(const char *);
 /* 1 when s ends with suffix. */

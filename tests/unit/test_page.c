@@ -10,6 +10,7 @@
 #include "harness.h"
 #include "markdown.h"
 #include "page.h"
+#include "util.h"
 #include "value.h"
 
 static char *
@@ -124,6 +125,16 @@ test_urls(void)
 
 	u = build_rel_url("policies/a.html", "procedures/b.html");
 	STR_EQ(u, "../procedures/b.html", "sibling dir");
+	free(u);
+	u = util_norm_path("policies", "./../procedures/b.md#x", 20);
+	STR_EQ(u, "procedures/b.md", "normalized against a dir");
+	free(u);
+	u = util_norm_path("policies", "/assets/a.png", 13);
+	STR_EQ(u, "assets/a.png", "a path from the root ignores the dir");
+	free(u);
+	OK(util_norm_path("", "a/../../b", 9) == NULL, "leaving the root");
+	u = util_href_decode("a%20b&amp;c%zz?q", 14);
+	STR_EQ(u, "a b&c%zz", "href decoding");
 	free(u);
 	u = build_rel_url("policies/a.html", "policies/b.html");
 	STR_EQ(u, "b.html", "same dir");
