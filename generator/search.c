@@ -17,7 +17,7 @@
 #include "util.h"
 #include "value.h"
 
-#define FORMAT_VERSION	2
+#define FORMAT_VERSION	3
 #define NFIELDS		5	/* title, control, heading, tag, body */
 #define F_TITLE		0
 #define F_CONTROL	1
@@ -25,13 +25,17 @@
 #define F_TAG		3
 #define F_BODY		4
 #define HAS_POS(f)	((f) != F_CONTROL)	/* and only for CJK bigrams */
-#define SHARD_MIN	16384	/* encoded posting bytes per term shard, at least */
-#define MAX_TERM_SHARDS	600	/* larger shards beyond this many (file budget) */
+#define SHARD_MIN	16384	/* encoded bytes per tail or position shard, at least */
+#define TERM_SHARD	4096	/* encoded bytes per term shard, at least */
 #define MAX_FILES	1000	/* file budget of search/ */
 #define SEP_MIN		32768	/* encoded bytes of a term from which its
 				   positions may get a file of their own */
 #define MAX_SEP		160	/* at most this many such terms */
 #define DOCS_PER_SHARD	32
+#define HEAD_BYTES	512	/* raw posting bytes of a split term's head */
+#define HEAD_MIN	24	/* docs in a head, at least */
+#define BM25_K1		1.2
+#define BM25_B		0.75
 #define SECTION_CAP	200	/* code points of text kept per section */
 #define DOC_CAP		500	/* code points of text kept per document */
 #define HDR_SINGLE	80	/* posting header below this: one field, tf <= 16 */
@@ -73,6 +77,12 @@ struct term {
 	int		 sep;		/* positions in a p/ file of their own */
 	int		 bigram;	/* cjk_bigram(): has positions */
 	size_t		 enc_post, enc_pos;	/* bytes_len of post, pos */
+	/* A split term keeps its head (the docs of highest impact) here and
+	 * the rest in *tail (written to an r/ shard); bound is the highest
+	 * impact among the tail's docs (rounded up), df_full the whole df. */
+	struct term	*tail;
+	double		 bound;
+	unsigned	 df_full;
 };
 
 /* The terms whose hash falls in one partition (one merge thread each):
@@ -95,6 +105,7 @@ struct srch {
 	srch_writer	*writer;	/* or NULL: files are written here */
 	void		*warg;
 	size_t		 split;	/* SEP_MIN unless set (srch_set_split) */
+	size_t		 head;	/* HEAD_BYTES unless set (srch_set_head) */
 };
 
 /* ---------------------------------------------------------------- helpers */
@@ -390,6 +401,12 @@ void
 srch_set_split(struct srch *s, size_t bytes)
 {
 	s->split = bytes;
+}
+
+void
+srch_set_head(struct srch *s, size_t bytes)
+{
+	s->head = bytes;
 }
 
 void
@@ -975,8 +992,8 @@ struct job {
 struct writer {
 	struct srch	*s;
 	const char	*root;
-	int		 kind;		/* 0 "t", 1 "p", 2 "d" */
-	struct term	**v;		/* kinds 0 and 1 */
+	int		 kind;		/* 0 "t", 1 "p", 2 "d", 3 "r" */
+	struct term	**v;		/* kinds 0, 1 and 3 */
 	struct job	*job;
 	size_t		 njob;
 	int		 k, n;		/* this writer does jobs k, k+n, ... */
@@ -991,7 +1008,7 @@ write_jobs(void *arg)
 {
 	struct writer *w = arg;
 	struct buf payload = BUF_INIT;
-	static const char *const dir[] = { "t", "p", "d" };
+	static const char *const dir[] = { "t", "p", "d", "r" };
 	size_t j;
 
 	for (j = (size_t)w->k; j < w->njob; j += (size_t)w->n) {
@@ -1001,7 +1018,7 @@ write_jobs(void *arg)
 		if (w->kind == 2)
 			doc_payload(w->s, jb->first, jb->end, &payload);
 		else
-			term_payload(w->v, jb->first, jb->end, w->kind,
+			term_payload(w->v, jb->first, jb->end, w->kind == 1,
 			    &payload);
 		jb->err = put_shard(w->s, w->root, dir[w->kind], &payload,
 		    jb->name, &jb->size, &jb->failed);
@@ -1145,6 +1162,8 @@ blob_size(const struct term *t, int pos, int full)
 	n = bytes_len(df.ptr, df.len) + t->enc_post;
 	if (full || !t->sep)
 		n += t->enc_pos;
+	if (t->tail)
+		n += 32;	/* [blob, bound, df] */
 	buf_release(&df);
 	return n;
 }
@@ -1187,9 +1206,14 @@ term_payload(struct term **v, size_t first, size_t end, int pos,
 	for (i = first; i < end; i++) {
 		buf_reset(&blob);
 		make_blob(v[i], pos, &blob);
-		buf_puts(payload, i > first ? ",\"" : "\"");
+		buf_puts(payload, i > first ? "," : "");
+		/* a split term's head: [blob, bound of the tail, whole df] */
+		buf_puts(payload, v[i]->tail && !pos ? "[\"" : "\"");
 		put_bytes(payload, (const unsigned char *)blob.ptr, blob.len);
 		buf_putc(payload, '"');
+		if (v[i]->tail && !pos)
+			buf_printf(payload, ",%.17g,%u]", v[i]->bound,
+			    v[i]->df_full);
 	}
 	buf_putc(payload, ']');
 	buf_release(&blob);
@@ -1209,18 +1233,55 @@ add_job(struct job **job, size_t *njob, size_t *cap, size_t first,
 	(*job)[(*njob)++].end = end;
 }
 
-/* Shards of kind `pos` (0: doc-level postings, 1: positions, only for
- * terms that have any) over the n terms v in code-point order; appends
- * [first-term,name] pairs to man.  The target size is the smallest (at
- * least SHARD_MIN) that keeps the shard count within max.  Returns 0 or
- * -1. */
-static int
-write_kind(struct srch *s, const char *root, int pos, struct term **all,
-    size_t nall, size_t max, struct buf *man, size_t *count, struct diag *d)
+/* The smallest target size (at least min) whose packing of size[0..n)
+ * takes at most max shards. */
+static size_t
+fit_target(const size_t *size, size_t n, size_t max, size_t min)
 {
+	size_t lo = min, hi = 0, i;
+
+	if (plan(size, n, min) <= max)
+		return min;
+	for (i = 0; i < n; i++)
+		hi += size[i];
+	hi++;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (plan(size, n, mid) <= max)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo;
+}
+
+/* The number of term shards (kind 0) write_kind() will write for v. */
+static size_t
+count_shards(struct term **v, size_t n, size_t max, size_t min)
+{
+	size_t *size = xcalloc(n ? n : 1, sizeof(*size)), i, k;
+
+	for (i = 0; i < n; i++)
+		size[i] = blob_size(v[i], 0, 0);
+	k = plan(size, n, fit_target(size, n, max, min));
+	free(size);
+	return k;
+}
+
+/* Shards of `kind` (0: term shards, 1: positions, only for terms that
+ * have them separate, 3: tails) over the n terms v in code-point order; appends
+ * [first-term,name] pairs to man.  The target size is the smallest (at
+ * least min) that keeps the shard count within max.  Returns 0 or -1. */
+static int
+write_kind(struct srch *s, const char *root, int kind, struct term **all,
+    size_t nall, size_t max, size_t min, struct buf *man, size_t *count,
+    struct diag *d)
+{
+	int pos = kind == 1;
 	struct term **v = xcalloc(nall ? nall : 1, sizeof(*v));
 	size_t *size = xcalloc(nall ? nall : 1, sizeof(*size));
-	size_t n = 0, i, first = 0, cur = 0, total = 0, lo, hi, T;
+	size_t n = 0, i, first = 0, cur = 0, T;
 	struct job *job = NULL;
 	size_t njob = 0, cap = 0;
 	int rc = -1;
@@ -1229,22 +1290,9 @@ write_kind(struct srch *s, const char *root, int pos, struct term **all,
 		if (!pos || all[i]->sep)
 			v[n++] = all[i];
 	for (i = 0; i < n; i++)
-		total += size[i] = blob_size(v[i], pos, 0);
-	T = SHARD_MIN;
-	if (plan(size, n, T) > max) {
-		lo = SHARD_MIN;
-		hi = total + 1;
-		while (lo < hi) {
-			size_t mid = lo + (hi - lo) / 2;
-
-			if (plan(size, n, mid) <= max)
-				hi = mid;
-			else
-				lo = mid + 1;
-		}
-		T = lo;
-	}
-	if (!pos)
+		size[i] = blob_size(v[i], pos, 0);
+	T = fit_target(size, n, max, min);
+	if (kind == 0)
 		s->shard_target = T;
 	for (i = 0; i < n; i++) {
 		if (size[i] >= T) {
@@ -1261,7 +1309,7 @@ write_kind(struct srch *s, const char *root, int pos, struct term **all,
 	}
 	if (cur > 0)
 		add_job(&job, &njob, &cap, first, n);
-	if (run_jobs(s, root, pos, v, job, njob, d) == -1)
+	if (run_jobs(s, root, kind, v, job, njob, d) == -1)
 		goto out;
 	/* manifest entries [first term, name] in order */
 	for (i = 0; i < njob; i++) {
@@ -1294,19 +1342,204 @@ bigterm_cmp(const void *a, const void *b)
 	return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
-/* Term shards and position shards, both in code-point order; their
- * manifest entries go to tman and pman.  The largest terms (at least
- * SEP_MIN, at most MAX_SEP of them) keep only doc-level postings in their
- * term shard and put their positions in a p/ file, so a query that needs
- * no positions does not load them.  Term shards get what is left of the
- * file budget.  Returns 0 or -1. */
+/* What the runtime's score() needs to weigh a posting (search.js). */
+struct scorer {
+	unsigned char	*bq;	/* quantized body length per doc */
+	unsigned char	*tl;	/* title length per doc, capped at 255 */
+	double		 avg;	/* mean body length, as the manifest prints it */
+	double		 tavg;	/* mean title length (1 when 0) */
+};
+
+/* The impact of a posting with these tf: score() of search.js without
+ * idf, in the same operation order. */
+static double
+impact(const struct scorer *sc, unsigned id, const unsigned long tf[NFIELDS])
+{
+	double s = 0, len = pow(2.0, sc->bq[id] / 8.0) - 1.0, norm, x;
+	int f;
+
+	for (f = 0; f < NFIELDS; f++) {
+		if (!tf[f])
+			continue;
+		if (f == F_BODY)
+			norm = 1 - BM25_B + BM25_B * len / (sc->avg ? sc->avg : 1);
+		else if (f == F_TITLE)
+			norm = 1 - BM25_B + BM25_B * (sc->tl[id] ? sc->tl[id] :
+			    sc->tavg) / sc->tavg;
+		else
+			norm = 1;
+		x = (double)tf[f];
+		s += field_weight[f] * x * (BM25_K1 + 1) / (x + BM25_K1 * norm);
+	}
+	return s;
+}
+
+/* One posting of a term being split: its doc, the bytes after the id
+ * delta in post [p0, p1) and its positions [q0, q1), its impact. */
+struct hent {
+	unsigned	 id;
+	size_t		 p0, p1, q0, q1;
+	double		 imp;
+	int		 head;
+};
+
+/* Orders postings by impact, highest first, then by doc id. */
+static int
+hent_cmp(const void *a, const void *b)
+{
+	const struct hent *x = *(const struct hent *const *)a;
+	const struct hent *y = *(const struct hent *const *)b;
+
+	if (x->imp != y->imp)
+		return x->imp > y->imp ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* Splits term t when its postings take at least twice `budget` raw bytes:
+ * the docs of highest impact (at least HEAD_MIN, then while they fit in
+ * budget) stay in t, the others move to *tail, both in doc order.  The
+ * runtime ranks the head's docs first and needs the tail only when the
+ * tail's best impact (t->bound) could still reach its top results. */
+static void
+split_term(const struct scorer *sc, struct term *t, struct term *tail,
+    size_t budget)
+{
+	const unsigned char *base = (const unsigned char *)t->post.ptr;
+	const unsigned char *qbase = (const unsigned char *)t->pos.ptr;
+	const unsigned char *p = base, *end = base + t->post.len, *q = qbase;
+	struct hent *e, **order;
+	struct buf hp = BUF_INIT, hq = BUF_INIT;
+	unsigned long h, mask, single, tf[NFIELDS], k;
+	unsigned id = 0, lh = 0, lt = 0, nhead = 0;
+	double best = 0;
+	size_t i, n = 0, bytes = 0;
+	unsigned f;
+
+	if (budget > SIZE_MAX / 2 || t->post.len + t->pos.len < 2 * budget ||
+	    t->df <= HEAD_MIN)
+		return;
+	e = xcalloc(t->df, sizeof(*e));
+	order = xcalloc(t->df, sizeof(*order));
+	while (p < end && n < t->df) {
+		id += (unsigned)get_varint(&p);
+		e[n].id = id;
+		e[n].p0 = (size_t)(p - base);
+		e[n].q0 = (size_t)(q - qbase);
+		h = get_varint(&p);
+		single = 0;
+		if (h < HDR_SINGLE) {
+			mask = 1ul << (h % NFIELDS);
+			single = h / NFIELDS + 1;
+		} else {
+			mask = h - HDR_SINGLE;
+		}
+		for (f = 0; f < NFIELDS; f++) {
+			tf[f] = 0;
+			if (!(mask & (1ul << f)))
+				continue;
+			tf[f] = single ? single : get_varint(&p);
+			if (HAS_POS(f) && t->bigram)
+				for (k = 0; k < tf[f]; k++)
+					q += varint_len(q);
+		}
+		e[n].p1 = (size_t)(p - base);
+		e[n].q1 = (size_t)(q - qbase);
+		e[n].imp = impact(sc, id, tf);
+		order[n] = &e[n];
+		n++;
+	}
+	qsort(order, n, sizeof(*order), hent_cmp);
+	for (i = 0; i < n; i++) {
+		size_t cost = order[i]->p1 - order[i]->p0 + order[i]->q1 -
+		    order[i]->q0 + 2;
+
+		/* docs tied with the last one taken come along (up to four
+		 * budgets), so that the bound is below every head doc's impact
+		 * and ties do not force the runtime to load the tail */
+		if (i >= HEAD_MIN && bytes + cost > budget &&
+		    (order[i]->imp != order[i - 1]->imp || bytes > 4 * budget))
+			break;
+		bytes += cost;
+		order[i]->head = 1;
+		nhead++;
+	}
+	if (nhead < n)
+		best = order[nhead]->imp;
+	memset(tail, 0, sizeof(*tail));
+	tail->s = t->s;
+	tail->len = t->len;
+	tail->h = t->h;
+	tail->bigram = t->bigram;
+	for (i = 0; i < n; i++) {
+		struct buf *bp = e[i].head ? &hp : &tail->post;
+		struct buf *bq = e[i].head ? &hq : &tail->pos;
+		unsigned *last = e[i].head ? &lh : &lt;
+
+		put_varint(bp, e[i].id - *last);
+		*last = e[i].id;
+		buf_put(bp, (const char *)base + e[i].p0, e[i].p1 - e[i].p0);
+		buf_put(bq, (const char *)qbase + e[i].q0, e[i].q1 - e[i].q0);
+	}
+	tail->df = (unsigned)(n - nhead);
+	t->df_full = t->df;
+	t->df = nhead;
+	t->tail = tail;
+	/* a margin far above the rounding differences of C and JS */
+	t->bound = best * (1 + 1e-9);
+	buf_release(&t->post);
+	buf_release(&t->pos);
+	t->post = hp;
+	t->pos = hq;
+	free(e);
+	free(order);
+}
+
+/* The scorer of s's documents; free sc->bq and sc->tl. */
+static void
+make_scorer(const struct srch *s, struct scorer *sc)
+{
+	unsigned long long total = 0, tsum = 0;
+	char avg[64];
+	size_t i;
+
+	sc->bq = xcalloc(s->ndocs ? s->ndocs : 1, 1);
+	sc->tl = xcalloc(s->ndocs ? s->ndocs : 1, 1);
+	for (i = 0; i < s->ndocs; i++) {
+		total += s->docs[i].blen;
+		sc->bq[i] = (unsigned char)len_quant(s->docs[i].blen);
+		sc->tl[i] = (unsigned char)(s->docs[i].tlen > 255 ? 255 :
+		    s->docs[i].tlen);
+		tsum += sc->tl[i];
+	}
+	/* the runtime sees the mean as printed in the manifest */
+	snprintf(avg, sizeof(avg), "%.3f", s->ndocs ? (double)total /
+	    (double)s->ndocs : 0.0);
+	sc->avg = strtod(avg, NULL);
+	sc->tavg = s->ndocs ? (double)tsum / (double)s->ndocs : 0;
+	if (sc->tavg == 0)
+		sc->tavg = 1;
+}
+
+/* Term shards, tail shards and position shards, all in code-point order;
+ * their manifest entries go to tman, rman and pman.  Large terms are split
+ * (split_term): the head stays in the term shard, the tail goes to an r/
+ * shard.  The largest lists left (tails or whole terms, at least SEP_MIN,
+ * at most MAX_SEP of them) keep only doc-level postings and put their
+ * positions in a p/ file, so a query that needs no positions does not
+ * load them.  Term shards get what is left of the file budget.  Returns 0
+ * or -1. */
 static int
 write_terms(struct srch *s, const char *root, struct buf *tman,
-    struct buf *pman, struct diag *d)
+    struct buf *rman, struct buf *pman, struct diag *d)
 {
 	struct term **v = xcalloc(s->nterms ? s->nterms : 1, sizeof(*v));
+	struct term **c = xcalloc(s->nterms ? s->nterms : 1, sizeof(*c));
+	struct term **r = xcalloc(s->nterms ? s->nterms : 1, sizeof(*r));
+	struct term *tails = xcalloc(s->nterms ? s->nterms : 1, sizeof(*tails));
 	struct bigterm *big = xcalloc(s->nterms ? s->nterms : 1, sizeof(*big));
-	size_t n = 0, nbig = 0, i, used, max;
+	struct scorer sc;
+	size_t n = 0, nc = 0, nr = 0, nbig = 0, i, used, max, left, nt;
+	size_t budget = s->head ? s->head : HEAD_BYTES;
 	int rc = -1, k;
 
 	for (k = 0; k < s->nparts; k++)
@@ -1315,36 +1548,68 @@ write_terms(struct srch *s, const char *root, struct buf *tman,
 				v[n++] = &s->part[k].terms[i];
 	if (n > 1)
 		qsort(v, n, sizeof(*v), term_ptr_cmp);
+	make_scorer(s, &sc);
+	for (i = 0; i < n; i++) {
+		v[i]->tail = NULL;
+		split_term(&sc, v[i], &tails[i], budget);
+		if (v[i]->tail)
+			c[nc++] = r[nr++] = v[i]->tail;
+		else
+			c[nc++] = v[i];
+	}
+	free(sc.bq);
+	free(sc.tl);
 	for (i = 0; i < n; i++) {
 		v[i]->enc_post = bytes_len(v[i]->post.ptr, v[i]->post.len);
 		v[i]->enc_pos = bytes_len(v[i]->pos.ptr, v[i]->pos.len);
-	}
-	for (i = 0; i < n; i++) {
 		v[i]->sep = 0;
-		if (v[i]->pos.len && blob_size(v[i], 0, 1) >=
-		    (s->split ? s->split : SEP_MIN)) {
-			big[nbig].size = blob_size(v[i], 0, 1);
+	}
+	for (i = 0; i < nr; i++) {
+		r[i]->enc_post = bytes_len(r[i]->post.ptr, r[i]->post.len);
+		r[i]->enc_pos = bytes_len(r[i]->pos.ptr, r[i]->pos.len);
+	}
+	for (i = 0; i < nc; i++) {
+		if (c[i]->pos.len && blob_size(c[i], 0, 1) >=
+		    (s->split ? s->split : SIZE_MAX)) {
+			big[nbig].size = blob_size(c[i], 0, 1);
 			big[nbig++].idx = i;
 		}
 	}
 	if (nbig > 1)
 		qsort(big, nbig, sizeof(*big), bigterm_cmp);
 	for (i = 0; i < nbig && i < MAX_SEP; i++)
-		v[big[i].idx]->sep = 1;
-	if (write_kind(s, root, 1, v, n, MAX_SEP, pman,
+		c[big[i].idx]->sep = 1;
+	if (write_kind(s, root, 1, c, nc, MAX_SEP, SHARD_MIN, pman,
 	    &s->stats.pos_shards, d) == -1)
 		goto out;
+	/* The files left: term shards as small as TERM_SHARD if they can
+	 * (a quarter at least stays for the tails), tail shards the rest. */
 	used = 3 + (s->ndocs + DOCS_PER_SHARD - 1) / DOCS_PER_SHARD +
 	    s->stats.pos_shards;
-	max = used + MAX_TERM_SHARDS <= MAX_FILES ? MAX_TERM_SHARDS :
-	    used + 64 <= MAX_FILES ? MAX_FILES - used : 64;
-	if (write_kind(s, root, 0, v, n, max, tman, &s->stats.term_shards,
-	    d) == -1)
+	left = used + 128 <= MAX_FILES ? MAX_FILES - used : 128;
+	max = nr ? left - left / 4 : left;
+	nt = count_shards(v, n, max, TERM_SHARD);
+	if (write_kind(s, root, 3, r, nr, left > nt ? left - nt : 1,
+	    SHARD_MIN, rman, &s->stats.tail_shards, d) == -1)
+		goto out;
+	if (write_kind(s, root, 0, v, n, max, TERM_SHARD, tman,
+	    &s->stats.term_shards, d) == -1)
 		goto out;
 	s->stats.terms = n;
+	s->stats.split_terms = nr;
 	rc = 0;
 out:
+	for (i = 0; i < n; i++) {
+		if (v[i]->tail) {
+			buf_release(&v[i]->tail->post);
+			buf_release(&v[i]->tail->pos);
+			v[i]->tail = NULL;
+		}
+	}
 	free(v);
+	free(c);
+	free(r);
+	free(tails);
 	free(big);
 	return rc;
 }
@@ -1591,7 +1856,7 @@ srch_write(struct srch *s, const char *outdir, struct diag *d)
 {
 	char *root = NULL, *path = NULL, fname[32], lname[32];
 	struct buf man = BUF_INIT, shards = BUF_INIT, docs = BUF_INIT;
-	struct buf pshards = BUF_INIT;
+	struct buf pshards = BUF_INIT, rshards = BUF_INIT;
 	unsigned long long total = 0;
 	size_t i;
 	int rc = -1;
@@ -1629,19 +1894,19 @@ srch_write(struct srch *s, const char *outdir, struct diag *d)
 	merge(s);
 	s->stats.merge_ms = now_ms() - t0;
 	t0 = now_ms();
-	if (write_terms(s, root, &shards, &pshards, d) == -1 ||
+	if (write_terms(s, root, &shards, &rshards, &pshards, d) == -1 ||
 	    write_docs(s, root, &docs, d) == -1 ||
 	    write_facets(s, root, fname, d) == -1 ||
 	    write_lengths(s, root, lname, d) == -1)
 		goto out;
-	buf_printf(&man, "{\"v\":%d,\"n\":%zu,\"avg\":%.3f,\"k1\":1.2,"
-	    "\"b\":0.75,\"fw\":[%d,%d,%d,%d,%d],\"ds\":%d,\"t\":[%s],"
-	    "\"p\":[%s],\"d\":[%s],\"f\":\"%s\",\"l\":\"%s\"}", FORMAT_VERSION,
-	    s->ndocs,
-	    s->ndocs ? (double)total / (double)s->ndocs : 0.0,
+	buf_printf(&man, "{\"v\":%d,\"n\":%zu,\"avg\":%.3f,\"k1\":%g,"
+	    "\"b\":%g,\"fw\":[%d,%d,%d,%d,%d],\"ds\":%d,\"t\":[%s],"
+	    "\"r\":[%s],\"p\":[%s],\"d\":[%s],\"f\":\"%s\",\"l\":\"%s\"}",
+	    FORMAT_VERSION, s->ndocs,
+	    s->ndocs ? (double)total / (double)s->ndocs : 0.0, BM25_K1, BM25_B,
 	    field_weight[0], field_weight[1], field_weight[2],
-	    field_weight[3], field_weight[4], DOCS_PER_SHARD, shards.ptr, pshards.ptr,
-	    docs.ptr, fname + 2, lname + 2);
+	    field_weight[3], field_weight[4], DOCS_PER_SHARD, shards.ptr,
+	    rshards.ptr, pshards.ptr, docs.ptr, fname + 2, lname + 2);
 	buf_reset(&shards);
 	buf_printf(&shards, "(function(a){var H=window.HB=window.HB||{};"
 	    "H.load?H.load(a):(H.q=H.q||[]).push(a)})([\"m\",\"manifest\",%s]);\n",
@@ -1665,5 +1930,6 @@ out:
 	buf_release(&shards);
 	buf_release(&docs);
 	buf_release(&pshards);
+	buf_release(&rshards);
 	return rc;
 }

@@ -8,6 +8,7 @@
  *
  *   search/manifest.js     HB manifest: counts, shard boundaries, file names
  *   search/t/<hash>.js     term shards (sorted terms, base64 doc-level postings)
+ *   search/r/<hash>.js     tail shards (the rest of the largest terms' postings)
  *   search/p/<hash>.js     position shards (sorted terms, base64 positions)
  *   search/d/<hash>.js     document shards (url, title, type, sections, text)
  *   search/f/<hash>.js     facets (type, control, tag, year -> doc ids)
@@ -42,6 +43,8 @@ struct srch_stats {
 	size_t	 manifest_bytes;
 	size_t	 term_shards;
 	size_t	 pos_shards;	/* position shards (format 2) */
+	size_t	 tail_shards;	/* r/ shards: tails of split terms (format 3) */
+	size_t	 split_terms;	/* terms split into head and tail */
 	size_t	 doc_shards;
 	size_t	 largest_shard;	/* bytes */
 	double	 tokenize_ms, merge_ms, write_ms;	/* phases of srch_write */
@@ -73,6 +76,11 @@ void		 srch_set_writer(struct srch *, srch_writer *, void *arg);
  * the default, 32 KB) keep their positions in a p/ file of their own, at
  * most 160 of them, largest first.  For tests and benchmarks. */
 void		 srch_set_split(struct srch *, size_t bytes);
+/* Terms whose raw postings take at least twice `bytes` (0: the default,
+ * 1 KB) are split: the docs of highest impact stay in the term shard
+ * (a head of at least 24 docs that fits in `bytes`), the rest go to an r/
+ * file.  SIZE_MAX: no splitting.  For tests and benchmarks. */
+void		 srch_set_head(struct srch *, size_t bytes);
 void		 srch_free(struct srch *);
 
 #endif

@@ -57,6 +57,18 @@ else
 	cat "$tmp/log"; echo "FAIL search_fixture -s"; failed=$((failed + 1))
 fi
 
+# format 3: a low head size splits many terms; the first k hits from the
+# heads must be the whole search's first k
+if "$B/tools/search_fixture" -n 200 -H 64 -j "$ROOT/themes/default/assets/search.js" \
+    "$tmp/heads" >"$tmp/log" 2>&1; then
+	node "$S/heads.test.mjs" "$tmp/heads" >"$tmp/log" 2>&1
+	add "heads (top k)" $? "$tmp/log"
+	node "$S/query.test.mjs" "$tmp/heads" >"$tmp/log" 2>&1
+	add "query (heads and tails)" $? "$tmp/log"
+else
+	cat "$tmp/log"; echo "FAIL search_fixture -H"; failed=$((failed + 1))
+fi
+
 if [ ! -d "$S/node_modules/playwright-core" ]; then
 	(cd "$S" && npm install --no-audit --no-fund >"$tmp/npm.log" 2>&1) ||
 	    { echo "# npm install failed:"; tail -n 5 "$tmp/npm.log"; }

@@ -186,11 +186,13 @@ main(int argc, char **argv)
 	struct srch_stats st;
 	struct diag d;
 	double t0, t1, t2;
-	size_t text = 0;
+	size_t text = 0, head = 0;
 	char *path, *cmd;
 
-	while ((c = getopt(argc, argv, "n:t:o:q")) != -1) {
-		if (c == 'n')
+	while ((c = getopt(argc, argv, "n:t:o:qH:")) != -1) {
+		if (c == 'H')
+			head = (size_t)atol(optarg);
+		else if (c == 'n')
 			n = atoi(optarg);
 		else if (c == 't')
 			threads = atoi(optarg);
@@ -205,6 +207,7 @@ main(int argc, char **argv)
 	vocab_init(&voc, seed);
 	s = srch_new();
 	srch_set_threads(s, threads);
+	srch_set_head(s, head);
 	t0 = now_ms();
 	for (i = 0; i < n; i++) {
 		struct srch_section sec[4];
@@ -267,8 +270,10 @@ main(int argc, char **argv)
 	    "%d threads)\n", t2 - t1, st.tokenize_ms, st.merge_ms, st.write_ms,
 	    threads);
 	printf("terms             %zu\n", st.terms);
-	printf("files             %zu (%zu term shards, %zu doc shards)\n",
-	    st.files, st.term_shards, st.doc_shards);
+	printf("files             %zu (%zu term, %zu tail, %zu position, "
+	    "%zu doc shards)\n", st.files, st.term_shards, st.tail_shards,
+	    st.pos_shards, st.doc_shards);
+	printf("split terms       %zu\n", st.split_terms);
 	printf("bytes             %zu\n", st.bytes);
 	printf("largest shard     %zu\n", st.largest_shard);
 	printf("manifest          %zu bytes, %ld gz\n", st.manifest_bytes,

@@ -1,7 +1,8 @@
 /*
  * search_fixture: writes a small static site for the search tests.
  *
- *   search_fixture [-n N] [-j search.js] [-s SPLIT] OUTDIR   (-s: srch_set_split)
+ *   search_fixture [-n N] [-j search.js] [-s SPLIT] [-H HEAD] OUTDIR
+ *   (-s: srch_set_split, -H: srch_set_head; 0 for HEAD: no term is split)
  *
  * Indexes a handful of hand-written Japanese handbook documents plus N
  * (default 40) deterministic synthetic ones, writes OUTDIR/search/ with
@@ -10,6 +11,7 @@
  * page per document), copies search.js to OUTDIR/assets/, and writes
  * OUTDIR/corpus.json (the full source text, the truth for query tests).
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -163,11 +165,14 @@ main(int argc, char **argv)
 	struct buf b = BUF_INIT, corpus = BUF_INIT;
 	char *path;
 
-	while ((c = getopt(argc, argv, "n:j:s:")) != -1) {
+	while ((c = getopt(argc, argv, "n:j:s:H:")) != -1) {
 		if (c == 'n')
 			nsyn = atoi(optarg);
 		else if (c == 's')	/* positions apart from this size on */
 			srch_set_split(s, (size_t)atol(optarg));
+		else if (c == 'H')
+			srch_set_head(s, atol(optarg) > 0 ?
+			    (size_t)atol(optarg) : SIZE_MAX);
 		else if (c == 'j')
 			js = optarg;
 		else

@@ -71,10 +71,10 @@ docs(struct srch *s)
 static void
 slurp(const char *dir, struct buf *out)
 {
-	static const char *const sub[] = { "", "t", "p", "d", "f" };
+	static const char *const sub[] = { "", "t", "r", "p", "d", "f" };
 	size_t i, k, n;
 
-	for (i = 0; i < 5; i++) {
+	for (i = 0; i < 6; i++) {
 		char *p = xasprintf("%s/search/%s", dir, sub[i]);
 		DIR *dd = opendir(p);
 		struct dirent *e;
@@ -335,6 +335,42 @@ main(void)
 		free(d4);
 		buf_release(&c);
 		buf_release(&q);
+	}
+	/* heads and tails: 40 copies of the documents with a tiny head
+	 * size split the common terms; without splitting, none */
+	{
+		struct srch *h1 = srch_new(), *h0 = srch_new();
+		char *d5 = xasprintf("%s/heads", dir), *d6 =
+		    xasprintf("%s/noheads", dir);
+		struct buf c = BUF_INIT;
+		int k;
+
+		for (k = 0; k < 40; k++) {
+			docs(h1);
+			docs(h0);
+		}
+		srch_set_head(h1, 1);
+		srch_set_head(h0, (size_t)-1);
+		INT_EQ(srch_write(h1, d5, &d), 0, "srch_write heads");
+		srch_get_stats(h1, &st);
+		OK(st.split_terms >= 5 && st.tail_shards >= 1,
+		    "common terms split into heads and tails");
+		INT_EQ(st.files, st.term_shards + st.tail_shards +
+		    st.doc_shards + 3, "files with heads and tails");
+		slurp(d5, &c);
+		OK(strstr(c.ptr, "[\"r\",\"r/") != NULL, "r/ files written");
+		OK(strstr(c.ptr, "\"r\":[[") != NULL, "tail shards in the manifest");
+		/* a head: [blob, bound, whole df] with df 40 (バッ is in
+		 * the title of one document of each copy) */
+		OK(strstr(c.ptr, ",40]") != NULL, "a head carries the whole df");
+		INT_EQ(srch_write(h0, d6, &d), 0, "srch_write no heads");
+		srch_get_stats(h0, &st);
+		OK(st.split_terms == 0 && st.tail_shards == 0, "no split: no tails");
+		srch_free(h1);
+		srch_free(h0);
+		free(d5);
+		free(d6);
+		buf_release(&c);
 	}
 	/* same bytes with 4 threads and from a fresh writer */
 	dir2 = xasprintf("%s/again", dir);

@@ -134,7 +134,7 @@
 	HB.load = function (a) {
 		var id = a[1];
 		if (a[0] === 'm') manifest = a[2];
-		else if (a[0] === 't' || a[0] === 'p') {
+		else if (a[0] === 't' || a[0] === 'p' || a[0] === 'r') {
 			var map = new Map(), keys = a[2], data = a[3];
 			for (var i = 0; i < keys.length; i++) map.set(keys[i], data[i]);
 			store[id] = map;
@@ -185,8 +185,9 @@
 		}
 		return i < a.length ? 1 : j < b.length ? -1 : 0;
 	}
-	function shardIndex(t) {	/* last shard whose first term <= t */
-		var v = manifest.t, lo = 0, hi = v.length - 1, r = -1;
+	function shardIndex(t, v) {	/* last shard whose first term <= t */
+		v = v || manifest.t;
+		var lo = 0, hi = v.length - 1, r = -1;
 		while (lo <= hi) {
 			var mid = (lo + hi) >> 1;
 			if (cmp(v[mid][0], t) <= 0) { r = mid; lo = mid + 1; } else hi = mid - 1;
@@ -231,12 +232,17 @@
 		return [x, at];
 	}
 	/* Posting list: [{id, tf:[5], u, po:[5 offsets or -1]}]; positions are
-	 * in place (u, po set here) or, for the largest terms, in a p/ file
+	 * in place (u, po set here) or, for the largest lists, in a p/ file
 	 * (u, po set by attach() once loaded); positions(e, f) decodes them
-	 * on demand. */
-	function decode(blob, key) {	/* key: the term (lists are per term) */
-		var hit = decoded.get(key);
+	 * on demand.  A split term's blob is [head, bound, df]: the list holds
+	 * the docs of highest impact, its tail (r/ file, full()) the others,
+	 * none of which has an impact above bound.  list.df is the whole df. */
+	function decode(blob, key, ck) {	/* key: the term; ck: cache key */
+		ck = ck || key;
+		var hit = decoded.get(ck);
 		if (hit) return hit;
+		var extra = null;
+		if (typeof blob !== 'string') { extra = blob; blob = blob[0]; }
 		var u = bytes(blob), i = 0, r;
 		function v() {
 			var c = u[i];
@@ -263,9 +269,45 @@
 		}
 		list.pos = !sep;
 		list.term = key;
-		decoded.set(key, list);
+		list.df = extra ? extra[2] : df;
+		list.bound = extra ? extra[1] : 0;
+		list.tail = !!extra;
+		decoded.set(ck, list);
 		return list;
 	}
+	/* The whole list of a split term: head and tail merged in doc order. */
+	function full(l) {
+		if (!l.tail) return Promise.resolve(l);
+		if (l.whole) return Promise.resolve(l.whole);
+		var name = 'r/' + manifest.r[Math.max(shardIndex(l.term, manifest.r), 0)][1];
+		return load(name).then(function () {
+			if (l.whole) return l.whole;
+			var blob = store[name].get(l.term);
+			if (blob === undefined) throw new Error('stale or broken ' + name);
+			var tl = decode(blob, l.term, '\u0000r' + l.term), m = [], a = 0, b = 0;
+			while (a < l.length || b < tl.length) {
+				if (b >= tl.length || (a < l.length && l[a].id < tl[b].id)) m.push(l[a++]);
+				else m.push(tl[b++]);
+			}
+			m.df = l.df;
+			m.term = l.term;
+			m.exact = l.exact;
+			m.parts = [l, tl];
+			m.pos = l.pos && tl.pos;
+			m.bound = 0;
+			m.tail = false;
+			return (l.whole = m);
+		});
+	}
+	function wholeLists(ls, top) { return top ? Promise.resolve(ls) : Promise.all(ls.map(full)); }
+	function entry(l, id) {
+		if (!l.ids) {
+			l.ids = new Map();
+			l.forEach(function (e) { l.ids.set(e.id, e); });
+		}
+		return l.ids.get(id);
+	}
+	function has(l, id) { return !!entry(l, id); }
 	/* Attaches a term's position blob (positions of every doc of the list,
 	 * in list order, fields in order) to the list's entries. */
 	function attach(list, blob) {
@@ -313,11 +355,8 @@
 	/* Loads the positions of posting list l (from term(t)). */
 	function withPositions(l) {
 		if (l.pos) return Promise.resolve(l);
-		var v = manifest.p, lo = 0, hi = v.length - 1, r = -1;
-		while (lo <= hi) {
-			var mid = (lo + hi) >> 1;
-			if (cmp(v[mid][0], l.term) <= 0) { r = mid; lo = mid + 1; } else hi = mid - 1;
-		}
+		if (l.parts) return Promise.all(l.parts.map(withPositions)).then(function () { l.pos = true; return l; });
+		var v = manifest.p, r = shardIndex(l.term, v);
 		if (r < 0) { attach(l, ''); return Promise.resolve(l); }
 		var name = 'p/' + v[r][1];
 		return load(name).then(function () {
@@ -360,7 +399,8 @@
 				r.src.push(e);
 			});
 		});
-		return { m: m, df: m.size };
+		/* df: the largest list's (the same whether tails are loaded or not) */
+		return { m: m, df: lists.reduce(function (a, l) { return Math.max(a, l.df); }, 1), lists: lists };
 	}
 	function matchPos(r, f) {
 		if (r.ph) return r.ph[f] || NOPOS;
@@ -378,7 +418,7 @@
 			l.forEach(function (e) { x.set(e.id, e); });
 			return x;
 		});
-		var m = new Map(), df = lists[order[0]].length;
+		var m = new Map();
 		lists[order[0]].forEach(function (e0) {
 			var es = [];
 			for (var k = 0; k < lists.length; k++) {
@@ -402,64 +442,156 @@
 			});
 			if (any) m.set(e0.id, r);
 		});
-		return { m: m, df: Math.max(1, Math.min(df, m.size || df)) };
+		/* df: the smallest cover bigram's */
+		return { m: m, df: Math.max(1, Math.min.apply(null, lists.map(function (l) { return l.df; }))),
+			lists: lists, phrase: true };
 	}
-	function evalUnit(u, last) {
+	/* top: heads only (see search()) */
+	function evalUnit(u, last, top) {
+		function wl(ls) { return wholeLists(ls, top); }
 		if (u.cjk) {
 			var n = u.cp.length;
-			if (n === 1) return prefix(u.s, true, 6).then(function (ls) { return union(ls); });
+			if (n === 1) return prefix(u.s, true, 6).then(wl).then(function (ls) { return union(ls); });
 			var offs = [];
 			for (var o = 0; o + 1 < n; o += 2) offs.push(o);
 			if (n % 2) offs.push(n - 2);
 			return Promise.all(offs.map(function (o) {
 				return term(String.fromCodePoint(u.cp[o], u.cp[o + 1]));
 			})).then(function (lists) {
-				if (lists.some(function (l) { return !l; })) return { m: new Map(), df: 1 };
-				/* one bigram: the doc-level list is exact, no positions */
-				if (lists.length === 1) return union(lists);
-				return Promise.all(lists.map(withPositions)).then(function () {
-					return phrase(lists, offs);
+				if (lists.some(function (l) { return !l; })) return { m: new Map(), df: 1, lists: [] };
+				return wl(lists).then(function (lists) {
+					/* one bigram: the doc-level list is exact, no positions */
+					if (lists.length === 1) return union(lists);
+					return Promise.all(lists.map(withPositions)).then(function () {
+						return phrase(lists, offs);
+					});
 				});
 			});
 		}
 		/* the word being typed matches as a prefix, but not control-id-like
 		 * ones: 8.1 must not find 8.13 (hierarchy comes from the index) */
 		if (last && u.s.length >= 2 && !/^([a-z]|\d+)(\.\d+)+$/.test(u.s))
-			return prefix(u.s, false, 3).then(function (ls) { return union(ls, true); });
-		return term(u.s).then(function (l) { return union(l ? [l] : []); });
+			return prefix(u.s, false, 3).then(wl).then(function (ls) { return union(ls, true); });
+		return term(u.s).then(function (l) { return wl(l ? [l] : []); }).then(function (ls) { return union(ls); });
 	}
 	var lengths = null;	/* quantized body length per doc, then title lengths */
 	var titleAvg = 0;
+	function idfOf(df) {
+		var N = manifest.n;
+		return Math.log(1 + (N - df + 0.5) / (df + 0.5));
+	}
 	function score(r, df, id) {
-		var N = manifest.n, k1 = manifest.k1, b = manifest.b, fw = manifest.fw;
-		var idf = Math.log(1 + (N - df + 0.5) / (df + 0.5)), s = 0;
+		return idfOf(df) * impact(r.tf, id) * (r.w || 1);
+	}
+	/* A posting's weight without idf; generator/search.c (impact()) does
+	 * the same sums to bound the tails of split terms. */
+	function impact(tfs, id) {
+		var N = manifest.n, k1 = manifest.k1, b = manifest.b, fw = manifest.fw, s = 0;
 		var len = Math.pow(2, lengths[id] / 8) - 1;
 		if (!titleAvg) {
 			for (var i = 0; i < N; i++) titleAvg += lengths[N + i] || 0;
 			titleAvg = titleAvg / N || 1;
 		}
 		for (var f = 0; f < 5; f++) {
-			var tf = r.tf[f];
+			var tf = tfs[f];
 			if (!tf) continue;
 			/* short titles that are mostly the query rank first */
 			var norm = f === F_BODY ? 1 - b + b * len / (manifest.avg || 1) :
 				f === F_TITLE ? 1 - b + b * (lengths[N + id] || titleAvg) / titleAvg : 1;
 			s += fw[f] * tf * (k1 + 1) / (tf + k1 * norm);
 		}
-		return idf * s * (r.w || 1);
+		return s;
 	}
-	/* search(query) -> {hits:[{id, score, m:[unit matches]}], partial, units} */
-	function search(q) {
+	/* What the loaded heads say of doc id for unit result r: -1 when they
+	 * settle it (it matches iff r.m has it, with its exact score), or else
+	 * an upper bound of its score.  id -1: a doc in none of the heads. */
+	function unitBound(r, id, idf) {
+		var ls = r.lists, k, any = false, b;
+		if (r.phrase) {
+			/* a phrase's tf is at most each cover bigram's, field by field */
+			for (b = Infinity, k = 0; k < ls.length; k++) {
+				if (has(ls[k], id)) {
+					b = Math.min(b, impact(entry(ls[k], id).tf, id));
+					continue;
+				}
+				if (!ls[k].tail) return -1;	/* not in a whole list: no match */
+				any = true;
+				b = Math.min(b, ls[k].bound);
+			}
+			return any ? idf * b : -1;
+		}
+		/* a union's impact is at most the sum of its lists' (concave tf) */
+		for (b = 0, k = 0; k < ls.length; k++)
+			if (ls[k].tail && !has(ls[k], id)) { any = true; b += ls[k].bound; }
+		if (!any) return -1;
+		var e = r.m.get(id);
+		return idf * (b + (e ? impact(e.tf, id) : 0));
+	}
+	/* The first k hits from the heads alone ({hits, more}), or null when
+	 * the tails could still change them. */
+	function topHits(rs, k) {
+		var idfs = rs.map(function (r) { return idfOf(r.df); }), cand = new Set(), out = [], ubs = [];
+		rs.forEach(function (r) { r.lists.forEach(function (l) { l.forEach(function (e) { cand.add(e.id); }); }); });
+		cand.forEach(function (id) {
+			var sc = 0, ub = 0, settled = true, ms = [];
+			for (var u = 0; u < rs.length; u++) {
+				var b = unitBound(rs[u], id, idfs[u]);
+				if (b < 0) {
+					var e = rs[u].m.get(id);
+					if (!e) return;
+					var x = score(e, rs[u].df, id);
+					sc += x;
+					ub += x;
+					ms.push(e);
+				} else {
+					settled = false;
+					ub += b;
+				}
+			}
+			if (settled) out.push({ id: id, score: sc, n: rs.length, m: ms });
+			else ubs.push(ub);
+		});
+		var unseen = 0;
+		for (var u = 0; u < rs.length && unseen >= 0; u++) {
+			var b = unitBound(rs[u], -1, idfs[u]);
+			unseen = b < 0 ? -1 : unseen + b;
+		}
+		out.sort(function (a, b) { return b.score - a.score || a.id - b.id; });
+		/* fewer than k: complete only if nothing else can match */
+		var kth = out.length >= k ? out[k - 1].score : -Infinity;
+		if (unseen >= 0 && unseen >= kth || ubs.some(function (x) { return x >= kth; })) return null;
+		/* nothing unsettled: these are all the hits */
+		if (unseen < 0 && !ubs.length) return { hits: out, more: false };
+		return { hits: out.slice(0, k), more: true };
+	}
+	/* search(query[, {top: k}]) -> {hits:[{id, score, m:[unit matches]}],
+	 * partial, units, more}.  With top, the first k hits may come from the
+	 * heads of split terms alone: then hits holds just those k (the same
+	 * as the first k of a whole search) and more is true. */
+	function search(q, opt) {
+		var top = opt && opt.top > 0 ? opt.top : 0;
 		return ready().then(function () {
 			var us = units(q), trailing = /\s$/.test(q);
 			if (!us.length) return { hits: [], partial: false, units: us };
 			var lname = 'l/' + manifest.l;
-			return Promise.all([load(lname).then(function () {
-				if (!lengths) lengths = bytes(store[lname]);
-			})].concat(us.map(function (u, i) {
-				return evalUnit(u, i === us.length - 1 && !trailing && !u.cjk);
-			}))).then(function (rs) {
+			function run(top) {
+				return Promise.all([load(lname).then(function () {
+					if (!lengths) lengths = bytes(store[lname]);
+				})].concat(us.map(function (u, i) {
+					return evalUnit(u, i === us.length - 1 && !trailing && !u.cjk, top);
+				})));
+			}
+			return run(top).then(function (rs) {
 				rs.shift();
+				var split = top && rs.some(function (r) { return r.lists.some(function (l) { return l.tail; }); });
+				if (!split) return rs;
+				var t = topHits(rs, top);
+				/* no page has every unit: the whole search falls back to OR */
+				if (t && (t.hits.length || rs.length === 1))
+					return { hits: t.hits, partial: false, units: us, more: t.more };
+				return run(0).then(function (rs) { rs.shift(); return rs; });
+			}).then(function (rs) {
+				if (!Array.isArray(rs)) return rs;
 				function collect(and) {
 					var ids = new Map();
 					rs.forEach(function (r, k) {
@@ -760,22 +892,30 @@
 			var q = input.value, my = ++seq;
 			setStatus(T.loading);
 			var anySel = Object.keys(sel).some(function (f) { return Object.keys(sel[f]).length; });
-			Promise.all([search(q), fbox || anySel ? facets().then(function (f) { fdata = f; }) : null])
-				.then(function (a) {
-					if (my !== seq) return;
-					var res = a[0], hits = res.hits;
-					/* no query: facets count (and filters browse) every document */
-					if (!res.units.length)
-						hits = Array.from({ length: manifest.n }, function (x, i) { return { id: i, score: 0, m: [] }; });
-					drawFacets(hits.map(function (h) { return h.id; }));
-					var kept = hits.filter(function (h) { return passes(h.id); });
-					if (!res.units.length && !anySel) { setStatus(''); if (list) { clear(list); list.setAttribute('data-search-query', q); } return; }
-					setStatus(!kept.length ? T.none : res.partial ? T.partial + ' ' + T.found(kept.length) :
-						kept.length < hits.length ? T.filtered(kept.length) : T.found(kept.length));
-					return draw(res, kept).then(function () {
-						if (my === seq && list) list.setAttribute('data-search-query', q);
-					});
-				}).catch(function (e) { if (my === seq) setStatus(T.error); if (W.console) console.error(e); });
+			/* the first results come from the heads of the index when
+			 * they can (a few KB); counts and facets need every hit */
+			var first = anySel || !units(q).length ? Promise.resolve() :
+				search(q, { top: shown }).then(function (res) {
+					if (my === seq && res.more) return draw(res, res.hits);
+				});
+			first.catch(function () { /* the whole search reports */ }).then(function () {
+				if (my !== seq) return null;
+				return Promise.all([search(q), fbox || anySel ? facets().then(function (f) { fdata = f; }) : null]);
+			}).then(function (a) {
+				if (!a || my !== seq) return;
+				var res = a[0], hits = res.hits;
+				/* no query: facets count (and filters browse) every document */
+				if (!res.units.length)
+					hits = Array.from({ length: manifest.n }, function (x, i) { return { id: i, score: 0, m: [] }; });
+				drawFacets(hits.map(function (h) { return h.id; }));
+				var kept = hits.filter(function (h) { return passes(h.id); });
+				if (!res.units.length && !anySel) { setStatus(''); if (list) { clear(list); list.setAttribute('data-search-query', q); } return; }
+				setStatus(!kept.length ? T.none : res.partial ? T.partial + ' ' + T.found(kept.length) :
+					kept.length < hits.length ? T.filtered(kept.length) : T.found(kept.length));
+				return draw(res, kept).then(function () {
+					if (my === seq && list) list.setAttribute('data-search-query', q);
+				});
+			}).catch(function (e) { if (my === seq) setStatus(T.error); if (W.console) console.error(e); });
 		}
 		var later = debounce(function () {
 			shown = 20;
@@ -821,7 +961,7 @@
 		var run = debounce(function () {
 			var q = input.value, my = ++seq;
 			if (!units(q).length) { close(); return; }
-			search(q).then(function (res) {
+			search(q, { top: 8 }).then(function (res) {
 				return results(res, 0, 8, 80).then(function (rs) {
 					if (my !== seq) return;
 					clear(drop);
@@ -839,8 +979,8 @@
 						items.push(a);
 						drop.appendChild(a);
 					});
-					if (res.hits.length > rs.length) {
-						var all = el('a', { 'class': 'search-all', href: (form.getAttribute('action') || root + 'search.html') + '?q=' + encodeURIComponent(q), text: T.all + ' (' + res.hits.length + ')' });
+					if (res.more || res.hits.length > rs.length) {
+						var all = el('a', { 'class': 'search-all', href: (form.getAttribute('action') || root + 'search.html') + '?q=' + encodeURIComponent(q), text: T.all + (res.more ? '' : ' (' + res.hits.length + ')') });
 						all.setAttribute('role', 'option');
 						all.id = drop.id + '-all';
 						items.push(all);
