@@ -32,7 +32,7 @@
 				   positions may get a file of their own */
 #define MAX_SEP		160	/* at most this many such terms */
 #define DOCS_PER_SHARD	32
-#define HEAD_BYTES	512	/* raw posting bytes of a split term's head */
+#define HEAD_BYTES	256	/* raw posting bytes of a split term's head */
 #define HEAD_MIN	24	/* docs in a head, at least */
 #define BM25_K1		1.2
 #define BM25_B		0.75

@@ -77,7 +77,7 @@ void		 srch_set_writer(struct srch *, srch_writer *, void *arg);
  * most 160 of them, largest first.  For tests and benchmarks. */
 void		 srch_set_split(struct srch *, size_t bytes);
 /* Terms whose raw postings take at least twice `bytes` (0: the default,
- * 1 KB) are split: the docs of highest impact stay in the term shard
+ * 256 bytes) are split: the docs of highest impact stay in the term shard
  * (a head of at least 24 docs that fits in `bytes`), the rest go to an r/
  * file.  SIZE_MAX: no splitting.  For tests and benchmarks. */
 void		 srch_set_head(struct srch *, size_t bytes);

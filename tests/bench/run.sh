@@ -94,5 +94,9 @@ for n in $SIZES; do
 	            ms = $(NF - 7) + (name == "generated" ? gen : 0)
 	            printf " %s %.0f/%s;", name, ms, $(NF - 1) }
 	        END { print "" }'
-	echo "   $n pages, $mb MB of Markdown: hugo/tebiki wall $(ratio "$hu_w" "$tk_w")x, tebiki/cmark-gfm wall $(ratio "$tk_w" "$cm_w")x, tebiki/hugo memory $(ratio "$tk_m" "$hu_m")x, search $(find "$c/public/search" -type f | wc -l) files"
+	echo "   $n pages, $mb MB of Markdown: hugo/tebiki wall $(ratio "$hu_w" "$tk_w")x, tebiki/cmark-gfm wall $(ratio "$tk_w" "$cm_w")x, tebiki/hugo memory $(ratio "$tk_m" "$hu_m")x, search $(find "$c/public/search" -type f | wc -l) files"	# search budgets (#6): bytes a query loads, from the index just built
+	if command -v node >/dev/null 2>&1; then
+		node "$ROOT/tests/search/bench-queries.mjs" "$c/public" 2>&1 |
+		    tail -n 1 | sed "s/^/   $n pages, search: /"
+	fi
 done
