@@ -1090,6 +1090,21 @@ get_varint(const unsigned char **p)
 	return v;
 }
 
+/* Reads the posting header at *p: returns the field mask; *single is the
+ * tf of the one field when the header holds it, else 0. */
+static unsigned long
+get_header(const unsigned char **p, unsigned long *single)
+{
+	unsigned long h = get_varint(p);
+
+	if (h < HDR_SINGLE) {
+		*single = h / NFIELDS + 1;
+		return 1ul << (h % NFIELDS);
+	}
+	*single = 0;
+	return h - HDR_SINGLE;
+}
+
 /* Appends the blob of term t for shard kind `pos`: for a term shard
  * (pos 0) varint(df * 2 + sep), then per doc the id delta, header and tf
  * and, unless sep, the doc's positions in place (the format 1 layout); for
@@ -1098,7 +1113,7 @@ static void
 make_blob(const struct term *t, int pos, struct buf *out)
 {
 	const unsigned char *p, *end, *q;
-	unsigned long h, mask, tf, single, k;
+	unsigned long mask, tf, single, k;
 	unsigned f;
 
 	if (pos) {
@@ -1117,15 +1132,8 @@ make_blob(const struct term *t, int pos, struct buf *out)
 		const unsigned char *from = p;
 
 		get_varint(&p);		/* id delta */
-		h = get_varint(&p);
+		mask = get_header(&p, &single);
 		buf_put(out, (const char *)from, (size_t)(p - from));
-		single = 0;
-		if (h < HDR_SINGLE) {
-			mask = 1ul << (h % NFIELDS);
-			single = h / NFIELDS + 1;
-		} else {
-			mask = h - HDR_SINGLE;
-		}
 		for (f = 0; f < NFIELDS; f++) {
 			if (!(mask & (1ul << f)))
 				continue;
@@ -1409,7 +1417,7 @@ split_term(const struct scorer *sc, struct term *t, struct term *tail,
 	const unsigned char *p = base, *end = base + t->post.len, *q = qbase;
 	struct hent *e, **order;
 	struct buf hp = BUF_INIT, hq = BUF_INIT;
-	unsigned long h, mask, single, tf[NFIELDS], k;
+	unsigned long mask, single, tf[NFIELDS], k;
 	unsigned id = 0, lh = 0, lt = 0, nhead = 0;
 	double best = 0;
 	size_t i, n = 0, bytes = 0;
@@ -1425,14 +1433,7 @@ split_term(const struct scorer *sc, struct term *t, struct term *tail,
 		e[n].id = id;
 		e[n].p0 = (size_t)(p - base);
 		e[n].q0 = (size_t)(q - qbase);
-		h = get_varint(&p);
-		single = 0;
-		if (h < HDR_SINGLE) {
-			mask = 1ul << (h % NFIELDS);
-			single = h / NFIELDS + 1;
-		} else {
-			mask = h - HDR_SINGLE;
-		}
+		mask = get_header(&p, &single);
 		for (f = 0; f < NFIELDS; f++) {
 			tf[f] = 0;
 			if (!(mask & (1ul << f)))
