@@ -278,10 +278,10 @@
 	/* The whole list of a split term: head and tail merged in doc order. */
 	function full(l) {
 		if (!l.tail) return Promise.resolve(l);
-		if (l.whole) return Promise.resolve(l.whole);
+		if (l.whole) { l.whole.exact = l.exact; return Promise.resolve(l.whole); }
 		var name = 'r/' + manifest.r[Math.max(shardIndex(l.term, manifest.r), 0)][1];
 		return load(name).then(function () {
-			if (l.whole) return l.whole;
+			if (l.whole) { l.whole.exact = l.exact; return l.whole; }
 			var blob = store[name].get(l.term);
 			if (blob === undefined) throw new Error('stale or broken ' + name);
 			var tl = decode(blob, l.term, '\u0000r' + l.term), m = [], a = 0, b = 0;
