@@ -22,7 +22,7 @@ WARN        = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
               -Wold-style-definition -Wwrite-strings -Wformat=2 -Wvla \
               -Wno-unused-parameter -fno-common
 CFLAGS     ?= -O2 -g
-XCFLAGS     = -std=c11 -D_XOPEN_SOURCE=700 -D_DEFAULT_SOURCE $(WARN) -MMD -MP \
+XCFLAGS     = -std=c11 -ffp-contract=off -D_XOPEN_SOURCE=700 -D_DEFAULT_SOURCE $(WARN) -MMD -MP \
               -DTEBIKI_VERSION='"$(VERSION)"' -DTEBIKI_SHAREDIR='"$(SHAREDIR)"' \
               $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 LIBS        = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) \

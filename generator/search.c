@@ -3,6 +3,7 @@
  * docs/search.md for the file format).
  */
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -83,6 +84,7 @@ struct term {
 	struct term	*tail;
 	double		 bound;
 	unsigned	 df_full;
+	unsigned	 tie_id;	/* lowest id of a tail doc tied with bound */
 };
 
 /* The terms whose hash falls in one partition (one merge thread each):
@@ -1171,7 +1173,7 @@ blob_size(const struct term *t, int pos, int full)
 	if (full || !t->sep)
 		n += t->enc_pos;
 	if (t->tail)
-		n += 32;	/* [blob, bound, df] */
+		n += 40;	/* [blob, bound, df, tie id] */
 	buf_release(&df);
 	return n;
 }
@@ -1215,13 +1217,14 @@ term_payload(struct term **v, size_t first, size_t end, int pos,
 		buf_reset(&blob);
 		make_blob(v[i], pos, &blob);
 		buf_puts(payload, i > first ? "," : "");
-		/* a split term's head: [blob, bound of the tail, whole df] */
+		/* a split term's head: [blob, bound of the tail, whole df,
+		 * lowest id of a tail doc tied with the bound] */
 		buf_puts(payload, v[i]->tail && !pos ? "[\"" : "\"");
 		put_bytes(payload, (const unsigned char *)blob.ptr, blob.len);
 		buf_putc(payload, '"');
 		if (v[i]->tail && !pos)
-			buf_printf(payload, ",%.17g,%u]", v[i]->bound,
-			    v[i]->df_full);
+			buf_printf(payload, ",%.17g,%u,%u]", v[i]->bound,
+			    v[i]->df_full, v[i]->tie_id);
 	}
 	buf_putc(payload, ']');
 	buf_release(&blob);
@@ -1358,12 +1361,26 @@ struct scorer {
 	double		 tavg;	/* mean title length (1 when 0) */
 };
 
+/* 2^(q/8) - 1, the body length a quantized one stands for, computed
+ * exactly as search.js does (no pow(): libm and JS engines may round it
+ * differently): the same literals, times an exact power of two. */
+static double
+len_of(unsigned q)
+{
+	static const double fr[8] = { 1.0, 1.0905077326652577,
+	    1.189207115002721, 1.2968395546510096, 1.4142135623730951,
+	    1.5422108254079407, 1.681792830507429, 1.8340080864093424 };
+
+	return ldexp(fr[q & 7], (int)(q >> 3)) - 1.0;
+}
+
 /* The impact of a posting with these tf: score() of search.js without
- * idf, in the same operation order. */
+ * idf, in the same operation order, so both give the same double (the
+ * Makefile keeps the compiler from fusing multiply-adds). */
 static double
 impact(const struct scorer *sc, unsigned id, const unsigned long tf[NFIELDS])
 {
-	double s = 0, len = pow(2.0, sc->bq[id] / 8.0) - 1.0, norm, x;
+	double s = 0, len = len_of(sc->bq[id]), norm, x;
 	int f;
 
 	for (f = 0; f < NFIELDS; f++) {
@@ -1418,7 +1435,7 @@ split_term(const struct scorer *sc, struct term *t, struct term *tail,
 	struct hent *e, **order;
 	struct buf hp = BUF_INIT, hq = BUF_INIT;
 	unsigned long mask, single, tf[NFIELDS], k;
-	unsigned id = 0, lh = 0, lt = 0, nhead = 0;
+	unsigned id = 0, lh = 0, lt = 0, nhead = 0, tid;
 	double best = 0;
 	size_t i, n = 0, bytes = 0;
 	unsigned f;
@@ -1454,11 +1471,7 @@ split_term(const struct scorer *sc, struct term *t, struct term *tail,
 		size_t cost = order[i]->p1 - order[i]->p0 + order[i]->q1 -
 		    order[i]->q0 + 2;
 
-		/* docs tied with the last one taken come along (up to four
-		 * budgets), so that the bound is below every head doc's impact
-		 * and ties do not force the runtime to load the tail */
-		if (i >= HEAD_MIN && bytes + cost > budget &&
-		    (order[i]->imp != order[i - 1]->imp || bytes > 4 * budget))
+		if (i >= HEAD_MIN && bytes + cost > budget)
 			break;
 		bytes += cost;
 		order[i]->head = 1;
@@ -1466,6 +1479,13 @@ split_term(const struct scorer *sc, struct term *t, struct term *tail,
 	}
 	if (nhead < n)
 		best = order[nhead]->imp;
+	/* the lowest doc id among tail docs whose score can tie with the
+	 * bound's (impacts within rounding of it): the runtime breaks score
+	 * ties by doc id */
+	tid = UINT_MAX;
+	for (i = nhead; i < n; i++)
+		if (order[i]->imp >= best * (1 - 1e-12) && order[i]->id < tid)
+			tid = order[i]->id;
 	memset(tail, 0, sizeof(*tail));
 	tail->s = t->s;
 	tail->len = t->len;
@@ -1485,8 +1505,8 @@ split_term(const struct scorer *sc, struct term *t, struct term *tail,
 	t->df_full = t->df;
 	t->df = nhead;
 	t->tail = tail;
-	/* a margin far above the rounding differences of C and JS */
-	t->bound = best * (1 + 1e-9);
+	t->bound = best;
+	t->tie_id = tid;
 	buf_release(&t->post);
 	buf_release(&t->pos);
 	t->post = hp;

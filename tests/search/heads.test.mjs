@@ -27,7 +27,20 @@ const queries = ['バックアップ', '確認する', '情報', '情', '鍵', '
 	'存在しない語句', 'zzqx'];
 let seed = 7;
 const rnd = n => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed % n; };
-for (let i = 0; queries.length < 120 && i < 2000; i++) {
+// single terms (one list: the bound and tie rule of one term), then
+// random substrings of 2-6 characters (phrases, several units)
+const words = new Set();
+for (const d of corpus) for (const s of d.sections) for (const w of whole.normalize(s.text).match(/[a-z][a-z0-9-]{2,}/g) || []) words.add(w);
+queries.push(...[...words].sort().filter((w, i) => i % 3 === 0).slice(0, 30).map(w => w + ' '));
+for (const d of corpus) for (const t of (d.tags || []).concat(d.controls || [])) if (queries.length < 70 && !queries.includes(t)) queries.push(t);
+for (let i = 0; queries.length < 100 && i < 2000; i++) {
+	const d = corpus[rnd(corpus.length)];
+	const t = [...whole.normalize(d.sections.map(s => s.text).join(''))], at = rnd(Math.max(1, t.length - 2));
+	const sub = t.slice(at, at + 2).join('');
+	const us = whole.units(sub);
+	if (us.length === 1 && us[0].cjk && us[0].cp.length === 2) queries.push(sub);
+}
+for (let i = 0; queries.length < 180 && i < 4000; i++) {
 	const d = corpus[rnd(corpus.length)];
 	const texts = d.sections.map(s => s.text).concat([d.title]);
 	const t = [...whole.normalize(texts[rnd(texts.length)])];

@@ -272,6 +272,7 @@
 		list.df = extra ? extra[2] : df;
 		list.bound = extra ? extra[1] : 0;
 		list.tail = !!extra;
+		list.tid = extra ? extra[3] : 0;
 		decoded.set(ck, list);
 		return list;
 	}
@@ -400,7 +401,8 @@
 			});
 		});
 		/* df: the largest list's (the same whether tails are loaded or not) */
-		return { m: m, df: lists.reduce(function (a, l) { return Math.max(a, l.df); }, 1), lists: lists };
+		return { m: m, df: lists.reduce(function (a, l) { return Math.max(a, l.df); }, 1), lists: lists,
+			partial: !!partial };
 	}
 	function matchPos(r, f) {
 		if (r.ph) return r.ph[f] || NOPOS;
@@ -475,6 +477,13 @@
 		return term(u.s).then(function (l) { return wl(l ? [l] : []); }).then(function (ls) { return union(ls); });
 	}
 	var lengths = null;	/* quantized body length per doc, then title lengths */
+	/* 2^(q/8) - 1 without Math.pow, whose rounding may differ from the C
+	 * side's: these literals times an exact power of two (len_of() in
+	 * generator/search.c), so impacts are the same doubles on both sides */
+	var FR = [1.0, 1.0905077326652577, 1.189207115002721, 1.2968395546510096,
+		1.4142135623730951, 1.5422108254079407, 1.681792830507429, 1.8340080864093424], P2 = [1];
+	for (var p2 = 1; p2 < 32; p2++) P2[p2] = P2[p2 - 1] * 2;
+	function lenOf(q) { return FR[q & 7] * P2[q >> 3] - 1; }
 	var titleAvg = 0;
 	function idfOf(df) {
 		var N = manifest.n;
@@ -487,7 +496,7 @@
 	 * the same sums to bound the tails of split terms. */
 	function impact(tfs, id) {
 		var N = manifest.n, k1 = manifest.k1, b = manifest.b, fw = manifest.fw, s = 0;
-		var len = Math.pow(2, lengths[id] / 8) - 1;
+		var len = lenOf(lengths[id]);
 		if (!titleAvg) {
 			for (var i = 0; i < N; i++) titleAvg += lengths[N + i] || 0;
 			titleAvg = titleAvg / N || 1;
@@ -559,7 +568,18 @@
 		out.sort(function (a, b) { return b.score - a.score || a.id - b.id; });
 		/* fewer than k: complete only if nothing else can match */
 		var kth = out.length >= k ? out[k - 1].score : -Infinity;
-		if (unseen >= 0 && unseen >= kth || ubs.some(function (x) { return x >= kth; })) return null;
+		/* One term: every doc outside the head scores at most what the
+		 * bound scores (the same doubles as C's), and on a tie the doc
+		 * ids decide: tail docs tied with the bound are all above tid. */
+		var r0 = rs[0], l0 = r0.lists[0];
+		if (rs.length === 1 && r0.lists.length === 1 && !r0.phrase && l0.tail && out.length >= k) {
+			var ub0 = idfs[0] * l0.bound * (r0.partial && !l0.exact ? 0.5 : 1);
+			if (ub0 < kth || ub0 === kth && l0.tid > out[k - 1].id) return { hits: out.slice(0, k), more: true };
+			return null;
+		}
+		/* otherwise sums of bounds: a margin for their rounding */
+		var M = 1 + 1e-12;
+		if (unseen >= 0 && unseen * M >= kth || ubs.some(function (x) { return x * M >= kth; })) return null;
 		/* nothing unsettled: these are all the hits */
 		if (unseen < 0 && !ubs.length) return { hits: out, more: false };
 		return { hits: out.slice(0, k), more: true };
