@@ -77,6 +77,11 @@ if "$B/tools/search_fixture" -n 20 -j "$ROOT/themes/default/assets/search.js" \
     "$tmp/site" >"$tmp/log" 2>&1; then
 	(cd "$S" && node browser.test.mjs "$tmp/site" "$S/fixture-queries.txt") >"$tmp/log" 2>&1
 	add browser $? "$tmp/log"
+	# the same UI on an index whose terms are split into heads and tails:
+	# the dropdown and the first page come from the heads, the search
+	# page then completes from the tails
+	(cd "$S" && node browser.test.mjs "$tmp/heads" "$S/fixture-queries.txt") >"$tmp/log" 2>&1
+	add "browser (heads and tails)" $? "$tmp/log"
 else
 	cat "$tmp/log"; echo "FAIL search_fixture"; failed=$((failed + 1))
 fi
