@@ -11,22 +11,35 @@ local controls = (SITE and SITE.controls) or {}
 
 -- Finds control ids in a piece of text.  Returns a list of
 -- {first, last, key} with byte positions, in order.
+--
+-- The matches are those of text:find("%d+%.%d+", init), found from the
+-- '.' instead: a plain search for '.' skips a Japanese paragraph at
+-- memchr speed, where the pattern would be tried at every byte.
+local function isdigit(b) return b ~= nil and b >= 48 and b <= 57 end
+
 local function scan(text)
   local found, init = {}, 1
   while true do
-    local s, e = text:find("%d+%.%d+", init)
-    if not s then break end
-    init = e + 1
-    local first = s
-    if s > 2 and text:sub(s - 2, s - 1) == "A." then first = s - 2 end
-    local before = first > 1 and text:sub(first - 1, first - 1) or ""
-    local after = text:sub(e + 1, e + 2)
-    local key = text:sub(s, e)
-    -- a letter, digit or '.' right before, or ".<digit>" after, means a
-    -- version number or a longer identifier, not a control
-    if not before:match("[%w%.%-_/]") and not after:match("^%.%d")
-        and not after:match("^%d") and controls[key] then
-      found[#found + 1] = {first, e, key}
+    local d = text:find(".", init + 1, true)
+    if not d then break end
+    if d - 1 >= init and isdigit(text:byte(d - 1)) and isdigit(text:byte(d + 1)) then
+      local s, e = d - 1, d + 1
+      while s > init and isdigit(text:byte(s - 1)) do s = s - 1 end
+      while isdigit(text:byte(e + 1)) do e = e + 1 end
+      init = e + 1
+      local first = s
+      if s > 2 and text:sub(s - 2, s - 1) == "A." then first = s - 2 end
+      local before = first > 1 and text:sub(first - 1, first - 1) or ""
+      local after = text:sub(e + 1, e + 2)
+      local key = text:sub(s, e)
+      -- a letter, digit or '.' right before, or ".<digit>" after, means a
+      -- version number or a longer identifier, not a control
+      if not before:match("[%w%.%-_/]") and not after:match("^%.%d")
+          and not after:match("^%d") and controls[key] then
+        found[#found + 1] = {first, e, key}
+      end
+    else
+      init = d
     end
   end
   return found

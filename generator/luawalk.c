@@ -48,6 +48,10 @@ struct walk {
 	int		 fn;		/* _TEBIKI.fast_walk */
 	int		 res;		/* table: part k -> Lua list after the walk */
 	int		 pat;		/* F.str_pattern, or 0 */
+	char		 need[8];	/* bytes every match of it contains */
+	size_t		 nneed;
+	int		 need_digit;	/* ... and a digit */
+	int		 prefilter;	/* need/need_digit are known */
 	int		 match;		/* _TEBIKI.fast_match */
 	char		 has[NTAGS];	/* F has a function for the element */
 	struct part	*parts;		/* a userdata at stack index `store`,
@@ -127,6 +131,106 @@ block_tag(cmark_node *n)
 	}
 }
 
+/* Reads Lua pattern p for what every match must contain: the literal
+ * bytes of its items that are neither optional nor repeatable from zero
+ * (at most 8, into w->need) and whether a %d item is among them.  Returns
+ * 0 (no prefilter) for what this simple reading does not cover: %b, %f,
+ * back-references, malformed sets. */
+static int
+pat_needs(struct walk *w, const char *p)
+{
+	size_t i = 0, j;
+	int lit, digit;
+	char c;
+
+	if (p[0] == '^')
+		i++;
+	while (p[i] != '\0') {
+		c = p[i];
+		if (c == '(' || c == ')') {
+			i++;
+			continue;
+		}
+		if (c == '$' && p[i + 1] == '\0')
+			break;
+		lit = -1;
+		digit = 0;
+		if (c == '%') {
+			c = p[i + 1];
+			if (c == '\0' || c == 'b' || c == 'f' ||
+			    (c >= '0' && c <= '9'))
+				return 0;
+			if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
+				digit = c == 'd';
+			else
+				lit = (unsigned char)c;
+			i += 2;
+		} else if (c == '[') {
+			/* as Lua's classEnd: the first member may be ']' */
+			j = i + 1;
+			if (p[j] == '^')
+				j++;
+			do {
+				if (p[j] == '\0')
+					return 0;
+				if (p[j++] == '%') {
+					if (p[j] == '\0')
+						return 0;
+					j++;
+				}
+			} while (p[j] != ']');
+			i = j + 1;
+		} else {
+			if (c != '.')
+				lit = (unsigned char)c;
+			i++;
+		}
+		c = p[i];
+		if (c == '*' || c == '-' || c == '?') {
+			i++;
+			continue;
+		}
+		if (c == '+')
+			i++;
+		if (digit)
+			w->need_digit = 1;
+		if (lit >= 0 && w->nneed < sizeof(w->need) &&
+		    memchr(w->need, lit, w->nneed) == NULL)
+			w->need[w->nneed++] = (char)lit;
+	}
+	return 1;
+}
+
+/* 0 when no word of the text run from n on can match str_pattern: it
+ * lacks a byte or the digit that every match contains (pat_needs); *np
+ * is left on the run's last node then. */
+static int
+run_may_match(struct walk *w, cmark_node **np)
+{
+	cmark_node *n = *np;
+	unsigned found = 0, all = (1u << w->nneed) - 1;
+	int digit = !w->need_digit;
+	const char *s;
+	size_t k;
+
+	for (;;) {
+		s = cmark_node_get_literal(n);
+		for (k = 0; s && k < w->nneed; k++)
+			if (strchr(s, w->need[k]) != NULL)
+				found |= 1u << k;
+		for (; s && !digit && *s; s++)
+			digit = *s >= '0' && *s <= '9';
+		if (cmark_node_next(n) == NULL || cmark_node_get_type(
+		    cmark_node_next(n)) != CMARK_NODE_TEXT)
+			break;
+		n = cmark_node_next(n);
+	}
+	if (found == all && digit)
+		return 1;
+	*np = n;
+	return 0;
+}
+
 /* 1 when the Str function must see the text run starting at *np (the
  * adjacent text nodes, as one); *np is left on the run's last node.  With
  * str_pattern, only runs with a word that matches it. */
@@ -138,6 +242,8 @@ run_needs(struct walk *w, cmark_node **np)
 	int r, parts = 0, check = !w->has[T_SPACE] && w->has[T_STR] &&
 	    w->pat != 0;
 
+	if (check && w->prefilter && !run_may_match(w, np))
+		return 0;
 	if (check)
 		lua_pushvalue(L, w->match);
 	for (;;) {
@@ -422,8 +528,10 @@ lwk_run(lua_State *L, int tebiki, int F, cmark_node *root,
 	w->fn = lua_gettop(L);
 	lua_getfield(L, w->tebiki, "fast_match");
 	w->match = lua_gettop(L);
-	if (lua_getfield(L, w->F, "str_pattern") == LUA_TSTRING)
+	if (lua_getfield(L, w->F, "str_pattern") == LUA_TSTRING) {
 		w->pat = lua_gettop(L);
+		w->prefilter = pat_needs(w, lua_tostring(L, w->pat));
+	}
 	lua_pushnil(L);
 	w->store = lua_gettop(L);
 	lua_newtable(L);

@@ -27,6 +27,8 @@ status: approved
 
 版番号v8.13と8.13.1と2.0.1、未定義の9.99、1.5は対象外。`8.13` も対象外。[8.13の説明](#x)も対象外。
 
+連続: 5.1、8.13、5.24。範囲1.2.3と8.13。末尾.8.13と8..13。
+
 EDRを導入した。EDRS と XEDR は別物。EDRは二回目なので対象外。ランサムウェアの被害。
 
 表記 [8.13](ctl:8.13) も使える。
@@ -39,6 +41,10 @@ t_contains "（8.13）" "$h" '（<a href="../controls/8.13.html"'
 t_contains "8.13。" "$h" '詳細は<a href="../controls/8.13.html"'
 t_contains "A.5.24" "$h" 'data-control="5.24">A.5.24</a>に従う'
 t_contains "version-like numbers left alone" "$h" "版番号v8.13と8.13.1と2.0.1、未定義の9.99、1.5は対象外"
+t_contains "several ids in one run" "$h" '連続: <a href="../controls/5.1.html"'
+t_contains "several ids in one run (last)" "$h" 'data-control="5.24">5.24</a>。範囲'
+t_contains "an id after a version number" "$h" '範囲1.2.3と<a href="../controls/8.13.html"'
+t_contains "a dot before, two dots: left alone" "$h" '末尾.8.13と8..13。'
 t_contains "code left alone" "$h" "<code>8.13</code>"
 t_contains "existing link left alone" "$h" '<a href="#x">8.13の説明</a>'
 t_contains "heading left alone" "$h" "見出しの8.13は対象外</h2>"

@@ -96,6 +96,17 @@ static const char *const fixtures[] = {
 	"return {{ traverse = 'topdown', str_pattern = '%d',\n"
 	"  Str = function(s) if s.text:find('%d') then\n"
 	"  return pandoc.Strong{s}, false end end }}",
+	/* str_pattern with literals, sets and quantifiers: the C side skips
+	 * runs that lack a byte every match contains (luawalk.c pat_needs) */
+	"return {{ traverse = 'topdown', str_pattern = 'A%.%d+%.1',\n"
+	"  Str = function(s) if s.text:find('A%.%d+%.1') then\n"
+	"  return pandoc.Strong{s}, false end end }}",
+	"return {{ traverse = 'topdown', str_pattern = '^[Ff]o+[%]x]-r?%.?$',\n"
+	"  Str = function(s) if s.text:find('^[Ff]o+[%]x]-r?%.?$') then\n"
+	"  return pandoc.Emph{s}, false end end }}",
+	"return {{ traverse = 'topdown', str_pattern = '%b()',\n"
+	"  Str = function(s) if s.text:find('%b()') then\n"
+	"  return pandoc.Emph{s}, false end end }}",
 	/* errors */
 	"return {{ traverse = 'topdown', Str = function(s)\n"
 	"  if s.text == 'baz' then error('boom') end end }}",
