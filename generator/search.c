@@ -1420,6 +1420,45 @@ hent_cmp(const void *a, const void *b)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
+/* 1 when posting a ranks before b: higher impact, then lower doc id. */
+static inline int
+hent_before(const struct hent *a, const struct hent *b)
+{
+	return a->imp > b->imp || (a->imp == b->imp && a->id < b->id);
+}
+
+/* Moves the k postings that rank first (hent_before) to v[0..k), in no
+ * particular order: a heap of the k best so far, its worst at the root. */
+static void
+top_k(struct hent **v, size_t n, size_t k)
+{
+	struct hent *x, *tmp;
+	size_t i, p, c;
+
+	for (i = 1; i < k; i++) {		/* heap of v[0..k) */
+		for (c = i; c > 0 && hent_before(v[(c - 1) / 2], v[c]);
+		    c = (c - 1) / 2) {
+			tmp = v[c];
+			v[c] = v[(c - 1) / 2];
+			v[(c - 1) / 2] = tmp;
+		}
+	}
+	for (i = k; i < n; i++) {
+		if (!hent_before(v[i], v[0]))
+			continue;
+		x = v[i];
+		v[i] = v[0];
+		for (p = 0; (c = 2 * p + 1) < k; p = c) {
+			if (c + 1 < k && hent_before(v[c], v[c + 1]))
+				c++;
+			if (!hent_before(x, v[c]))
+				break;
+			v[p] = v[c];
+		}
+		v[p] = x;
+	}
+}
+
 /* Splits term t when its postings take at least twice `budget` raw bytes:
  * the docs of highest impact (at least HEAD_MIN, then while they fit in
  * budget) stay in t, the others move to *tail, both in doc order.  The
@@ -1434,10 +1473,10 @@ split_term(const struct scorer *sc, struct term *t, struct term *tail,
 	const unsigned char *p = base, *end = base + t->post.len, *q = qbase;
 	struct hent *e, **order;
 	struct buf hp = BUF_INIT, hq = BUF_INIT;
-	unsigned long mask, single, tf[NFIELDS], k;
+	unsigned long mask, single, tf[NFIELDS], j;
 	unsigned id = 0, lh = 0, lt = 0, nhead = 0, tid;
 	double best = 0;
-	size_t i, n = 0, bytes = 0;
+	size_t i, k, n = 0, bytes = 0;
 	unsigned f;
 
 	if (budget > SIZE_MAX / 2 || t->post.len + t->pos.len < 2 * budget ||
@@ -1457,7 +1496,7 @@ split_term(const struct scorer *sc, struct term *t, struct term *tail,
 				continue;
 			tf[f] = single ? single : get_varint(&p);
 			if (HAS_POS(f) && t->bigram)
-				for (k = 0; k < tf[f]; k++)
+				for (j = 0; j < tf[f]; j++)
 					q += varint_len(q);
 		}
 		e[n].p1 = (size_t)(p - base);
@@ -1466,8 +1505,15 @@ split_term(const struct scorer *sc, struct term *t, struct term *tail,
 		order[n] = &e[n];
 		n++;
 	}
-	qsort(order, n, sizeof(*order), hent_cmp);
-	for (i = 0; i < n; i++) {
+	/* every posting costs 3 bytes at least, so the head and the best of
+	 * the tail are among the first k: only those need sorting */
+	k = HEAD_MIN + budget / 3 + 2;
+	if (k >= n)
+		k = n;
+	else
+		top_k(order, n, k);
+	qsort(order, k, sizeof(*order), hent_cmp);
+	for (i = 0; i < k; i++) {
 		size_t cost = order[i]->p1 - order[i]->p0 + order[i]->q1 -
 		    order[i]->q0 + 2;
 
@@ -1478,7 +1524,7 @@ split_term(const struct scorer *sc, struct term *t, struct term *tail,
 		nhead++;
 	}
 	if (nhead < n)
-		best = order[nhead]->imp;
+		best = order[nhead]->imp;	/* nhead < k: see top_k above */
 	/* the lowest doc id among tail docs whose score can tie with the
 	 * bound's (impacts within rounding of it): the runtime breaks score
 	 * ties by doc id */
