@@ -87,9 +87,7 @@ return {
   end,
   {
     traverse = "topdown",
-    Link = function(l) return l, false end,
-    Header = function(h) return h, false end,
-    Code = function(c) return c, false end,
+    skip = {"Link", "Header", "Code"},
     Str = link_terms,
   },
 }

@@ -54,6 +54,7 @@ struct walk {
 	int		 prefilter;	/* need/need_digit are known */
 	int		 match;		/* _TEBIKI.fast_match */
 	char		 has[NTAGS];	/* F has a function for the element */
+	char		 skip[NTAGS];	/* F.skip names it: passed over */
 	struct part	*parts;		/* a userdata at stack index `store`,
 					   so that a Lua error frees it */
 	size_t		 nparts;
@@ -280,6 +281,13 @@ inlines_need(struct walk *w, cmark_node *n)
 		ty = cmark_node_get_type(n);
 		switch ((int)ty) {
 		case CMARK_NODE_TEXT:
+			if (w->skip[T_STR] && w->skip[T_SPACE]) {
+				while (cmark_node_next(n) != NULL &&
+				    cmark_node_get_type(cmark_node_next(n)) ==
+				    CMARK_NODE_TEXT)
+					n = cmark_node_next(n);
+				continue;
+			}
 			if (run_needs(w, &n))
 				return 1;
 			continue;
@@ -316,6 +324,8 @@ inlines_need(struct walk *w, cmark_node *n)
 			t = T_STRIKEOUT;
 			break;
 		}
+		if (w->skip[t])
+			continue;
 		if (w->has[t] || inlines_need(w, cmark_node_first_child(n)))
 			return 1;
 	}
@@ -430,6 +440,8 @@ walk_blocks(struct walk *w, cmark_node *parent)
 		if (cmark_node_get_start_line(n) > 0)
 			w->line = cmark_node_get_start_line(n);
 		t = block_tag(n);
+		if (t != T_WHOLE && w->skip[t])
+			continue;
 		if (t == T_WHOLE || w->has[t] || ((t == T_BULLETLIST ||
 		    t == T_ORDEREDLIST) && list_whole(w, n)) ||
 		    (t == T_TABLE && w->has[T_PLAIN])) {
@@ -520,9 +532,20 @@ lwk_run(lua_State *L, int tebiki, int F, cmark_node *root,
 	w->L = L;
 	w->tebiki = lua_absindex(L, tebiki);
 	w->F = lua_absindex(L, F);
+	/* F.skip is a set by now (prelude.lua skipset); a skipped element
+	 * is kept as it is and not walked into, whatever its function */
+	if (lua_getfield(L, w->F, "skip") == LUA_TTABLE)
+		for (i = 0; i < NTAGS; i++) {
+			w->skip[i] = lua_getfield(L, -1, tag_names[i]) !=
+			    LUA_TNIL;
+			lua_pop(L, 1);
+		}
+	lua_pop(L, 1);
 	for (i = 0; i < NTAGS; i++) {
-		w->has[i] = lua_getfield(L, w->F, tag_names[i]) != LUA_TNIL;
-		lua_pop(L, 1);
+		w->has[i] = !w->skip[i] && lua_getfield(L, w->F,
+		    tag_names[i]) != LUA_TNIL;
+		if (!w->skip[i])
+			lua_pop(L, 1);
 	}
 	lua_getfield(L, w->tebiki, "fast_walk");
 	w->fn = lua_gettop(L);

@@ -612,20 +612,46 @@ walk_tw = function(list, kind, p)
 	return res
 end
 
+-- F.skip as a set: a filter lists element names there to have them
+-- passed over (kept as they are, their content not walked, no function
+-- called), which the C walker can do without converting them to Lua
+local function skipset(F)
+	local sk = rawget(F, "skip")
+	if sk == nil then return nil end
+	if type(sk) ~= "table" then
+		error("'skip' must be a list of element names", 0)
+	end
+	if sk[1] == nil then return sk end
+	local set = {}
+	for _, name in ipairs(sk) do
+		if type(name) ~= "string" or not (INLINE[name] or BLOCK[name]) then
+			error("'skip': unknown element '" .. tostring(name) .. "'", 0)
+		end
+		set[name] = true
+	end
+	rawset(F, "skip", set)
+	return set
+end
+
 -- the element loop of a topdown pass: `call(f, el)` runs an element
 -- function, `walk` descends into the children of what is kept
 local function td_elements(list, cls, F, call, walk)
 	local out = nil		-- made when the first element is replaced
+	local skip = skipset(F)
 	for i = 1, #list do
 		local el = list[i]
 		local f = nil
+		local passed = false
 		if type(el) == "table" then
 			local ln = rawget(el, "_line")
 			if ln then _TEBIKI.line = ln end
-			f = F[rawget(el, "tag")] or F[cls]
+			local tag = rawget(el, "tag")
+			if skip and skip[tag] then passed = true
+			else f = F[tag] or F[cls] end
 		end
 		local r, stop = nil, nil
 		if f then r, stop = call(f, el) end
+		if passed then stop = false end
 		if r ~= nil then
 			CHANGED = true
 			if not out then out = head_of(list, i) end
@@ -948,6 +974,12 @@ function _TEBIKI.shape(ret, env)
 			error("a filter list must contain tables", 0)
 		end
 		filters[#filters + 1] = F
+	end
+	for _, F in ipairs(filters) do
+		if rawget(F, "skip") ~= nil and rawget(F, "traverse") ~= "topdown" then
+			error("'skip' needs traverse = 'topdown'", 0)
+		end
+		skipset(F)
 	end
 	return filters, hooks
 end

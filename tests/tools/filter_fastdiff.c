@@ -107,6 +107,17 @@ static const char *const fixtures[] = {
 	"return {{ traverse = 'topdown', str_pattern = '%b()',\n"
 	"  Str = function(s) if s.text:find('%b()') then\n"
 	"  return pandoc.Emph{s}, false end end }}",
+	/* skip: elements passed over (kept, not walked into) */
+	"return {{ traverse = 'topdown', skip = { 'Link', 'Header' },\n"
+	"  str_pattern = '%d', Str = function(s) if s.text:find('%d') then\n"
+	"  return pandoc.Strong{s}, false end end }}",
+	"return {{ traverse = 'topdown', skip = { 'Emph', 'BlockQuote', 'Table' },\n"
+	"  Str = function(s) return pandoc.Str(s.text:upper()) end,\n"
+	"  Emph = function(e) return pandoc.Str('never') end }}",
+	"local n = 0\n"
+	"return {{ traverse = 'topdown', skip = { 'Str', 'Space', 'CodeBlock' },\n"
+	"  Code = function(c) n = n + 1 return pandoc.Str(c.text .. n) end,\n"
+	"  Header = function(h) h.level = 2 return h end }}",
 	/* errors */
 	"return {{ traverse = 'topdown', Str = function(s)\n"
 	"  if s.text == 'baz' then error('boom') end end }}",
