@@ -92,10 +92,12 @@ return {
   end,
   {
     traverse = "topdown",
-    -- text in links and headings is left alone; listed in skip rather
-    -- than as functions returning (l, false), tebiki passes them over
-    -- without handing them to Lua (docs/filters.md)
+    -- text in links and headings is left alone: listed in skip, tebiki
+    -- passes them over without handing them to Lua (docs/filters.md);
+    -- the functions say the same to pandoc, which ignores skip
     skip = {"Link", "Header"},
+    Link = function(l) return l, false end,
+    Header = function(h) return h, false end,
     Str = link_str,
     -- link_str returns nil for every Str without such a number, so
     -- tebiki need not hand those to Lua at all (docs/filters.md)

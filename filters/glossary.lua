@@ -87,7 +87,10 @@ return {
   end,
   {
     traverse = "topdown",
-    skip = {"Link", "Header", "Code"},
+    skip = {"Link", "Header", "Code"},	-- and for pandoc:
+    Link = function(l) return l, false end,
+    Header = function(h) return h, false end,
+    Code = function(c) return c, false end,
     Str = link_terms,
   },
 }
