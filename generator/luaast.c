@@ -567,6 +567,34 @@ ast_push_inline_list(lua_State *L, int tebiki, cmark_node *n)
 	lua_remove(L, mt);
 }
 
+/* See luaast.h. */
+void
+ast_push_text_run(lua_State *L, int tebiki, cmark_node *first,
+    cmark_node *last)
+{
+	cmark_node *n;
+	const char *lit;
+	size_t len;
+	int mt, t, parts = 0;
+
+	lua_getfield(L, tebiki, "mt");
+	mt = lua_gettop(L);
+	newlist(L, mt);
+	t = lua_gettop(L);
+	for (n = first;; n = cmark_node_next(n)) {
+		luaL_checkstack(L, 2, "too many text nodes");
+		lua_pushstring(L, cmark_node_get_literal(n));
+		if (parts++ > 0)
+			lua_concat(L, 2);
+		if (n == last)
+			break;
+	}
+	lit = lua_tolstring(L, -1, &len);
+	push_text(L, mt, t, lit, len);
+	lua_pop(L, 1);
+	lua_remove(L, mt);
+}
+
 /* ------------------------------------------------------------------ */
 /* Lua -> cmark                                                        */
 

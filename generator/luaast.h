@@ -47,6 +47,11 @@ void		 ast_push_block_list(lua_State *, int tebiki, cmark_node *n);
 /* Pushes the List of the inline children of `n` (a paragraph, heading,
  * emphasis ...), exactly as ast_push_doc makes the element's content. */
 void		 ast_push_inline_list(lua_State *, int tebiki, cmark_node *n);
+/* Pushes the List of the Str and Space elements of the text run from
+ * `first` to `last` (adjacent text nodes), as ast_push_inline_list makes
+ * them inside the run's parent. */
+void		 ast_push_text_run(lua_State *, int tebiki, cmark_node *first,
+		    cmark_node *last);
 /* Builds the block List at `list` into `parent` (appended).  `inlist`: 1
  * when parent is an item of a tight list, 2 of a loose one, else 0.
  * Notes made by filters get definitions appended to b->root, which must

@@ -35,8 +35,10 @@ static const char *const tag_names[NTAGS] = {
 
 struct part {			/* a part of the page handed to Lua */
 	cmark_node	*node;
+	cmark_node	*last;		/* block 2: the run's last text node */
 	int		 block;		/* 1: the block node itself; 0: its
-					   inline children */
+					   inline children; 2: the text run
+					   from node to last */
 	int		 inlist;	/* block parts: see ast_build_blocks_into */
 	int		 dirty;		/* must be built back (see prelude.lua) */
 };
@@ -269,67 +271,87 @@ run_needs(struct walk *w, cmark_node **np)
 	return r;
 }
 
+static int	inlines_need(struct walk *, cmark_node *);
+
+/* 1 when inline n, not a text node, or anything inside it could meet a
+ * function of the filter; unknown inlines count. */
+static int
+node_needs(struct walk *w, cmark_node *n)
+{
+	cmark_node_type ty = cmark_node_get_type(n);
+	int t;
+
+	switch ((int)ty) {
+	case CMARK_NODE_SOFTBREAK:
+		t = T_SOFTBREAK;
+		break;
+	case CMARK_NODE_LINEBREAK:
+		t = T_LINEBREAK;
+		break;
+	case CMARK_NODE_CODE:
+		t = T_CODE;
+		break;
+	case CMARK_NODE_HTML_INLINE:
+		t = T_RAWINLINE;
+		break;
+	case CMARK_NODE_EMPH:
+		t = T_EMPH;
+		break;
+	case CMARK_NODE_STRONG:
+		t = T_STRONG;
+		break;
+	case CMARK_NODE_LINK:
+		t = T_LINK;
+		break;
+	case CMARK_NODE_IMAGE:
+		t = T_IMAGE;
+		break;
+	case CMARK_NODE_CUSTOM_INLINE:
+		t = T_SPAN;
+		break;
+	default:
+		if (ty != CMARK_NODE_STRIKETHROUGH)
+			return 1;
+		t = T_STRIKEOUT;
+		break;
+	}
+	if (w->skip[t])
+		return 0;
+	return w->has[t] || inlines_need(w, cmark_node_first_child(n));
+}
+
 /* 1 when an inline from n on (n and its next siblings, with everything
  * inside) could meet a function of the filter; unknown inlines count. */
 static int
 inlines_need(struct walk *w, cmark_node *n)
 {
-	cmark_node_type ty;
-	int t;
-
 	for (; n; n = cmark_node_next(n)) {
-		ty = cmark_node_get_type(n);
-		switch ((int)ty) {
-		case CMARK_NODE_TEXT:
-			if (w->skip[T_STR] && w->skip[T_SPACE]) {
-				while (cmark_node_next(n) != NULL &&
-				    cmark_node_get_type(cmark_node_next(n)) ==
-				    CMARK_NODE_TEXT)
-					n = cmark_node_next(n);
-				continue;
-			}
-			if (run_needs(w, &n))
+		if (cmark_node_get_type(n) != CMARK_NODE_TEXT) {
+			if (node_needs(w, n))
 				return 1;
-			continue;
-		case CMARK_NODE_SOFTBREAK:
-			t = T_SOFTBREAK;
-			break;
-		case CMARK_NODE_LINEBREAK:
-			t = T_LINEBREAK;
-			break;
-		case CMARK_NODE_CODE:
-			t = T_CODE;
-			break;
-		case CMARK_NODE_HTML_INLINE:
-			t = T_RAWINLINE;
-			break;
-		case CMARK_NODE_EMPH:
-			t = T_EMPH;
-			break;
-		case CMARK_NODE_STRONG:
-			t = T_STRONG;
-			break;
-		case CMARK_NODE_LINK:
-			t = T_LINK;
-			break;
-		case CMARK_NODE_IMAGE:
-			t = T_IMAGE;
-			break;
-		case CMARK_NODE_CUSTOM_INLINE:
-			t = T_SPAN;
-			break;
-		default:
-			if (ty != CMARK_NODE_STRIKETHROUGH)
-				return 1;
-			t = T_STRIKEOUT;
-			break;
-		}
-		if (w->skip[t])
-			continue;
-		if (w->has[t] || inlines_need(w, cmark_node_first_child(n)))
+		} else if (w->skip[T_STR] && w->skip[T_SPACE]) {
+			while (cmark_node_next(n) != NULL &&
+			    cmark_node_get_type(cmark_node_next(n)) ==
+			    CMARK_NODE_TEXT)
+				n = cmark_node_next(n);
+		} else if (run_needs(w, &n)) {
 			return 1;
+		}
 	}
 	return 0;
+}
+
+/* 1 when only text runs of the inlines from n on can meet a function
+ * (Str and Space elements, at this level): then each run that needs it
+ * can go to Lua alone, in order, instead of the whole list. */
+static int
+only_runs_need(struct walk *w, cmark_node *n)
+{
+	for (; n; n = cmark_node_next(n))
+		if (cmark_node_get_type(n) != CMARK_NODE_TEXT &&
+		    node_needs(w, n))
+			return 0;
+	return 1;
 }
 
 /* 1 when the list must go to Lua whole: a task item (its marker is a Str
@@ -365,7 +387,8 @@ put_line(struct walk *w)
 /* Hands the list on top (made from `node`) to _TEBIKI.fast_walk and keeps
  * the result as the next part. */
 static void
-hand_over(struct walk *w, cmark_node *node, int block, int inlist)
+hand_over(struct walk *w, cmark_node *node, cmark_node *last, int block,
+    int inlist)
 {
 	lua_State *L = w->L;
 	struct part *np;
@@ -374,7 +397,7 @@ hand_over(struct walk *w, cmark_node *node, int block, int inlist)
 	put_line(w);
 	lua_pushvalue(L, w->fn);
 	lua_insert(L, -2);
-	lua_pushstring(L, block ? "B" : "I");
+	lua_pushstring(L, block == 1 ? "B" : "I");
 	lua_pushvalue(L, w->F);
 	lua_call(L, 3, 2);
 	dirty = lua_toboolean(L, -1);
@@ -388,6 +411,7 @@ hand_over(struct walk *w, cmark_node *node, int block, int inlist)
 		w->parts = np;
 	}
 	w->parts[w->nparts].node = node;
+	w->parts[w->nparts].last = last;
 	w->parts[w->nparts].block = block;
 	w->parts[w->nparts].inlist = inlist;
 	w->parts[w->nparts].dirty = dirty;
@@ -424,8 +448,27 @@ walk_table(struct walk *w, cmark_node *table)
 			if (cmark_node_first_child(cell) &&
 			    inlines_need(w, cmark_node_first_child(cell))) {
 				ast_push_inline_list(w->L, w->tebiki, cell);
-				hand_over(w, cell, 0, 0);
+				hand_over(w, cell, NULL, 0, 0);
 			}
+}
+
+/* Hands each text run of block n's inlines that needs the filter to Lua
+ * as a part of its own (only_runs_need). */
+static void
+walk_runs(struct walk *w, cmark_node *n)
+{
+	cmark_node *c, *last;
+
+	for (c = cmark_node_first_child(n); c; c = cmark_node_next(c)) {
+		if (cmark_node_get_type(c) != CMARK_NODE_TEXT)
+			continue;
+		last = c;
+		if (run_needs(w, &last)) {
+			ast_push_text_run(w->L, w->tebiki, c, last);
+			hand_over(w, c, last, 2, 0);
+		}
+		c = last;
+	}
 }
 
 /* Walks the blocks under `parent` in document order. */
@@ -446,17 +489,21 @@ walk_blocks(struct walk *w, cmark_node *parent)
 		    t == T_ORDEREDLIST) && list_whole(w, n)) ||
 		    (t == T_TABLE && w->has[T_PLAIN])) {
 			ast_push_block_list(w->L, w->tebiki, n);
-			hand_over(w, n, 1, inlist_of(parent));
+			hand_over(w, n, NULL, 1, inlist_of(parent));
 			continue;
 		}
 		switch (t) {
 		case T_PARA:
 		case T_PLAIN:
 		case T_HEADER:
-			if (inlines_need(w, cmark_node_first_child(n))) {
-				ast_push_inline_list(w->L, w->tebiki, n);
-				hand_over(w, n, 0, 0);
+			if (!inlines_need(w, cmark_node_first_child(n)))
+				break;
+			if (only_runs_need(w, cmark_node_first_child(n))) {
+				walk_runs(w, n);
+				break;
 			}
+			ast_push_inline_list(w->L, w->tebiki, n);
+			hand_over(w, n, NULL, 0, 0);
 			break;
 		case T_BLOCKQUOTE:
 		case T_DIV:
@@ -500,7 +547,24 @@ build_part(struct walk *w, const struct part *p, struct ast_build *b)
 {
 	cmark_node *holder, *c;
 
-	if (p->block) {
+	if (p->block == 2) {
+		/* a text run: built into a holder in front of it, whose
+		 * children then replace the run's nodes */
+		cmark_node *next, *end = cmark_node_next(p->last);
+
+		holder = cmark_node_new(CMARK_NODE_CUSTOM_INLINE);
+		link_before(p->node, holder);
+		ast_build_inlines_into(w->L, -1, b, holder);
+		while ((c = cmark_node_first_child(holder)) != NULL) {
+			cmark_node_unlink(c);
+			link_before(p->node, c);
+		}
+		cmark_node_free(holder);
+		for (c = p->node; c != end; c = next) {
+			next = cmark_node_next(c);
+			cmark_node_free(c);
+		}
+	} else if (p->block) {
 		/* built into a holder in the tree (so that an error frees it
 		 * with the tree), then moved in front of the old block */
 		holder = cmark_node_new(CMARK_NODE_CUSTOM_BLOCK);
