@@ -1523,8 +1523,12 @@ split_term(const struct scorer *sc, struct term *t, struct term *tail,
 		order[i]->head = 1;
 		nhead++;
 	}
-	if (nhead < n)
-		best = order[nhead]->imp;	/* nhead < k: see top_k above */
+	if (nhead == n) {	/* everything fits: no tail */
+		free(e);
+		free(order);
+		return;
+	}
+	best = order[nhead]->imp;	/* nhead < k: see top_k above */
 	/* the lowest doc id among tail docs whose score can tie with the
 	 * bound's (impacts within rounding of it): the runtime breaks score
 	 * ties by doc id */
