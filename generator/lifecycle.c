@@ -174,12 +174,50 @@ lessons_affecting(struct build *b, const struct ctl_lessons *cl, size_t pi,
 	return n;
 }
 
+#define STALE_NAMED	3	/* lessons named in one needs-update warning */
+
+/* One warning per page that lessons made stale: the lesson and its date
+ * when there is one, else how many, the first STALE_NAMED and how many
+ * more (a lesson that touches many controls would otherwise make a
+ * warning for every page of each: millions on a large site). */
+static void
+needs_update(struct build *b, const struct page *p, const struct value *at,
+    int base)
+{
+	struct buf m = BUF_INIT;
+	char d1[32], d2[32];
+	size_t k;
+
+	fmt_date(base, d2);
+	for (k = 0; k < p->nstale && k < STALE_NAMED; k++) {
+		const struct page *l = &b->pages[p->stale_by[k]];
+
+		fmt_date(life_date(val_get(l->src.meta, "date")), d1);
+		buf_printf(&m, "%s'%s' (%s)", k ? ", " : "", l->id ? l->id :
+		    l->f->src, d1);
+	}
+	if (p->nstale == 1)
+		diag_emit(b->d, DIAG_WARNING, "needs-update", p->f->src,
+		    at->line, at->col, "needs update: lesson %s affects it "
+		    "after its last review (%s)", m.ptr, d2);
+	else if (p->nstale <= STALE_NAMED)
+		diag_emit(b->d, DIAG_WARNING, "needs-update", p->f->src,
+		    at->line, at->col, "needs update: %zu lessons affect it "
+		    "after its last review (%s): %s", p->nstale, d2, m.ptr);
+	else
+		diag_emit(b->d, DIAG_WARNING, "needs-update", p->f->src,
+		    at->line, at->col, "needs update: %zu lessons affect it "
+		    "after its last review (%s): %s and %zu more", p->nstale,
+		    d2, m.ptr, p->nstale - STALE_NAMED);
+	buf_release(&m);
+}
+
 void
 life_compute(struct build *b)
 {
 	int today = b->ty * 10000 + b->tm * 100 + b->td;
 	size_t i, k;
-	char d1[32], d2[32];
+	char d1[32];
 	struct ctl_lessons cl;
 	size_t *seen = xcalloc(b->npages + 1, sizeof(*seen));
 
@@ -221,29 +259,18 @@ life_compute(struct build *b)
 		nls = lessons_affecting(b, &cl, i, seen, &ls);
 		for (q = 0; q < nls; q++) {
 			struct page *l = &b->pages[ls[q]];
-			int ld;
 
-			k = ls[q];
-			if (l->excluded)
+			if (l->excluded || life_date(val_get(l->src.meta,
+			    "date")) <= base)
 				continue;
-			ld = life_date(val_get(l->src.meta, "date"));
-			if (ld <= base)
-				continue;
-			p->stale_by = xreallocarray(p->stale_by, p->nstale + 1,
-			    sizeof(*p->stale_by));
-			p->stale_by[p->nstale++] = k;
-			fmt_date(ld, d1);
-			fmt_date(base, d2);
-			{
-				const struct value *at = rv ? rv : ev;
-
-				diag_emit(b->d, DIAG_WARNING, "needs-update",
-				    p->f->src, at->line, at->col, "needs "
-				    "update: lesson '%s' (%s) affects it after "
-				    "its last review (%s)", l->id ? l->id :
-				    l->f->src, d1, d2);
-			}
+			if ((p->nstale & (p->nstale - 1)) == 0)	/* 0, 1, 2, 4 ... */
+				p->stale_by = xreallocarray(p->stale_by,
+				    p->nstale ? p->nstale * 2 : 1,
+				    sizeof(*p->stale_by));
+			p->stale_by[p->nstale++] = ls[q];
 		}
+		if (p->nstale > 0)
+			needs_update(b, p, rv ? rv : ev, base);
 		free(ls);
 		}
 	}

@@ -1272,6 +1272,8 @@ sort_owners(struct value *groups)
 		    owner_cmp);
 }
 
+#define DASH_LESSONS	5	/* lessons named per stale page */
+
 static void
 gen_dashboard(struct build *b, const char *lang)
 {
@@ -1302,13 +1304,18 @@ gen_dashboard(struct build *b, const char *lang)
 		if (p->nstale) {
 			e = item_copy(b, p, lang);
 			ls = val_list();
-			for (k = 0; k < p->nstale; k++) {
+			for (k = 0; k < p->nstale && k < DASH_LESSONS; k++) {
 				struct value *l = page_item(b,
 				    &b->pages[p->stale_by[k]], lang);
 
 				val_push(ls, l);
 			}
 			val_set(e, "lessons", ls);
+			/* the rest as a count: the pairs can grow with the
+			 * square of the site (a lesson on a common control) */
+			if (p->nstale > DASH_LESSONS)
+				val_set(e, "lessons_more", val_num((double)
+				    (p->nstale - DASH_LESSONS)));
 			by_owner(stale, owner, e);
 		}
 	}

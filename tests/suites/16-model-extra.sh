@@ -84,4 +84,41 @@ ln -s "$T_TMP/outside" "$L/content/dir"
 out=$(tk build -s "$L" -o "$T_TMP/lo" 2>&1); t_eq "site with outside symlinks builds" $? 0
 t_contains "symlink warning" "$out" "content/leak.md: warning: symbolic link points outside the site; not followed"
 if grep -rq "OUTSIDE-SECRET" "$T_TMP/lo"; then t_bad "outside file not read"; else t_ok "outside file not read"; fi
+# many lessons on one document: one needs-update warning per document
+# (the first three named, then a count) and a capped dashboard list
+M=$T_TMP/many; mkdir -p "$M/content/procedures" "$M/content/lessons"
+printf 'title: Many\n' > "$M/site.yaml"
+cat > "$M/content/procedures/p.md" <<'EOT'
+---
+id: PROC-MANY
+title: 手順
+owner: 課
+status: approved
+reviewed: 2020-01-01
+review_every: 10y
+---
+本文。
+EOT
+for i in 1 2 3 4 5 6 7; do
+cat > "$M/content/lessons/l$i.md" <<EOT
+---
+id: LL-MANY-$i
+title: 教訓 $i
+type: lesson
+date: 2021-0$i-01
+affects: [PROC-MANY]
+owner: 課
+status: approved
+---
+本文。
+EOT
+done
+out=$(tk build -s "$M" -o "$T_TMP/mo" --today 2025-01-01 2>&1); t_eq "site with many lessons builds" $? 0
+n=$(printf '%s\n' "$out" | grep -c "needs update")
+t_eq "one needs-update warning for the document" "$n" 1
+t_contains "the warning names three lessons and counts the rest" "$out" "content/procedures/p.md:6:11: warning: needs update: 7 lessons affect it after its last review (2020-01-01): 'LL-MANY-1' (2021-01-01), 'LL-MANY-2' (2021-02-01), 'LL-MANY-3' (2021-03-01) and 4 more [needs-update]"
+d=$(cat "$T_TMP/mo/dashboard.html")
+n=$(printf '%s' "$d" | sed -n '/id="stale"/,/id="overdue"/p' | grep -o 'href="lessons/l[0-9].html"' | wc -l)
+t_eq "the dashboard names five lessons" "$n" 5
+t_contains "and counts the rest" "$d" '<span class="more">ほか 2 件</span>'
 t_done
