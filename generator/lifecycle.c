@@ -182,7 +182,7 @@ lessons_affecting(struct build *b, const struct ctl_lessons *cl, size_t pi,
  * warning for every page of each: millions on a large site). */
 static void
 needs_update(struct build *b, const struct page *p, const struct value *at,
-    int base)
+    int base, const int *ldate)
 {
 	struct buf m = BUF_INIT;
 	char d1[32], d2[32];
@@ -192,7 +192,7 @@ needs_update(struct build *b, const struct page *p, const struct value *at,
 	for (k = 0; k < p->nstale && k < STALE_NAMED; k++) {
 		const struct page *l = &b->pages[p->stale_by[k]];
 
-		fmt_date(life_date(val_get(l->src.meta, "date")), d1);
+		fmt_date(ldate[p->stale_by[k]], d1);
 		buf_printf(&m, "%s'%s' (%s)", k ? ", " : "", l->id ? l->id :
 		    l->f->src, d1);
 	}
@@ -220,7 +220,14 @@ life_compute(struct build *b)
 	char d1[32];
 	struct ctl_lessons cl;
 	size_t *seen = xcalloc(b->npages + 1, sizeof(*seen));
+	/* every lesson's date, read once: the (document, lesson) pairs can
+	 * number millions on a large site */
+	int *ldate = xcalloc(b->npages + 1, sizeof(*ldate));
 
+	for (i = 0; i < b->npages; i++)
+		if (strcmp(b->pages[i].type, "lesson") == 0)
+			ldate[i] = life_date(val_get(b->pages[i].src.meta,
+			    "date"));
 	ctl_lessons_make(b, &cl);
 
 	for (i = 0; i < b->npages; i++) {
@@ -260,8 +267,7 @@ life_compute(struct build *b)
 		for (q = 0; q < nls; q++) {
 			struct page *l = &b->pages[ls[q]];
 
-			if (l->excluded || life_date(val_get(l->src.meta,
-			    "date")) <= base)
+			if (l->excluded || ldate[ls[q]] <= base)
 				continue;
 			if ((p->nstale & (p->nstale - 1)) == 0)	/* 0, 1, 2, 4 ... */
 				p->stale_by = xreallocarray(p->stale_by,
@@ -270,7 +276,7 @@ life_compute(struct build *b)
 			p->stale_by[p->nstale++] = ls[q];
 		}
 		if (p->nstale > 0)
-			needs_update(b, p, rv ? rv : ev, base);
+			needs_update(b, p, rv ? rv : ev, base, ldate);
 		free(ls);
 		}
 	}
@@ -311,4 +317,5 @@ life_compute(struct build *b)
 	free(cl.off);
 	free(cl.v);
 	free(seen);
+	free(ldate);
 }

@@ -439,6 +439,8 @@ body_parts(struct page *p, struct value *pg)
 		val_set(pg, "extra", val_ref(p->tmpl_extra));
 }
 
+#define BANNER_LESSONS	3	/* lessons with a banner of their own */
+
 static struct value *
 page_ctx(struct build *b, struct page *p)
 {
@@ -566,7 +568,7 @@ page_ctx(struct build *b, struct page *p)
 		val_set(e, "html", val_str_own(buf_detach(&t)));
 		val_push(banners, e);
 	}
-	for (k = 0; k < p->nstale; k++) {
+	for (k = 0; k < p->nstale && k < BANNER_LESSONS; k++) {
 		const struct page *l = &b->pages[p->stale_by[k]];
 		struct buf t = BUF_INIT;
 		char *u = build_rel_url(p->out, l->out);
@@ -577,6 +579,25 @@ page_ctx(struct build *b, struct page *p)
 		buf_put_html(&t, u, strlen(u));
 		buf_puts(&t, "\">");
 		buf_put_html(&t, l->title, strlen(l->title));
+		buf_puts(&t, "</a>");
+		free(u);
+		e = val_map();
+		val_set(e, "level", val_str("danger"));
+		val_set(e, "html", val_str_own(buf_detach(&t)));
+		val_push(banners, e);
+	}
+	if (p->nstale > BANNER_LESSONS) {
+		/* the rest as one banner pointing to the dashboard */
+		struct buf t = BUF_INIT;
+		char *u = build_rel_url(p->out, "dashboard.html");
+		const char *more = label(b, lang, "banner", "needs_update_more");
+
+		buf_put_html(&t, more, strlen(more));
+		buf_printf(&t, " (%zu) <a href=\"", p->nstale - BANNER_LESSONS);
+		buf_put_html(&t, u, strlen(u));
+		buf_puts(&t, "#stale\">");
+		more = label(b, lang, "dash", "title");
+		buf_put_html(&t, more, strlen(more));
 		buf_puts(&t, "</a>");
 		free(u);
 		e = val_map();

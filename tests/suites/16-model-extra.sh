@@ -121,4 +121,8 @@ d=$(cat "$T_TMP/mo/dashboard.html")
 n=$(printf '%s' "$d" | sed -n '/id="stale"/,/id="overdue"/p' | grep -o 'href="lessons/l[0-9].html"' | wc -l)
 t_eq "the dashboard names five lessons" "$n" 5
 t_contains "and counts the rest" "$d" '<span class="more">ほか 2 件</span>'
+pp=$(cat "$T_TMP/mo/procedures/p.html")
+n=$(printf '%s' "$pp" | grep -o '次の教訓を反映してください：' | wc -l)
+t_eq "the page has a banner for each of three lessons" "$n" 3
+t_contains "and one for the rest, to the dashboard" "$pp" 'ほかにも反映すべき教訓があります (4) <a href="../dashboard.html#stale">'
 t_done
