@@ -439,6 +439,17 @@ body_parts(struct page *p, struct value *pg)
 		val_set(pg, "extra", val_ref(p->tmpl_extra));
 }
 
+/* Appends a banner of `level` whose HTML is t's (taken). */
+static void
+add_banner(struct value *banners, const char *level, struct buf *t)
+{
+	struct value *e = val_map();
+
+	val_set(e, "level", val_str(level));
+	val_set(e, "html", val_str_own(buf_detach(t)));
+	val_push(banners, e);
+}
+
 #define BANNER_LESSONS	3	/* lessons with a banner of their own */
 
 static struct value *
@@ -563,10 +574,7 @@ page_ctx(struct build *b, struct page *p)
 		buf_put_html(&t, d, strlen(d));
 		buf_puts(&t, "）");
 		free(d);
-		e = val_map();
-		val_set(e, "level", val_str("warning"));
-		val_set(e, "html", val_str_own(buf_detach(&t)));
-		val_push(banners, e);
+		add_banner(banners, "warning", &t);
 	}
 	for (k = 0; k < p->nstale && k < BANNER_LESSONS; k++) {
 		const struct page *l = &b->pages[p->stale_by[k]];
@@ -581,10 +589,7 @@ page_ctx(struct build *b, struct page *p)
 		buf_put_html(&t, l->title, strlen(l->title));
 		buf_puts(&t, "</a>");
 		free(u);
-		e = val_map();
-		val_set(e, "level", val_str("danger"));
-		val_set(e, "html", val_str_own(buf_detach(&t)));
-		val_push(banners, e);
+		add_banner(banners, "danger", &t);
 	}
 	if (p->nstale > BANNER_LESSONS) {
 		/* the rest as one banner pointing to the dashboard */
@@ -600,10 +605,7 @@ page_ctx(struct build *b, struct page *p)
 		buf_put_html(&t, more, strlen(more));
 		buf_puts(&t, "</a>");
 		free(u);
-		e = val_map();
-		val_set(e, "level", val_str("danger"));
-		val_set(e, "html", val_str_own(buf_detach(&t)));
-		val_push(banners, e);
+		add_banner(banners, "danger", &t);
 	}
 	val_set(pg, "banners", banners);
 	/* breadcrumbs: home, then the type's list */
