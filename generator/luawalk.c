@@ -329,11 +329,6 @@ inlines_need(struct walk *w, cmark_node *n)
 		if (cmark_node_get_type(n) != CMARK_NODE_TEXT) {
 			if (node_needs(w, n))
 				return 1;
-		} else if (w->skip[T_STR] && w->skip[T_SPACE]) {
-			while (cmark_node_next(n) != NULL &&
-			    cmark_node_get_type(cmark_node_next(n)) ==
-			    CMARK_NODE_TEXT)
-				n = cmark_node_next(n);
 		} else if (run_needs(w, &n)) {
 			return 1;
 		}
@@ -496,8 +491,8 @@ walk_blocks(struct walk *w, cmark_node *parent)
 		case T_PARA:
 		case T_PLAIN:
 		case T_HEADER:
-			if (!inlines_need(w, cmark_node_first_child(n)))
-				break;
+			/* runs that need nothing are not handed over, so
+			 * this also covers inlines that need nothing */
 			if (only_runs_need(w, cmark_node_first_child(n))) {
 				walk_runs(w, n);
 				break;
@@ -606,10 +601,10 @@ lwk_run(lua_State *L, int tebiki, int F, cmark_node *root,
 		}
 	lua_pop(L, 1);
 	for (i = 0; i < NTAGS; i++) {
-		w->has[i] = !w->skip[i] && lua_getfield(L, w->F,
-		    tag_names[i]) != LUA_TNIL;
-		if (!w->skip[i])
-			lua_pop(L, 1);
+		if (w->skip[i])
+			continue;
+		w->has[i] = lua_getfield(L, w->F, tag_names[i]) != LUA_TNIL;
+		lua_pop(L, 1);
 	}
 	lua_getfield(L, w->tebiki, "fast_walk");
 	w->fn = lua_gettop(L);

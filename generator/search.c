@@ -29,8 +29,6 @@
 #define SHARD_MIN	16384	/* encoded bytes per tail or position shard, at least */
 #define TERM_SHARD	4096	/* encoded bytes per term shard, at least */
 #define MAX_FILES	1000	/* file budget of search/ */
-#define SEP_MIN		32768	/* encoded bytes of a term from which its
-				   positions may get a file of their own */
 #define MAX_SEP		160	/* at most this many such terms */
 #define DOCS_PER_SHARD	32
 #define HEAD_BYTES	256	/* raw posting bytes of a split term's head */
@@ -80,7 +78,7 @@ struct term {
 	size_t		 enc_post, enc_pos;	/* bytes_len of post, pos */
 	/* A split term keeps its head (the docs of highest impact) here and
 	 * the rest in *tail (written to an r/ shard); bound is the highest
-	 * impact among the tail's docs (rounded up), df_full the whole df. */
+	 * impact among the tail's docs, df_full the whole df. */
 	struct term	*tail;
 	double		 bound;
 	unsigned	 df_full;
@@ -106,7 +104,8 @@ struct srch {
 	int		 reuse;	/* keep outdir/search: the caller sweeps stale files */
 	srch_writer	*writer;	/* or NULL: files are written here */
 	void		*warg;
-	size_t		 split;	/* SEP_MIN unless set (srch_set_split) */
+	size_t		 split;	/* p/ files from this size on (srch_set_split),
+				   none when 0 */
 	size_t		 head;	/* HEAD_BYTES unless set (srch_set_head) */
 };
 
@@ -1353,6 +1352,20 @@ bigterm_cmp(const void *a, const void *b)
 	return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
+/* The mean body length in positions, as the manifest prints it (and so
+ * as the runtime reads it). */
+static void
+mean_body(const struct srch *s, char out[32])
+{
+	unsigned long long total = 0;
+	size_t i;
+
+	for (i = 0; i < s->ndocs; i++)
+		total += s->docs[i].blen;
+	snprintf(out, 32, "%.3f", s->ndocs ? (double)total /
+	    (double)s->ndocs : 0.0);
+}
+
 /* What the runtime's score() needs to weigh a posting (search.js). */
 struct scorer {
 	unsigned char	*bq;	/* quantized body length per doc */
@@ -1408,6 +1421,13 @@ struct hent {
 	int		 head;
 };
 
+/* 1 when posting a ranks before b: higher impact, then lower doc id. */
+static inline int
+hent_before(const struct hent *a, const struct hent *b)
+{
+	return a->imp > b->imp || (a->imp == b->imp && a->id < b->id);
+}
+
 /* Orders postings by impact, highest first, then by doc id. */
 static int
 hent_cmp(const void *a, const void *b)
@@ -1415,16 +1435,7 @@ hent_cmp(const void *a, const void *b)
 	const struct hent *x = *(const struct hent *const *)a;
 	const struct hent *y = *(const struct hent *const *)b;
 
-	if (x->imp != y->imp)
-		return x->imp > y->imp ? -1 : 1;
-	return x->id < y->id ? -1 : x->id > y->id;
-}
-
-/* 1 when posting a ranks before b: higher impact, then lower doc id. */
-static inline int
-hent_before(const struct hent *a, const struct hent *b)
-{
-	return a->imp > b->imp || (a->imp == b->imp && a->id < b->id);
+	return hent_before(x, y) ? -1 : hent_before(y, x);
 }
 
 /* Moves the k postings that rank first (hent_before) to v[0..k), in no
@@ -1569,22 +1580,19 @@ split_term(const struct scorer *sc, struct term *t, struct term *tail,
 static void
 make_scorer(const struct srch *s, struct scorer *sc)
 {
-	unsigned long long total = 0, tsum = 0;
-	char avg[64];
+	unsigned long long tsum = 0;
+	char avg[32];
 	size_t i;
 
 	sc->bq = xcalloc(s->ndocs ? s->ndocs : 1, 1);
 	sc->tl = xcalloc(s->ndocs ? s->ndocs : 1, 1);
 	for (i = 0; i < s->ndocs; i++) {
-		total += s->docs[i].blen;
 		sc->bq[i] = (unsigned char)len_quant(s->docs[i].blen);
 		sc->tl[i] = (unsigned char)(s->docs[i].tlen > 255 ? 255 :
 		    s->docs[i].tlen);
 		tsum += sc->tl[i];
 	}
-	/* the runtime sees the mean as printed in the manifest */
-	snprintf(avg, sizeof(avg), "%.3f", s->ndocs ? (double)total /
-	    (double)s->ndocs : 0.0);
+	mean_body(s, avg);
 	sc->avg = strtod(avg, NULL);
 	sc->tavg = s->ndocs ? (double)tsum / (double)s->ndocs : 0;
 	if (sc->tavg == 0)
@@ -1630,14 +1638,13 @@ write_terms(struct srch *s, const char *root, struct buf *tman,
 	}
 	free(sc.bq);
 	free(sc.tl);
-	for (i = 0; i < n; i++) {
-		v[i]->enc_post = bytes_len(v[i]->post.ptr, v[i]->post.len);
-		v[i]->enc_pos = bytes_len(v[i]->pos.ptr, v[i]->pos.len);
-		v[i]->sep = 0;
-	}
-	for (i = 0; i < nr; i++) {
-		r[i]->enc_post = bytes_len(r[i]->post.ptr, r[i]->post.len);
-		r[i]->enc_pos = bytes_len(r[i]->pos.ptr, r[i]->pos.len);
+	/* heads, unsplit terms and tails: every list written */
+	for (i = 0; i < n + nr; i++) {
+		struct term *t = i < n ? v[i] : r[i - n];
+
+		t->enc_post = bytes_len(t->post.ptr, t->post.len);
+		t->enc_pos = bytes_len(t->pos.ptr, t->pos.len);
+		t->sep = 0;
 	}
 	for (i = 0; i < nc; i++) {
 		if (c[i]->pos.len && blob_size(c[i], 0, 1) >=
@@ -1925,10 +1932,9 @@ write_facets(struct srch *s, const char *root, char name[32], struct diag *d)
 int
 srch_write(struct srch *s, const char *outdir, struct diag *d)
 {
-	char *root = NULL, *path = NULL, fname[32], lname[32];
+	char *root = NULL, *path = NULL, fname[32], lname[32], avg[32];
 	struct buf man = BUF_INIT, shards = BUF_INIT, docs = BUF_INIT;
 	struct buf pshards = BUF_INIT, rshards = BUF_INIT;
-	unsigned long long total = 0;
 	size_t i;
 	int rc = -1;
 	double t0;
@@ -1959,8 +1965,6 @@ srch_write(struct srch *s, const char *outdir, struct diag *d)
 	t0 = now_ms();
 	tokenize_all(s);
 	s->stats.tokenize_ms = now_ms() - t0;
-	for (i = 0; i < s->ndocs; i++)
-		total += s->docs[i].blen;
 	t0 = now_ms();
 	merge(s);
 	s->stats.merge_ms = now_ms() - t0;
@@ -1970,11 +1974,11 @@ srch_write(struct srch *s, const char *outdir, struct diag *d)
 	    write_facets(s, root, fname, d) == -1 ||
 	    write_lengths(s, root, lname, d) == -1)
 		goto out;
-	buf_printf(&man, "{\"v\":%d,\"n\":%zu,\"avg\":%.3f,\"k1\":%g,"
+	mean_body(s, avg);
+	buf_printf(&man, "{\"v\":%d,\"n\":%zu,\"avg\":%s,\"k1\":%g,"
 	    "\"b\":%g,\"fw\":[%d,%d,%d,%d,%d],\"ds\":%d,\"t\":[%s],"
 	    "\"r\":[%s],\"p\":[%s],\"d\":[%s],\"f\":\"%s\",\"l\":\"%s\"}",
-	    FORMAT_VERSION, s->ndocs,
-	    s->ndocs ? (double)total / (double)s->ndocs : 0.0, BM25_K1, BM25_B,
+	    FORMAT_VERSION, s->ndocs, avg, BM25_K1, BM25_B,
 	    field_weight[0], field_weight[1], field_weight[2],
 	    field_weight[3], field_weight[4], DOCS_PER_SHARD, shards.ptr,
 	    rshards.ptr, pshards.ptr, docs.ptr, fname + 2, lname + 2);
