@@ -47,6 +47,10 @@ all: $(PROG)
 $(PROG): $(B)/tebiki
 	cp $(B)/tebiki $(PROG)
 
+# the Lua half of the filter API, compiled in as a string
+generator/luaprelude.c: generator/prelude.lua scripts/lua2c.sh
+	sh scripts/lua2c.sh
+
 $(B)/obj/%.o: generator/%.c
 	@mkdir -p $(@D)
 	$(CC) $(XCFLAGS) $(CFLAGS) -Igenerator -c $< -o $@

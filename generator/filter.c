@@ -152,12 +152,12 @@ push_page(struct sbx *s, const struct flt_page *p, const struct value *data)
 	setfield_str(L, "lang", p->lang);
 	setfield_str(L, "text", p->text ? p->text : "");
 	if (p->meta)
-		ast_push_value(L, tb, p->meta);
+		ast_push_lazy(L, tb, p->meta);
 	else
 		lua_newtable(L);
 	lua_setfield(L, -2, "meta");
 	if (data)
-		ast_push_value(L, tb, data);
+		ast_push_lazy(L, tb, data);
 	else
 		lua_newtable(L);
 	lua_setfield(L, -2, "data");
@@ -471,7 +471,7 @@ link_run(lua_State *L)
 	raw = lua_gettop(L);
 	lua_pushvalue(L, pages);
 	lua_setfield(L, raw, "pages");
-	ast_push_value(L, tb, site->site_data);
+	ast_push_lazy(L, tb, site->site_data);
 	lua_setfield(L, raw, "data");
 	call_tebiki(s, "make_site", 1, 1);
 	st = lua_gettop(L);
@@ -479,7 +479,7 @@ link_run(lua_State *L)
 		for (i = 0; i < site->extra->n; i++) {
 			if (reserved_key(site->extra->keys[i]->str))
 				continue;
-			ast_push_value(L, tb, site->extra->items[i]);
+			ast_push_lazy(L, tb, site->extra->items[i]);
 			call_tebiki(s, "freeze", 1, 1);
 			lua_setfield(L, st, site->extra->keys[i]->str);
 		}
@@ -865,7 +865,7 @@ worker_init(lua_State *L)
 	s = ud;
 	push_tebiki(s);
 	if (frozen && frozen->kind == VAL_MAP)
-		ast_push_value(L, lua_gettop(L), frozen);
+		ast_push_lazy(L, lua_gettop(L), frozen);
 	else
 		lua_newtable(L);
 	call_tebiki(s, "make_site", 1, 1);
@@ -1003,7 +1003,7 @@ page_run(lua_State *L)
 		lua_pushvalue(L, filters);
 		ast_push_doc(L, tb, c->root);
 		if (c->page->meta)
-			ast_push_value(L, tb, c->page->meta);
+			ast_push_lazy(L, tb, c->page->meta);
 		else
 			lua_newtable(L);
 		lua_setfield(L, -2, "meta");

@@ -1656,6 +1656,251 @@ ast_build_release(struct ast_build *b)
 /* ------------------------------------------------------------------ */
 /* values                                                              */
 
+/* Pushes a scalar value; 0 (nothing pushed) for a list or map. */
+static int
+push_scalar(lua_State *L, const struct value *v)
+{
+	if (v == NULL) {
+		lua_pushnil(L);
+		return 1;
+	}
+	switch (v->kind) {
+	case VAL_NULL:
+		lua_pushnil(L);
+		return 1;
+	case VAL_BOOL:
+		lua_pushboolean(L, v->b);
+		return 1;
+	case VAL_NUM:
+		if (v->num == floor(v->num) && fabs(v->num) < 9e15)
+			lua_pushinteger(L, (lua_Integer)v->num);
+		else
+			lua_pushnumber(L, v->num);
+		return 1;
+	case VAL_STR:
+	case VAL_DATE:
+		lua_pushlstring(L, v->str ? v->str : "", v->len);
+		return 1;
+	case VAL_LIST:
+	case VAL_MAP:
+		break;
+	}
+	return 0;
+}
+
+/*
+ * Lazy maps.  A map pushed with ast_push_lazy() starts as an empty table
+ * whose metatable is LAZY_MT; the registry record at &lazy_key maps the
+ * table (weakly) to its struct value, of which it holds a reference
+ * until it is filled or collected.  The first read, write, length or
+ * pairs() of the table fills it with the map's entries (nested maps lazy
+ * in turn) and removes the metatable, so from then on it is a plain table.
+ * next, rawget, rawlen, getmetatable and setmetatable fill it first too
+ * (luasandbox.c wraps them), so a filter cannot tell the difference; a
+ * site of 10,000 pages costs a table per page until a filter looks.
+ */
+static const char lazy_key = 'L';
+
+enum { LZ_SRC = 1, LZ_MT, LZ_LIST };
+
+static int	lazy_index(lua_State *);
+static int	lazy_newindex(lua_State *);
+static int	lazy_len(lua_State *);
+static int	lazy_pairs(lua_State *);
+static int	lazy_gc(lua_State *);
+
+/* Pushes the record {src, mt, list metatable}, making it on first use
+ * (`tebiki` is the _TEBIKI table's index, or 0 when it must exist). */
+static int
+lazy_rec(lua_State *L, int tebiki)
+{
+	static const luaL_Reg mm[] = {
+		{ "__index", lazy_index },
+		{ "__newindex", lazy_newindex },
+		{ "__len", lazy_len },
+		{ "__pairs", lazy_pairs },
+		{ "__gc", lazy_gc },
+		{ NULL, NULL }
+	};
+
+	if (lua_rawgetp(L, LUA_REGISTRYINDEX, &lazy_key) == LUA_TTABLE)
+		return lua_gettop(L);
+	lua_pop(L, 1);
+	if (tebiki == 0)
+		return 0;
+	tebiki = lua_absindex(L, tebiki);
+	lua_createtable(L, 3, 0);
+	lua_newtable(L);
+	lua_createtable(L, 0, 1);
+	lua_pushliteral(L, "k");
+	lua_setfield(L, -2, "__mode");
+	lua_setmetatable(L, -2);
+	lua_rawseti(L, -2, LZ_SRC);
+	luaL_newlib(L, mm);
+	lua_rawseti(L, -2, LZ_MT);
+	lua_getfield(L, tebiki, "mt");
+	lua_getfield(L, -1, "List");
+	lua_remove(L, -2);
+	lua_rawseti(L, -2, LZ_LIST);
+	lua_pushvalue(L, -1);
+	lua_rawsetp(L, LUA_REGISTRYINDEX, &lazy_key);
+	return lua_gettop(L);
+}
+
+static void
+push_lazy(lua_State *L, int rec, const struct value *v)
+{
+	size_t i;
+
+	luaL_checkstack(L, 8, "value nested too deeply");
+	if (push_scalar(L, v))
+		return;
+	if (v->kind == VAL_LIST) {
+		lua_createtable(L, (int)v->n, 0);
+		for (i = 0; i < v->n; i++) {
+			push_lazy(L, rec, v->items[i]);
+			lua_rawseti(L, -2, (lua_Integer)i + 1);
+		}
+		lua_rawgeti(L, rec, LZ_LIST);
+		lua_setmetatable(L, -2);
+		return;
+	}
+	lua_newtable(L);
+	if (v->n == 0)
+		return;
+	lua_rawgeti(L, rec, LZ_SRC);
+	lua_pushvalue(L, -2);
+	lua_pushlightuserdata(L, val_ref((struct value *)v));
+	lua_rawset(L, -3);
+	lua_pop(L, 1);
+	lua_rawgeti(L, rec, LZ_MT);
+	lua_setmetatable(L, -2);
+}
+
+/* Takes the map of lazy table `idx` out of the record (NULL if none);
+ * the caller owns the reference. */
+static struct value *
+lazy_take(lua_State *L, int rec, int idx)
+{
+	struct value *v;
+
+	lua_rawgeti(L, rec, LZ_SRC);
+	lua_pushvalue(L, idx);
+	lua_rawget(L, -2);
+	v = lua_touserdata(L, -1);
+	lua_pop(L, 1);
+	lua_pushvalue(L, idx);
+	lua_pushnil(L);
+	lua_rawset(L, -3);
+	lua_pop(L, 1);
+	return v;
+}
+
+/* __gc of a table never filled: drops its reference. */
+static int
+lazy_gc(lua_State *L)
+{
+	int rec = lazy_rec(L, 0);
+
+	if (rec)
+		val_unref(lazy_take(L, rec, 1));
+	return 0;
+}
+
+/* See luaast.h. */
+void
+ast_push_lazy(lua_State *L, int tebiki, const struct value *v)
+{
+	int rec;
+
+	if (push_scalar(L, v))
+		return;
+	rec = lazy_rec(L, tebiki);
+	push_lazy(L, rec, v);
+	lua_remove(L, rec);
+}
+
+/* See luaast.h. */
+int
+ast_fill(lua_State *L, int idx)
+{
+	struct value *v;
+	int rec;
+	size_t i;
+
+	idx = lua_absindex(L, idx);
+	if (lua_type(L, idx) != LUA_TTABLE || !lua_getmetatable(L, idx))
+		return 0;
+	if ((rec = lazy_rec(L, 0)) == 0) {
+		lua_pop(L, 1);
+		return 0;
+	}
+	lua_rawgeti(L, rec, LZ_MT);
+	if (!lua_rawequal(L, -1, rec - 1)) {
+		lua_pop(L, 3);
+		return 0;
+	}
+	lua_pop(L, 1);
+	v = lazy_take(L, rec, idx);
+	lua_pushnil(L);
+	lua_setmetatable(L, idx);
+	for (i = 0; v && v->kind == VAL_MAP && i < v->n; i++) {
+		lua_pushlstring(L, v->keys[i]->str, v->keys[i]->len);
+		push_lazy(L, rec, v->items[i]);
+		lua_rawset(L, idx);
+	}
+	val_unref(v);
+	lua_pop(L, 2);
+	return 1;
+}
+
+static int
+lazy_index(lua_State *L)
+{
+	ast_fill(L, 1);
+	lua_settop(L, 2);
+	lua_rawget(L, 1);
+	return 1;
+}
+
+static int
+lazy_newindex(lua_State *L)
+{
+	ast_fill(L, 1);
+	lua_settop(L, 3);
+	lua_rawset(L, 1);
+	return 0;
+}
+
+static int
+lazy_len(lua_State *L)
+{
+	ast_fill(L, 1);
+	lua_pushinteger(L, (lua_Integer)lua_rawlen(L, 1));
+	return 1;
+}
+
+static int
+lazy_next(lua_State *L)
+{
+	luaL_checktype(L, 1, LUA_TTABLE);
+	lua_settop(L, 2);
+	if (lua_next(L, 1))
+		return 2;
+	lua_pushnil(L);
+	return 1;
+}
+
+static int
+lazy_pairs(lua_State *L)
+{
+	ast_fill(L, 1);
+	lua_pushcfunction(L, lazy_next);
+	lua_pushvalue(L, 1);
+	lua_pushnil(L);
+	return 3;
+}
+
 /* See luaast.h. */
 void
 ast_push_value(lua_State *L, int tebiki, const struct value *v)
@@ -1663,28 +1908,9 @@ ast_push_value(lua_State *L, int tebiki, const struct value *v)
 	size_t i;
 
 	luaL_checkstack(L, 8, "value nested too deeply");
-	if (v == NULL) {
-		lua_pushnil(L);
+	if (push_scalar(L, v))
 		return;
-	}
-	switch (v->kind) {
-	case VAL_NULL:
-		lua_pushnil(L);
-		break;
-	case VAL_BOOL:
-		lua_pushboolean(L, v->b);
-		break;
-	case VAL_NUM:
-		if (v->num == floor(v->num) && fabs(v->num) < 9e15)
-			lua_pushinteger(L, (lua_Integer)v->num);
-		else
-			lua_pushnumber(L, v->num);
-		break;
-	case VAL_STR:
-	case VAL_DATE:
-		lua_pushlstring(L, v->str ? v->str : "", v->len);
-		break;
-	case VAL_LIST:
+	if (v->kind == VAL_LIST) {
 		lua_createtable(L, (int)v->n, 0);
 		for (i = 0; i < v->n; i++) {
 			ast_push_value(L, tebiki, v->items[i]);
@@ -1694,14 +1920,12 @@ ast_push_value(lua_State *L, int tebiki, const struct value *v)
 		lua_getfield(L, -1, "List");
 		lua_setmetatable(L, -3);
 		lua_pop(L, 1);
-		break;
-	case VAL_MAP:
-		lua_createtable(L, 0, (int)v->n);
-		for (i = 0; i < v->n; i++) {
-			ast_push_value(L, tebiki, v->items[i]);
-			lua_setfield(L, -2, v->keys[i]->str);
-		}
-		break;
+		return;
+	}
+	lua_createtable(L, 0, (int)v->n);
+	for (i = 0; i < v->n; i++) {
+		ast_push_value(L, tebiki, v->items[i]);
+		lua_setfield(L, -2, v->keys[i]->str);
 	}
 }
 

@@ -66,6 +66,12 @@ void		 ast_build_release(struct ast_build *b);
 /* Pushes a value as plain Lua (lists get the pandoc.List metatable, maps
  * are tables, dates are "YYYY-MM-DD" strings, null is nil). */
 void		 ast_push_value(lua_State *, int tebiki, const struct value *);
+/* The same as ast_push_value, but a map becomes a table that is filled
+ * only when first used (nested maps likewise; the table holds a reference
+ * to its map until then).  Lists are made at once (with lazy elements). */
+void		 ast_push_lazy(lua_State *, int tebiki, const struct value *);
+/* Fills the lazy table at `idx` now; 1 if it was one, else 0 (no-op). */
+int		 ast_fill(lua_State *, int idx);
 /* Converts the Lua value at `idx` to a new value: tables with only keys
  * 1..n become lists, others maps with keys sorted (numbers written as
  * text); functions and userdata are errors.  Depth-limited. */

@@ -549,6 +549,31 @@ static const luaL_Reg text_fns[] = {
 	{ NULL, NULL }
 };
 
+/* next(t, k) that fills a lazy table first (luaast.h). */
+static int
+l_next(lua_State *L)
+{
+	luaL_checktype(L, 1, LUA_TTABLE);
+	ast_fill(L, 1);
+	lua_settop(L, 2);
+	if (lua_next(L, 1))
+		return 2;
+	lua_pushnil(L);
+	return 1;
+}
+
+/* Calls upvalue 1 (a base function: rawget, rawlen, getmetatable,
+ * setmetatable) after filling a lazy table given as argument 1. */
+static int
+l_filled(lua_State *L)
+{
+	ast_fill(L, 1);
+	lua_pushvalue(L, lua_upvalueindex(1));
+	lua_insert(L, 1);
+	lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+	return lua_gettop(L);
+}
+
 /* ------------------------------------------------------------------ */
 /* state setup                                                         */
 
@@ -561,6 +586,8 @@ setup(lua_State *L)
 	    "loadstring", NULL };
 	static const char *const os_keep[] = { "date", "time", "clock",
 	    "difftime", NULL };
+	static const char *const filled[] = { "rawget", "rawlen",
+	    "getmetatable", "setmetatable", NULL };
 	struct sbx *s = lua_touserdata(L, 1);
 	int i;
 
@@ -589,6 +616,14 @@ setup(lua_State *L)
 	for (i = 0; drop[i]; i++) {
 		lua_pushnil(L);
 		lua_setglobal(L, drop[i]);
+	}
+	/* lazy tables (luaast.h) look plain through the raw functions too */
+	lua_pushcfunction(L, l_next);
+	lua_setglobal(L, "next");
+	for (i = 0; filled[i]; i++) {
+		lua_getglobal(L, filled[i]);
+		lua_pushcclosure(L, l_filled, 1);
+		lua_setglobal(L, filled[i]);
 	}
 	lua_pushcfunction(L, l_print);
 	lua_setglobal(L, "print");
@@ -623,7 +658,10 @@ setup(lua_State *L)
 	lua_getfield(L, -1, "spairs");
 	lua_setglobal(L, "spairs");
 	lua_getfield(L, -1, "rawset");
+	lua_pushcclosure(L, l_filled, 1);
 	lua_setglobal(L, "rawset");
+	lua_getfield(L, -1, "next");
+	lua_setglobal(L, "next");
 	lua_pushcfunction(L, l_where);
 	lua_setfield(L, -2, "where");
 	lua_pop(L, 1);

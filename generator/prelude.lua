@@ -1156,6 +1156,18 @@ local function freeze(t)
 end
 _TEBIKI.freeze = freeze
 
+-- next() for filters: a read-only proxy is empty to the raw next, so
+-- next(PAGE.meta) would say "empty"; this one reads what the proxy wraps
+function _TEBIKI.next(t, k)
+	local r = FROZEN[t]
+	if r then
+		local nk, nv = next(r, k)
+		if type(nv) == "table" then nv = t[nk] end
+		return nk, nv
+	end
+	return next(t, k)
+end
+
 local raw_rawset = rawset
 function _TEBIKI.rawset(t, k, v)
 	if FROZEN[t] then error("attempt to modify a read-only table", 2) end
