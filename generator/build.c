@@ -1300,6 +1300,15 @@ save_rcache(struct build *b, size_t seq0, size_t seq1)
 		return;
 	}
 	free(dir);
+	/* every page came from the cache and the cache holds nothing else:
+	 * the file would be written again byte for byte */
+	for (i = 0; i < b->npages; i++)
+		if (!b->pages[i].excluded && b->pages[i].keyed &&
+		    b->pages[i].out_hex[0])
+			n++;
+	if (n == b->rc_hits && n == rc_count(b->rcache))
+		return;
+	n = 0;
 	v = xcalloc(b->npages + 1, sizeof(*v));
 	for (i = 0; i < b->npages; i++) {
 		struct page *p = &b->pages[i];

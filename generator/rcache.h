@@ -42,6 +42,8 @@ struct rcache;
 /* Loads the cache file (an empty cache when it cannot be read). */
 struct rcache		*rc_load(const char *path);
 void			 rc_free(struct rcache *);
+/* How many entries the cache holds. */
+size_t			 rc_count(const struct rcache *);
 /* The entry for output `out` when its key is `key`, else NULL. */
 const struct rc_entry	*rc_find(const struct rcache *, const char *out,
 			    const unsigned char key[32]);

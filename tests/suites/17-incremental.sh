@@ -44,7 +44,12 @@ step() {
 
 step "first build" 0 0
 t_file "cache written in the site" "$(ls "$S"/.tebiki-cache/render-*.bin 2>/dev/null | head -n 1)"
+ino1=$(stat -c %i "$(ls "$S"/.tebiki-cache/render-*.bin | head -n 1)")
 step "nothing changed" "$NPAGES" "$NPAGES"
+# every page came from the cache: the cache file is left as it was
+ino2=$(stat -c %i "$(ls "$S"/.tebiki-cache/render-*.bin | head -n 1)")
+t_eq "unchanged cache not written again" "$ino2" "$ino1"
+step "nothing changed, twice" "$NPAGES" "$NPAGES"
 
 # a damaged cache file (one byte changed in the middle) is not trusted
 cf=$(ls "$S"/.tebiki-cache/render-*.bin | head -n 1)
