@@ -85,6 +85,9 @@ end
 
 return {
   collect = collect,
+  -- collect reads only its page and SITE, and keeps nothing between
+  -- pages: a rebuild may reuse its result for an unchanged page
+  page_local = true,
   -- pages that mention no control are not converted at all (pages added
   -- by filters never went through collect, so they are always filtered)
   applies = function(page)

@@ -82,6 +82,9 @@ end
 
 return {
   collect = collect,
+  -- collect reads only its page and SITE, and keeps nothing between
+  -- pages: a rebuild may reuse its result for an unchanged page
+  page_local = true,
   applies = function(page)
     return page.data.has_terms == true or not page.data.glossary_scan
   end,

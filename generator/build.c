@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "build.h"
+#include "ccache.h"
 #include "cmd.h"
 #include "diag.h"
 #include "filter.h"
@@ -254,6 +255,14 @@ pass1_page(void *arg, size_t i, int worker)
 
 	(void)worker;
 	page_load(&p->src, p->f->path, p->f->src, b->d);
+	{
+		struct sha256 h;
+
+		sha256_init(&h);
+		sha256_update(&h, p->src.text.ptr ? p->src.text.ptr : "",
+		    p->src.text.len);
+		sha256_final(&h, p->src_sum);
+	}
 	/* type: front matter, else the folder */
 	if ((s = meta_str(b, p, "type")) != NULL) {
 		for (k = 0; known_types[k]; k++)
@@ -897,11 +906,139 @@ new_worker(void *arg, size_t i, int worker)
 	    b->d);
 }
 
+static void hash_str(struct sha256 *, const char *);
+static void hash_file(struct sha256 *, const char *);
+static void hash_tree(struct sha256 *, const char *);
+static void hash_json(struct sha256 *, const struct value *);
+
+/* The collect cache of this audience (ccache.h): computes every filtered
+ * page's key and returns, per page, what collect left in an earlier build
+ * under the same key (NULL entries: run collect); NULL when the build
+ * keeps no cache.  A key covers what collect(page) can read: the program
+ * and options, site.yaml, the filter files and the Lua files next to them
+ * (require), the extra site values, every page's SITE entry (a collect may
+ * read SITE.pages), and the page's own source. */
+static struct value **
+open_ccache(struct build *b, const struct flt_page *fps, size_t n,
+    const struct value *extra)
+{
+	static const char *const level[] = { "public", "internal",
+	    "confidential" };
+	struct value **cached;
+	struct sha256 h, ph;
+	unsigned char g[32];
+	char *path, *dir, *slash;
+	size_t i;
+	int opts[8];
+
+	if (!b->opts->write || b->opts->no_cache)
+		return NULL;
+	sha256_init(&h);
+	hash_str(&h, "tebiki collect 1 " TEBIKI_VERSION);
+	hash_file(&h, "/proc/self/exe");
+	memset(opts, 0, sizeof(opts));
+	opts[0] = b->audience;
+	opts[1] = b->ty * 10000 + b->tm * 100 + b->td;
+	opts[2] = b->d->quiet;
+	opts[3] = b->d->strict;
+	opts[4] = (int)b->d->max_per_file;
+	opts[5] = b->cfg.lua_instructions > INT_MAX ? INT_MAX :
+	    (int)b->cfg.lua_instructions;
+	opts[6] = (int)b->cfg.lua_memory_mb;
+	sha256_update(&h, opts, sizeof(opts));
+	path = util_path_join(b->opts->src_dir, "site.yaml");
+	hash_file(&h, path);
+	free(path);
+	path = util_path_join(b->opts->src_dir, "filters");
+	hash_tree(&h, path);
+	free(path);
+	for (i = 0; i < b->cfg.nfilters; i++) {
+		hash_file(&h, b->flt_files[i].path);
+		dir = xstrdup(b->flt_files[i].path);
+		if ((slash = strrchr(dir, '/')) != NULL) {
+			*slash = '\0';
+			hash_tree(&h, dir);
+		}
+		free(dir);
+	}
+	hash_json(&h, extra);
+	for (i = 0; i < n; i++) {
+		hash_str(&h, fps[i].path);
+		hash_str(&h, fps[i].id);
+		hash_str(&h, fps[i].type);
+		hash_str(&h, fps[i].title);
+		hash_str(&h, fps[i].url);
+		hash_str(&h, fps[i].lang);
+		hash_json(&h, fps[i].meta);
+	}
+	sha256_final(&h, g);
+	b->ckeys = xcalloc(n + 1, sizeof(*b->ckeys));
+	cached = xcalloc(n + 1, sizeof(*cached));
+	dir = util_path_join(b->opts->src_dir, ".tebiki-cache");
+	path = xasprintf("%s/collect-%s.bin", dir,
+	    level[b->audience < 0 ? 0 : b->audience > 2 ? 2 : b->audience]);
+	b->ccache = cc_load(path);
+	free(path);
+	free(dir);
+	for (i = 0; i < b->npages; i++) {
+		size_t k = b->flt_index[i];
+
+		if (k == (size_t)-1)
+			continue;
+		sha256_init(&ph);
+		sha256_update(&ph, g, sizeof(g));
+		hash_str(&ph, fps[k].path);
+		sha256_update(&ph, b->pages[i].src_sum,
+		    sizeof(b->pages[i].src_sum));
+		sha256_final(&ph, b->ckeys[k]);
+		cached[k] = cc_find(b->ccache, fps[k].path, b->ckeys[k]);
+	}
+	return cached;
+}
+
+/* Saves what collect left for the next build, unless it would write the
+ * same file again (every page reused, nothing else in it). */
+static void
+save_ccache(struct build *b, const struct flt_page *fps, size_t n,
+    struct value **cached)
+{
+	static const char *const level[] = { "public", "internal",
+	    "confidential" };
+	const struct value **data;
+	const char **paths;
+	char *dir, *path;
+	size_t i, hits = 0;
+
+	if (cached == NULL || b->ckeys == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		hits += cached[i] != NULL &&
+		    flt_page_collected(b->flt, i) == cached[i];
+	if (hits == n && cc_count(b->ccache) == n)
+		return;
+	dir = util_path_join(b->opts->src_dir, ".tebiki-cache");
+	path = xasprintf("%s/collect-%s.bin", dir,
+	    level[b->audience < 0 ? 0 : b->audience > 2 ? 2 : b->audience]);
+	data = xcalloc(n + 1, sizeof(*data));
+	paths = xcalloc(n + 1, sizeof(*paths));
+	for (i = 0; i < n; i++) {
+		data[i] = flt_page_collected(b->flt, i);
+		paths[i] = fps[i].path;
+	}
+	if (util_mkdir_p(dir) == 0)
+		(void)cc_save(path, paths, (const unsigned char (*)[32])b->ckeys,
+		    data, n);
+	free(data);
+	free(paths);
+	free(path);
+	free(dir);
+}
+
 static int
 run_filters(struct build *b, int jobs)
 {
 	struct flt_page *fps;
-	struct value *extra;
+	struct value *extra, **cached;
 	size_t i, n = 0, ff;
 	int rc = 0, j;
 
@@ -945,8 +1082,25 @@ run_filters(struct build *b, int jobs)
 	}
 	b->nflt = n;
 	extra = filter_extra(b);
-	rc = flt_site_run(b->flt, fps, n, extra, b->d);
+	build_phase(b, "filters: prepare");
+	cached = open_ccache(b, fps, n, extra);
+	build_phase(b, "filters: collect cache");
+	rc = flt_site_run(b->flt, fps, n, extra, cached, b->d);
+	build_phase(b, "filters: run");
 	val_unref(extra);
+	if (rc == 0)
+		save_ccache(b, fps, n, cached);
+	if (b->timing && cached) {
+		size_t hits = 0;
+
+		for (i = 0; i < n; i++)
+			hits += cached[i] != NULL;
+		fprintf(stderr, "tebiki: timing: %zu of %zu pages' collect "
+		    "from the collect cache\n", hits, n);
+	}
+	free(cached);
+	cc_free(b->ccache);
+	b->ccache = NULL;
 	free(fps);
 	if (rc == -1)
 		return -1;
@@ -956,9 +1110,11 @@ run_filters(struct build *b, int jobs)
 		if (b->flt_index[i] != (size_t)-1)
 			take_refs(b, i, flt_page_data(b->flt, b->flt_index[i]));
 	/* each worker converts SITE into its own Lua states: in parallel */
+	build_phase(b, "filters: saved");
 	b->workers = xcalloc((size_t)jobs, sizeof(*b->workers));
 	b->nworkers = jobs;
 	pool_run(jobs, (size_t)jobs, new_worker, b);
+	build_phase(b, "filters: workers");
 	for (j = 0; j < jobs; j++)
 		if (b->workers[j] == NULL)
 			return -1;
@@ -1169,8 +1325,7 @@ page_key(struct build *b, struct page *p, const struct buf *in)
 	sha256_init(&h);
 	sha256_update(&h, b->gkey, sizeof(b->gkey));
 	hash_str(&h, p->f->rel);
-	sha256_update(&h, p->src.text.ptr ? p->src.text.ptr : "",
-	    p->src.text.len);
+	sha256_update(&h, p->src_sum, sizeof(p->src_sum));
 	sha256_update(&h, in->ptr ? in->ptr : "", in->len);
 	sha256_final(&h, p->rkey);
 	p->keyed = 1;
@@ -1895,6 +2050,8 @@ build_release(struct build *b)
 	}
 	free(b->flt_opts);
 	free(b->flt_index);
+	free(b->ckeys);
+	cc_free(b->ccache);
 	for (i = 0; i < b->nadded; i++) {
 		free(b->added_files[i].rel);
 		free(b->added_files[i].src);

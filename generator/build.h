@@ -21,6 +21,7 @@
 struct diag;
 struct ledger;
 struct rc_diag;
+struct ccache;
 struct rcache;
 struct value;
 struct tmpl_set;
@@ -85,6 +86,7 @@ struct page {
 	size_t			 nsections;
 	struct value		*tmpl_extra;	/* from filters, may be NULL */
 	/* render cache (rcache.h) */
+	unsigned char		 src_sum[32];	/* SHA-256 of src.text */
 	int			 keyed;		/* rkey is set */
 	unsigned char		 rkey[32];	/* what the output depends on */
 	char			 out_hex[65];	/* SHA-256 of the output */
@@ -113,6 +115,8 @@ struct build {
 	int			 timing;	/* TEBIKI_TIMING: phase times */
 	struct timespec		 mark;
 	struct ledger		*ledger;	/* files written (ledger.h) */
+	struct ccache		*ccache;	/* previous collects, or NULL */
+	unsigned char		(*ckeys)[32];	/* collect key per filtered page */
 	struct rcache		*rcache;	/* previous renders, or NULL */
 	char			*rcache_path;	/* NULL: no render cache */
 	char			*rcache_new;	/* saved, not yet in place */

@@ -50,6 +50,10 @@ struct flt_site {
 	enum phase		 phase;
 	int			 failed;
 	size_t			 cur;		/* page being collected */
+	struct value *const	*cached;	/* during flt_site_run: collect's
+						   result per page, or NULL */
+	struct value		**collected;	/* after collect, before link;
+						   NULL when not reusable */
 };
 
 struct flt_worker {
@@ -212,6 +216,23 @@ ffile_load(struct ffile *f, const struct value *pre, struct diag *d)
 	f->filters_ref = luaL_ref(s->L, LUA_REGISTRYINDEX);
 	lua_settop(s->L, 0);
 	return 0;
+}
+
+/* 1 when field `name` of a site file's hooks is true. */
+static int
+hook_true(struct ffile *f, const char *name)
+{
+	lua_State *L = f->s->L;
+	int r;
+
+	if (lua_rawgeti(L, LUA_REGISTRYINDEX, f->hooks_ref) != LUA_TTABLE) {
+		lua_pop(L, 1);
+		return 0;
+	}
+	lua_getfield(L, -1, name);
+	r = lua_toboolean(L, -1);
+	lua_pop(L, 2);
+	return r;
 }
 
 /* Pushes hook `name` of a site file; returns 0 (nothing pushed) if none. */
@@ -656,6 +677,14 @@ collect_file(void *arg)
 	size_t i, k = a->k, n = p->site->npages;
 
 	for (i = 0; i < n; i++) {
+		if (p->site->cached && p->site->cached[i]) {
+			/* reused: nothing to run, nothing to wait for */
+			pthread_mutex_lock(&p->lock);
+			p->done[k] = i + 1;
+			pthread_cond_broadcast(&p->cond);
+			pthread_mutex_unlock(&p->lock);
+			continue;
+		}
 		if (k > 0) {
 			pthread_mutex_lock(&p->lock);
 			while (p->done[k - 1] <= i)
@@ -693,7 +722,8 @@ collect_all(struct flt_site *site)
 	if (nhooks < 2 || n < 2) {
 		for (k = 0; k < site->nff; k++)
 			for (i = 0; p.done[k] < n && i < n; i++)
-				collect_one(site, k, i);
+				if (site->cached == NULL || !site->cached[i])
+					collect_one(site, k, i);
 		free(p.done);
 		return;
 	}
@@ -734,10 +764,11 @@ collect_all(struct flt_site *site)
 /* See filter.h. */
 int
 flt_site_run(struct flt_site *site, const struct flt_page *pages, size_t n,
-    const struct value *extra, struct diag *d)
+    const struct value *extra, struct value *const *cached, struct diag *d)
 {
 	struct site_call c;
-	size_t i, k;
+	size_t i, k, ndiag;
+	int reusable;
 
 	site->pages = pages;
 	site->npages = n;
@@ -755,8 +786,33 @@ flt_site_run(struct flt_site *site, const struct flt_page *pages, size_t n,
 	site->frozen = NULL;
 	if (site->failed)
 		goto out;
+	/* collect results of an earlier build are used only when every
+	 * file's collect says it depends on nothing but its page (and SITE) */
+	reusable = cached != NULL;
+	for (k = 0; k < site->nff && reusable; k++)
+		if (push_hook(&site->ff[k], "collect")) {
+			lua_pop(site->ff[k].s->L, 1);
+			reusable = hook_true(&site->ff[k], "page_local");
+		}
+	if (reusable) {
+		site->cached = cached;
+		for (i = 0; i < n; i++)
+			if (cached[i] && cached[i]->kind == VAL_MAP) {
+				val_unref(site->data[i]);
+				site->data[i] = val_ref(cached[i]);
+			}
+	}
 	site->phase = PH_COLLECT;
+	ndiag = d->n;
 	collect_all(site);
+	site->cached = NULL;
+	/* collect's results, for the next build to reuse; not when collect
+	 * said anything (a reused page would not say it again) */
+	if (reusable && !site->failed && d->n == ndiag) {
+		site->collected = xcalloc(n + 1, sizeof(*site->collected));
+		for (i = 0; i < n; i++)
+			site->collected[i] = val_ref(site->data[i]);
+	}
 	site->phase = PH_LINK;
 	for (k = 0; k < site->nff && !site->failed; k++) {
 		if (!push_hook(&site->ff[k], "link"))
@@ -778,6 +834,15 @@ out:
 	site->pages = NULL;	/* borrowed only during the run */
 	site->extra = NULL;
 	return site->failed ? -1 : 0;
+}
+
+/* See filter.h. */
+const struct value *
+flt_page_collected(struct flt_site *site, size_t i)
+{
+	if (site->collected == NULL || i >= site->npages)
+		return NULL;
+	return site->collected[i];
 }
 
 /* See filter.h. */
@@ -837,6 +902,10 @@ flt_site_free(struct flt_site *site)
 		for (i = 0; i < site->npages + site->nadded; i++)
 			val_unref(site->data[i]);
 	free(site->data);
+	if (site->collected)
+		for (i = 0; i < site->npages; i++)
+			val_unref(site->collected[i]);
+	free(site->collected);
 	for (i = 0; i < site->nadded; i++) {
 		free(site->added[i].path);
 		free(site->added[i].type);

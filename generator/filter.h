@@ -84,10 +84,19 @@ struct flt_added {			/* a page made by site.add_page in link */
 struct flt_site		*flt_site_new(const struct flt_opts *, struct diag *);
 /* Runs collect(page) for every filter and page (in the given order, which
  * must be sorted), then link(site) for every filter; `extra` (a map or
- * NULL) is exposed read-only as site.<key>.  0, or -1 when a filter failed
- * or called site.error (everything is reported). */
+ * NULL) is exposed read-only as site.<key>.  `cached` (NULL, or n entries,
+ * each NULL or a map) holds page.data as collect left it in an earlier
+ * build, for pages whose inputs have not changed since (the caller's
+ * key): when every file with a collect says `page_local = true`, those
+ * pages are not collected again.  0, or -1 when a filter failed or called
+ * site.error (everything is reported). */
 int			 flt_site_run(struct flt_site *, const struct flt_page *,
-			    size_t n, const struct value *extra, struct diag *);
+			    size_t n, const struct value *extra,
+			    struct value *const *cached, struct diag *);
+/* Page i's data as collect left it (before link), for a later build's
+ * `cached`; NULL when it may not be reused (a file's collect is not
+ * page_local, or collect reported something).  Borrowed. */
+const struct value	*flt_page_collected(struct flt_site *, size_t i);
 /* The frozen site after flt_site_run: {pages: [{id, path, url, type,
  * title, lang, meta, data}...], data, <extra keys>}; added pages follow the
  * n given ones (page index n + k).  Borrowed; valid until flt_site_free;

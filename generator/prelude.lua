@@ -925,6 +925,8 @@ end
 
 local HOOKS = { collect = true, link = true, template = true, finish = true,
 	applies = true }
+-- boolean settings that go with the hooks
+local FLAGS = { page_local = true }
 
 local function has_element_keys(t)
 	for k, v in pairs(t) do
@@ -946,6 +948,7 @@ function _TEBIKI.shape(ret, env)
 			if type(k) == "string" and (ELEMENT_KEYS[k] or INLINE[k] or BLOCK[k])
 			    and type(v) == "function" then F[k] = v end
 			if HOOKS[k] and type(v) == "function" then hooks[k] = v end
+			if FLAGS[k] and type(v) == "boolean" then hooks[k] = v end
 		end
 		if type(rawget(env, "traverse")) == "string" then F.traverse = env.traverse end
 		if next(F) then filters[1] = F end
@@ -960,12 +963,19 @@ function _TEBIKI.shape(ret, env)
 				error("'" .. k .. "' must be a function", 0)
 			end
 			hooks[k] = v
+		elseif FLAGS[k] then
+			if type(v) ~= "boolean" then
+				error("'" .. k .. "' must be true or false", 0)
+			end
+			hooks[k] = v
 		end
 	end
 	if has_element_keys(ret) then
 		local F = {}
 		for k, v in pairs(ret) do
-			if type(k) == "string" and not HOOKS[k] then F[k] = v end
+			if type(k) == "string" and not HOOKS[k] and not FLAGS[k] then
+				F[k] = v
+			end
 		end
 		filters[#filters + 1] = F
 	end

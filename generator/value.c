@@ -401,3 +401,175 @@ val_parse_date(const char *s, size_t n, int *y, int *m, int *d)
 	*d = dd;
 	return 0;
 }
+
+/* ---- binary form ---- */
+
+#define ENC_DEPTH	200
+
+static void
+enc_size(struct buf *b, size_t n)
+{
+	unsigned char c;
+
+	do {
+		c = n & 0x7f;
+		n >>= 7;
+		buf_putc(b, (char)(c | (n ? 0x80 : 0)));
+	} while (n);
+}
+
+static void
+enc_str(struct buf *b, const char *s, size_t len)
+{
+	enc_size(b, len);
+	buf_put(b, s ? s : "", len);
+}
+
+/* See value.h. */
+void
+val_encode(const struct value *v, struct buf *b)
+{
+	size_t i;
+
+	if (v == NULL) {
+		buf_putc(b, VAL_NULL);
+		return;
+	}
+	buf_putc(b, (char)v->kind);
+	switch (v->kind) {
+	case VAL_NULL:
+		break;
+	case VAL_BOOL:
+		buf_putc(b, (char)(v->b != 0));
+		break;
+	case VAL_NUM:
+		buf_put(b, &v->num, sizeof(v->num));
+		enc_str(b, v->str, v->len);
+		break;
+	case VAL_STR:
+	case VAL_DATE:
+		enc_str(b, v->str, v->len);
+		break;
+	case VAL_LIST:
+		enc_size(b, v->n);
+		for (i = 0; i < v->n; i++)
+			val_encode(v->items[i], b);
+		break;
+	case VAL_MAP:
+		enc_size(b, v->n);
+		for (i = 0; i < v->n; i++) {
+			enc_str(b, v->keys[i]->str, v->keys[i]->len);
+			val_encode(v->items[i], b);
+		}
+		break;
+	}
+}
+
+static int
+dec_size(const unsigned char **p, const unsigned char *end, size_t *n)
+{
+	size_t x = 0;
+	int shift = 0;
+
+	while (*p < end && shift < 63) {
+		x |= (size_t)(**p & 0x7f) << shift;
+		if ((*(*p)++ & 0x80) == 0) {
+			*n = x;
+			return 0;
+		}
+		shift += 7;
+	}
+	return -1;
+}
+
+/* A string of the binary form, NUL-terminated (NULL when cut short). */
+static char *
+dec_str(const unsigned char **p, const unsigned char *end, size_t *len)
+{
+	char *s;
+
+	if (dec_size(p, end, len) == -1 || *len > (size_t)(end - *p))
+		return NULL;
+	s = xstrndup((const char *)*p, *len);
+	*p += *len;
+	return s;
+}
+
+static struct value *
+decode(const unsigned char **p, const unsigned char *end, int depth)
+{
+	struct value *v = NULL, *item;
+	size_t n, i, len;
+	char *s;
+	int kind;
+
+	if (*p >= end || depth > ENC_DEPTH)
+		return NULL;
+	kind = *(*p)++;
+	switch (kind) {
+	case VAL_NULL:
+		return val_null();
+	case VAL_BOOL:
+		if (*p >= end || **p > 1)
+			return NULL;
+		return val_bool(*(*p)++);
+	case VAL_NUM:
+		if ((size_t)(end - *p) < sizeof(double))
+			return NULL;
+		v = val_new(VAL_NUM);
+		memcpy(&v->num, *p, sizeof(double));
+		*p += sizeof(double);
+		if ((v->str = dec_str(p, end, &v->len)) == NULL)
+			goto bad;
+		return v;
+	case VAL_STR:
+	case VAL_DATE:
+		if ((s = dec_str(p, end, &len)) == NULL)
+			return NULL;
+		v = val_new((enum val_kind)kind);
+		v->str = s;
+		v->len = len;
+		if (kind == VAL_DATE &&
+		    val_parse_date(s, len, &v->y, &v->m, &v->d) == -1)
+			goto bad;
+		return v;
+	case VAL_LIST:
+		if (dec_size(p, end, &n) == -1 || n > (size_t)(end - *p))
+			return NULL;
+		v = val_list();
+		for (i = 0; i < n; i++) {
+			if ((item = decode(p, end, depth + 1)) == NULL)
+				goto bad;
+			val_push(v, item);
+		}
+		return v;
+	case VAL_MAP:
+		if (dec_size(p, end, &n) == -1 || n > (size_t)(end - *p))
+			return NULL;
+		v = val_map();
+		for (i = 0; i < n; i++) {
+			if ((s = dec_str(p, end, &len)) == NULL)
+				goto bad;
+			if ((item = decode(p, end, depth + 1)) == NULL) {
+				free(s);
+				goto bad;
+			}
+			/* keys were unique when encoded: append */
+			val_set(v, s, item);
+			free(s);
+		}
+		return v;
+	default:
+		return NULL;
+	}
+bad:
+	val_unref(v);
+	return NULL;
+}
+
+/* See value.h. */
+struct value *
+val_decode(const unsigned char **p, const unsigned char *end)
+{
+	return decode(p, end, 0);
+}

@@ -81,6 +81,12 @@ void		 val_to_json(const struct value *, struct buf *);
 /* Appends a JSON string literal for s. */
 void		 val_json_string(struct buf *, const char *, size_t);
 const char	*val_kind_name(enum val_kind);
+/* A compact binary form of a value (for caches): kinds, text and numbers
+ * round-trip exactly; positions and `quoted` are not kept. */
+void		 val_encode(const struct value *, struct buf *);
+/* Decodes one value at *p (advanced past it); NULL when the bytes up to
+ * `end` are not a whole, well-formed value. */
+struct value	*val_decode(const unsigned char **p, const unsigned char *end);
 /* Parses YYYY-MM-DD; returns 0 and fills y/m/d, or -1. */
 int		 val_parse_date(const char *, size_t, int *y, int *m, int *d);
 

@@ -11,8 +11,10 @@ mkdir -p "$S"
 cp -R "$ROOT/site.yaml" "$ROOT/content" "$ROOT/data" "$ROOT/catalogs" "$S/"
 NPAGES=$(find "$S/content" -name '*.md' | wc -l)
 
-# step NAME MIN MAX: rebuild $S, build a copy clean, compare; the number of
-# pages taken from the cache must be within MIN..MAX
+# step NAME MIN MAX [CMIN CMAX]: rebuild $S, build a copy clean, compare;
+# the number of pages taken from the render cache must be within MIN..MAX
+# (and the pages whose collect results came from the collect cache within
+# CMIN..CMAX)
 step() {
 	TEBIKI_TIMING=1 tk build -s "$S" -o "$S/public" $TODAY >/dev/null 2>"$T_TMP/inc.err"
 	st=$?
@@ -22,6 +24,7 @@ step() {
 	rm -rf "$T_TMP/clean"; mkdir "$T_TMP/clean"
 	cp -R "$S/site.yaml" "$S/content" "$S/data" "$S/catalogs" "$T_TMP/clean/"
 	[ -d "$S/layouts" ] && cp -R "$S/layouts" "$T_TMP/clean/"
+	[ -d "$S/filters" ] && cp -R "$S/filters" "$T_TMP/clean/"
 	tk build -s "$T_TMP/clean" -o "$T_TMP/clean/public" $TODAY --no-cache \
 	    >/dev/null 2>"$T_TMP/clean.err"
 	grep -v -e '^tebiki: built' "$T_TMP/clean.err" >"$T_TMP/clean.msgs"
@@ -40,12 +43,20 @@ step() {
 	else
 		t_bad "$1: pages from the cache" "got '${hits:-none}', want $2..$3"
 	fi
+	[ $# -ge 5 ] || return 0
+	chits=$(sed -n "s/^tebiki: timing: \([0-9]*\) of [0-9]* pages' collect from the collect cache\$/\1/p" "$T_TMP/inc.err")
+	if [ "${chits:-x}" != x ] && [ "$chits" -ge "$4" ] && [ "$chits" -le "$5" ]; then
+		t_ok "$1: $chits collects from the cache ($4..$5)"
+	else
+		t_bad "$1: collects from the cache" "got '${chits:-none}', want $4..$5"
+	fi
 }
 
-step "first build" 0 0
+step "first build" 0 0 0 0
 t_file "cache written in the site" "$(ls "$S"/.tebiki-cache/render-*.bin 2>/dev/null | head -n 1)"
+t_file "collect cache written in the site" "$(ls "$S"/.tebiki-cache/collect-*.bin 2>/dev/null | head -n 1)"
 ino1=$(stat -c %i "$(ls "$S"/.tebiki-cache/render-*.bin | head -n 1)")
-step "nothing changed" "$NPAGES" "$NPAGES"
+step "nothing changed" "$NPAGES" "$NPAGES" "$NPAGES" "$NPAGES"
 # every page came from the cache: the cache file is left as it was
 ino2=$(stat -c %i "$(ls "$S"/.tebiki-cache/render-*.bin | head -n 1)")
 t_eq "unchanged cache not written again" "$ino2" "$ino1"
@@ -57,13 +68,18 @@ sz=$(stat -c %s "$cf")
 printf 'Z' | dd of="$cf" bs=1 seek=$((sz / 2)) conv=notrunc 2>/dev/null
 step "damaged cache ignored" 0 0
 step "cache written again" "$NPAGES" "$NPAGES"
+cf=$(ls "$S"/.tebiki-cache/collect-*.bin | head -n 1)
+sz=$(stat -c %s "$cf")
+printf 'Z' | dd of="$cf" bs=1 seek=$((sz / 2)) conv=notrunc 2>/dev/null
+step "damaged collect cache ignored" "$NPAGES" "$NPAGES" 0 0
+step "collect cache written again" "$NPAGES" "$NPAGES" "$NPAGES" "$NPAGES"
 
 echo "追記した段落。復元の手順を確認すること。" >>"$S/content/procedures/backup.md"
-step "body edit" $((NPAGES - 3)) $((NPAGES - 1))
+step "body edit" $((NPAGES - 3)) $((NPAGES - 1)) $((NPAGES - 1)) $((NPAGES - 1))
 t_contains "body edit shows" "$(cat "$S/public/procedures/backup.html")" "追記した段落"
 
 sed -i 's/^title: バックアップ方針$/title: バックアップ基本方針/' "$S/content/policies/backup.md"
-step "front matter edit (title others show)" 0 $((NPAGES - 1))
+step "front matter edit (title others show)" 0 $((NPAGES - 1)) 0 0
 t_contains "new title on the procedure that implements it" "$(cat "$S/public/procedures/backup.html")" "バックアップ基本方針"
 
 echo "[MFA の設定](mfa.md#no-such-heading)" >>"$S/content/procedures/backup.md"
@@ -85,6 +101,32 @@ cp "$ROOT/themes/default/layouts/partials/footer.mustache" "$S/layouts/partials/
 	echo "<!-- site footer override -->" >>"$S/layouts/partials/footer.mustache"
 step "template override added" 0 0
 
+# a collect that keeps state between pages (a running total of the text
+# before each page) and does not say page_local: never reused, or the
+# pages after an edited one would keep their old totals
+mkdir -p "$S/filters"
+cat >"$S/filters/running.lua" <<'EOF'
+local total = 0
+return {
+  collect = function(page)
+    total = total + #(page.text or "")
+    page.data.running = total
+  end,
+  { Pandoc = function(doc)
+      doc.blocks:insert(pandoc.Para{pandoc.Str("running-" ..
+        tostring(PAGE.data.running))})
+      return doc
+    end },
+}
+EOF
+sed -i 's|^  - filters/glossary.lua$|&\n  - filters/running.lua|' "$S/site.yaml"
+t_contains "running filter listed" "$(cat "$S/site.yaml")" "filters/running.lua"
+step "stateful collect added" 0 0 0 0
+first=$(find "$S/content" -name '*.md' | sort | head -n 1)
+echo "もう一段落。" >>"$first"
+step "stateful collect: early body edit" 0 $((NPAGES - 1)) 0 0
+t_contains "totals moved" "$(cat "$S/public/procedures/backup.html")" "running-"
+
 # without filters the site-wide key no longer holds every page's front
 # matter: what other pages show of a page must reach their own keys
 sed -i -e '/^filters:/d' -e '/^  - filters\//d' "$S/site.yaml"
@@ -102,7 +144,7 @@ tk export REP-2023-12 --single-file -s "$S" -o "$T_TMP/rep.html" >/dev/null 2>&1
 t_eq "export exits 0" $? 0
 t_eq "export adds no cache file" "$(ls "$S/.tebiki-cache" | wc -l)" "$n0"
 t_eq "export does not rewrite the cache" "$(stat -c '%i %y' "$S"/.tebiki-cache/render-*.bin)" "$m0"
-t_eq "one cache file per audience" "$n0" 1
+t_eq "one cache file of each kind per audience" "$n0" 2
 # a failed build leaves the cache as it was
 echo "[x](nowhere.md)" >>"$S/content/procedures/mfa.md"
 tk build -q -s "$S" -o "$S/public" $TODAY >/dev/null 2>&1

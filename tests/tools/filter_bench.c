@@ -112,7 +112,7 @@ bench_site(const char *path, int n, const char *text)
 	}
 	t0 = now();
 	site = flt_site_new(&o, &d);
-	if (site == NULL || flt_site_run(site, p, (size_t)n, extra, &d) ==
+	if (site == NULL || flt_site_run(site, p, (size_t)n, extra, NULL, &d) ==
 	    -1) {
 		diag_flush(&d, stderr, DIAG_TEXT);
 		exit(1);

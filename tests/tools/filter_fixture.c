@@ -297,7 +297,7 @@ run(struct fx *fx, const char *dir, int nthreads, struct result *r)
 		fp[i].doc = r->pages[i].doc.root;
 		fp[i].body_line = r->pages[i].body_line;
 	}
-	if (flt_site_run(site, fp, r->n, extra, &d) == -1)
+	if (flt_site_run(site, fp, r->n, extra, NULL, &d) == -1)
 		goto out;
 	/* added pages join the list */
 	na = flt_site_added(site, &added);

@@ -166,7 +166,7 @@ test_site_api(void)
 	site = flt_site_new(&o, &d);
 	OK(site != NULL, "site");
 	if (site) {
-		INT_EQ(flt_site_run(site, &p, 1, extra, &d), 0, "site run");
+		INT_EQ(flt_site_run(site, &p, 1, extra, NULL, &d), 0, "site run");
 		val_to_json(flt_page_data(site, 0), &j);
 		STR_EQ(j.ptr, "{\"n\":2,\"seen\":\"handbook\",\"t\":[\"x\"]}",
 		    "page data");
