@@ -1,0 +1,170 @@
+/*
+ * Unit tests for value.h's binary form (the collect cache stores page data
+ * in it) and for ccache.h: exact round trips, and no crash, leak or wrong
+ * value on cut or damaged bytes.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "ccache.h"
+#include "util.h"
+#include "value.h"
+
+#include "harness.h"
+
+/* A value with every kind, nesting, odd bytes and numbers. */
+static struct value *
+sample(void)
+{
+	struct value *m = val_map(), *l = val_list(), *in = val_map(), *d;
+
+	val_set(m, "s", val_str("テキスト \"quoted\""));
+	val_set(m, "empty", val_str(""));
+	val_set(m, "nul", val_strn("a\0b", 3));
+	val_set(m, "t", val_bool(1));
+	val_set(m, "f", val_bool(0));
+	val_set(m, "null", val_null());
+	val_set(m, "int", val_num(42));
+	val_set(m, "neg", val_num(-0.1));
+	val_set(m, "big", val_num(1e300));
+	d = val_new(VAL_DATE);
+	d->str = xstrdup("2025-06-01");
+	d->len = 10;
+	val_parse_date(d->str, d->len, &d->y, &d->m, &d->d);
+	val_set(m, "date", d);
+	val_push(l, val_str("8.13"));
+	val_push(l, val_list());
+	val_push(l, val_map());
+	val_set(in, "target", val_str("5.1"));
+	val_set(in, "rel", val_str("mentions"));
+	val_push(l, in);
+	val_set(m, "refs", l);
+	return m;
+}
+
+static char *
+json(const struct value *v)
+{
+	struct buf b = BUF_INIT;
+
+	val_to_json(v, &b);
+	return buf_detach(&b);
+}
+
+static void
+test_roundtrip(void)
+{
+	struct value *v = sample(), *w;
+	struct buf b = BUF_INIT;
+	const unsigned char *p, *end;
+	char *a, *c;
+	size_t cut, wrong = 0, got = 0;
+
+	val_encode(v, &b);
+	p = (const unsigned char *)b.ptr;
+	end = p + b.len;
+	w = val_decode(&p, end);
+	OK(w != NULL && p == end, "decodes the whole encoding");
+	a = json(v);
+	c = json(w);
+	STR_EQ(c, a, "round trip");
+	OK(w && val_get(w, "nul")->len == 3 &&
+	    memcmp(val_get(w, "nul")->str, "a\0b", 3) == 0, "NUL kept");
+	OK(w && val_get(w, "date")->kind == VAL_DATE &&
+	    val_get(w, "date")->m == 6, "date kept as a date");
+	OK(w && val_get(w, "neg")->num == -0.1 &&
+	    strcmp(val_get(w, "neg")->str, val_get(v, "neg")->str) == 0,
+	    "number and its text kept");
+	free(c);
+	val_unref(w);
+	/* every cut is refused, never a crash */
+	for (cut = 0; cut < b.len; cut++) {
+		p = (const unsigned char *)b.ptr;
+		w = val_decode(&p, p + cut);
+		wrong += w != NULL;
+		val_unref(w);
+	}
+	INT_EQ(wrong, 0, "cut encodings refused");
+	/* a changed byte gives NULL or some value, never a crash */
+	for (cut = 0; cut < b.len; cut++) {
+		unsigned char *q = (unsigned char *)b.ptr + cut, old = *q;
+
+		*q ^= 0x5a;
+		p = (const unsigned char *)b.ptr;
+		w = val_decode(&p, (const unsigned char *)b.ptr + b.len);
+		got += w != NULL;
+		val_unref(w);
+		*q = old;
+	}
+	OK(got < b.len, "some damaged encodings refused (%zu of %zu decoded)",
+	    got, b.len);
+	free(a);
+	buf_release(&b);
+	val_unref(v);
+}
+
+static void
+test_ccache(void)
+{
+	char dir[] = "/tmp/tebiki-ut-cc-XXXXXX", *path;
+	const char *paths[3] = { "content/a.md", "content/b.md", "content/c.md" };
+	unsigned char keys[3][32];
+	const struct value *data[3];
+	struct value *v = sample(), *e = val_map();
+	struct ccache *c;
+	struct buf f = BUF_INIT;
+	char *a, *g;
+
+	OK(mkdtemp(dir) != NULL, "temp dir");
+	path = util_path_join(dir, "collect.bin");
+	memset(keys, 0, sizeof(keys));
+	keys[0][0] = 1;
+	keys[1][31] = 2;
+	keys[2][5] = 3;
+	data[0] = v;
+	data[1] = NULL;		/* left out */
+	data[2] = e;
+	INT_EQ(cc_save(path, paths, (const unsigned char (*)[32])keys, data, 3),
+	    0, "save");
+	c = cc_load(path);
+	INT_EQ(cc_count(c), 2, "entries");
+	a = json(v);
+	g = cc_find(c, "content/a.md", keys[0]) ?
+	    json(cc_find(c, "content/a.md", keys[0])) : NULL;
+	STR_EQ(g, a, "a found under its key");
+	free(g);
+	free(a);
+	OK(cc_find(c, "content/a.md", keys[2]) == NULL, "other key: miss");
+	OK(cc_find(c, "content/b.md", keys[1]) == NULL, "left out: miss");
+	OK(cc_find(c, "content/c.md", keys[2]) != NULL, "empty map kept");
+	OK(cc_find(c, "content/x.md", keys[0]) == NULL, "unknown page: miss");
+	cc_free(c);
+	/* one changed byte anywhere: an empty cache */
+	util_read_file(path, &f);
+	f.ptr[f.len / 2] ^= 1;
+	util_write_file(path, f.ptr, f.len);
+	c = cc_load(path);
+	INT_EQ(cc_count(c), 0, "damaged file is an empty cache");
+	OK(cc_find(c, "content/a.md", keys[0]) == NULL, "damaged: miss");
+	cc_free(c);
+	c = cc_load("/nonexistent/collect.bin");
+	INT_EQ(cc_count(c), 0, "missing file is an empty cache");
+	cc_free(c);
+	unlink(path);
+	rmdir(dir);
+	free(path);
+	buf_release(&f);
+	val_unref(v);
+	val_unref(e);
+}
+
+int
+main(void)
+{
+	test_roundtrip();
+	test_ccache();
+	return DONE();
+}
