@@ -1905,8 +1905,17 @@ write_search(struct build *b, int jobs)
 		srch_add(s, &doc);
 		free(title);
 	}
+	build_phase(b, "search: add");
 	if (b->opts->write)
 		srch_write(s, b->tmp_dir, b->d);
+	if (b->timing) {
+		struct srch_stats st;
+
+		srch_get_stats(s, &st);
+		fprintf(stderr, "tebiki: timing: search: tokenize %.0f ms, "
+		    "merge %.0f ms, write %.0f ms (%zu files)\n",
+		    st.tokenize_ms, st.merge_ms, st.write_ms, st.files);
+	}
 	srch_free(s);
 	free(ctl);
 	free(tags);

@@ -610,7 +610,10 @@ freeze_site(struct flt_site *site)
 		    pg->type : "page"));
 		val_set(p, "title", str_or_empty(pg->title));
 		val_set(p, "lang", str_or_empty(pg->lang));
-		val_set(p, "meta", pg->meta ? val_copy(pg->meta) : val_map());
+		/* shared, not copied: front matter is never changed after
+		 * pass 1, and references are atomic */
+		val_set(p, "meta", pg->meta ? val_ref((struct value *)pg->meta) :
+		    val_map());
 		val_set(p, "data", val_ref(site->data[i]));
 		val_push(pages, p);
 	}
