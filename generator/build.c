@@ -2192,12 +2192,15 @@ build_run(const struct build_opts *o, struct diag *d)
 	build_phase(&b, "filters: site");
 	model_finish_refs(b.model, b.npages);
 	life_compute(&b);
+	build_phase(&b, "setup: lifecycle");
 	if (render_init(&b) == -1)
 		goto out;
+	build_phase(&b, "setup: render");
 	if (o->write && open_work_dir(&b) == -1) {
 		env_error = 1;
 		goto out;
 	}
+	build_phase(&b, "setup: work dir");
 	open_rcache(&b);
 	build_phase(&b, "setup");
 	seq0 = d->n;

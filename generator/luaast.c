@@ -595,6 +595,20 @@ ast_push_text_run(lua_State *L, int tebiki, cmark_node *first,
 	lua_remove(L, mt);
 }
 
+/* See luaast.h. */
+void
+ast_push_text_list(lua_State *L, int tebiki, const char *s, size_t len)
+{
+	int mt, t;
+
+	lua_getfield(L, tebiki, "mt");
+	mt = lua_gettop(L);
+	newlist(L, mt);
+	t = lua_gettop(L);
+	push_text(L, mt, t, s, len);
+	lua_remove(L, mt);
+}
+
 /* ------------------------------------------------------------------ */
 /* Lua -> cmark                                                        */
 

@@ -52,6 +52,10 @@ void		 ast_push_inline_list(lua_State *, int tebiki, cmark_node *n);
  * them inside the run's parent. */
 void		 ast_push_text_run(lua_State *, int tebiki, cmark_node *first,
 		    cmark_node *last);
+/* Pushes a List of the Str and Space elements of text s[0..len), split as
+ * a text run is. */
+void		 ast_push_text_list(lua_State *, int tebiki, const char *s,
+		    size_t len);
 /* Builds the block List at `list` into `parent` (appended).  `inlist`: 1
  * when parent is an item of a tight list, 2 of a loose one, else 0.
  * Notes made by filters get definitions appended to b->root, which must

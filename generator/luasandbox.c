@@ -549,6 +549,18 @@ static const luaL_Reg text_fns[] = {
 	{ NULL, NULL }
 };
 
+/* _TEBIKI.text_list(s): the Str and Space elements of a text run
+ * (upvalue 1: _TEBIKI). */
+static int
+l_text_list(lua_State *L)
+{
+	size_t len;
+	const char *s = luaL_checklstring(L, 1, &len);
+
+	ast_push_text_list(L, lua_upvalueindex(1), s, len);
+	return 1;
+}
+
 /* next(t, k) that fills a lazy table first (luaast.h). */
 static int
 l_next(lua_State *L)
@@ -664,6 +676,9 @@ setup(lua_State *L)
 	lua_setglobal(L, "next");
 	lua_pushcfunction(L, l_where);
 	lua_setfield(L, -2, "where");
+	lua_pushvalue(L, -1);
+	lua_pushcclosure(L, l_text_list, 1);
+	lua_setfield(L, -2, "text_list");
 	lua_pop(L, 1);
 	/* require() of pandoc's own modules gives the built-ins */
 	lua_getfield(L, LUA_REGISTRYINDEX, LOADED_KEY);

@@ -50,6 +50,8 @@ struct walk {
 	int		 fn;		/* _TEBIKI.fast_walk */
 	int		 res;		/* table: part k -> Lua list after the walk */
 	int		 pat;		/* F.str_pattern, or 0 */
+	int		 fn_text;	/* _TEBIKI.fast_text */
+	int		 words;		/* text runs go to fast_text */
 	char		 need[8];	/* bytes every match of it contains */
 	size_t		 nneed;
 	int		 need_digit;	/* ... and a digit */
@@ -273,6 +275,24 @@ run_needs(struct walk *w, cmark_node **np)
 
 static int	inlines_need(struct walk *, cmark_node *);
 
+/* Pushes the text of the run first..last as one string. */
+static void
+push_run_text(lua_State *L, cmark_node *first, cmark_node *last)
+{
+	cmark_node *n;
+	int parts = 0;
+
+	for (n = first;; n = cmark_node_next(n)) {
+		luaL_checkstack(L, 2, "too many text nodes");
+		lua_pushstring(L, cmark_node_get_literal(n) ?
+		    cmark_node_get_literal(n) : "");
+		if (parts++ > 0)
+			lua_concat(L, 2);
+		if (n == last)
+			break;
+	}
+}
+
 /* 1 when inline n, not a text node, or anything inside it could meet a
  * function of the filter; unknown inlines count. */
 static int
@@ -390,11 +410,20 @@ hand_over(struct walk *w, cmark_node *node, cmark_node *last, int block,
 	int dirty;
 
 	put_line(w);
-	lua_pushvalue(L, w->fn);
-	lua_insert(L, -2);
-	lua_pushstring(L, block == 1 ? "B" : "I");
-	lua_pushvalue(L, w->F);
-	lua_call(L, 3, 2);
+	if (block == 3) {
+		/* a text run as one string (_TEBIKI.fast_text) */
+		lua_pushvalue(L, w->fn_text);
+		lua_insert(L, -2);
+		lua_pushvalue(L, w->F);
+		lua_call(L, 2, 2);
+		block = 2;
+	} else {
+		lua_pushvalue(L, w->fn);
+		lua_insert(L, -2);
+		lua_pushstring(L, block == 1 ? "B" : "I");
+		lua_pushvalue(L, w->F);
+		lua_call(L, 3, 2);
+	}
 	dirty = lua_toboolean(L, -1);
 	lua_pop(L, 1);
 	if (w->nparts == w->cap) {
@@ -459,8 +488,14 @@ walk_runs(struct walk *w, cmark_node *n)
 			continue;
 		last = c;
 		if (run_needs(w, &last)) {
-			ast_push_text_run(w->L, w->tebiki, c, last);
-			hand_over(w, c, last, 2, 0);
+			if (w->words) {
+				/* only its matching words go to Lua */
+				push_run_text(w->L, c, last);
+				hand_over(w, c, last, 3, 0);
+			} else {
+				ast_push_text_run(w->L, w->tebiki, c, last);
+				hand_over(w, c, last, 2, 0);
+			}
 		}
 		c = last;
 	}
@@ -610,9 +645,14 @@ lwk_run(lua_State *L, int tebiki, int F, cmark_node *root,
 	w->fn = lua_gettop(L);
 	lua_getfield(L, w->tebiki, "fast_match");
 	w->match = lua_gettop(L);
+	lua_getfield(L, w->tebiki, "fast_text");
+	w->fn_text = lua_gettop(L);
 	if (lua_getfield(L, w->F, "str_pattern") == LUA_TSTRING) {
 		w->pat = lua_gettop(L);
 		w->prefilter = pat_needs(w, lua_tostring(L, w->pat));
+		/* Str is the only function a text run can meet: its words
+		 * that do not match the pattern need not be made at all */
+		w->words = w->has[T_STR] && !w->has[T_SPACE];
 	}
 	lua_pushnil(L);
 	w->store = lua_gettop(L);

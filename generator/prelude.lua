@@ -901,6 +901,46 @@ walk_fast = function(list, kind, F)
 	    checked_call, walk_fast)
 end
 
+-- A text run for a filter whose functions can meet only its Str elements
+-- and that has a str_pattern (a Str that does not match it is not shown
+-- to the filter, docs/filters.md): each word that matches is walked alone,
+-- in order, and the run's elements are made only when one of them
+-- changed.  The result is the one of walking the whole run.  Returns the
+-- new list and true, or nil and false.
+function _TEBIKI.fast_text(text, F)
+	local pat, hits = F.str_pattern, nil
+	local text_list = _TEBIKI.text_list
+	for s, w, e in text:gmatch("()([^ \t]+)()") do
+		if w:find(pat) then
+			DIRTY = false
+			local r = walk_fast(text_list(w), "I", F)
+			if DIRTY then
+				hits = hits or {}
+				hits[#hits + 1] = { s, e, r }
+			end
+		end
+	end
+	if not hits then
+		DIRTY = false
+		return nil, false
+	end
+	local out, pos = mklist(), 1
+	for _, h in ipairs(hits) do
+		if h[1] > pos then
+			local between = text_list(text:sub(pos, h[1] - 1))
+			for i = 1, #between do out[#out + 1] = between[i] end
+		end
+		for i = 1, #h[3] do out[#out + 1] = h[3][i] end
+		pos = h[2]
+	end
+	if pos <= #text then
+		local rest = text_list(text:sub(pos))
+		for i = 1, #rest do out[#out + 1] = rest[i] end
+	end
+	DIRTY = true
+	return out, true
+end
+
 -- true when a Str made from `run` (split on spaces and tabs, as pages are)
 -- would match the filter's str_pattern
 function _TEBIKI.fast_match(run, pat)
