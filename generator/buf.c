@@ -17,6 +17,27 @@ buf_init(struct buf *b)
 	b->ptr = buf_empty;
 	b->len = 0;
 	b->cap = 0;
+	b->sink = NULL;
+	b->sink_arg = NULL;
+}
+
+void
+buf_set_sink(struct buf *b, size_t cap,
+    void (*sink)(void *, const void *, size_t), void *arg)
+{
+	buf_grow(b, cap);
+	b->sink = sink;
+	b->sink_arg = arg;
+}
+
+void
+buf_drain(struct buf *b)
+{
+	if (b->sink && b->len > 0) {
+		b->sink(b->sink_arg, b->ptr, b->len);
+		b->len = 0;
+		b->ptr[0] = '\0';
+	}
 }
 
 /* Frees the bytes; the buffer is empty and usable afterwards. */
@@ -42,6 +63,8 @@ buf_grow(struct buf *b, size_t extra)
 {
 	size_t need, ncap;
 
+	if (b->sink && b->len > 0 && b->len + extra + 1 > b->cap)
+		buf_drain(b);
 	if (extra > SIZE_MAX / 2 - b->len)
 		fatal("buffer too large");
 	need = b->len + extra + 1;

@@ -14,9 +14,13 @@ struct buf {
 	char	*ptr;	/* never NULL, NUL-terminated */
 	size_t	 len;	/* bytes used, not counting the NUL */
 	size_t	 cap;	/* bytes allocated; 0 while ptr is the static "" */
+	/* with a sink, a full buffer hands its bytes to sink(sink_arg, p, n)
+	 * and starts again empty instead of growing (buf_set_sink) */
+	void	(*sink)(void *, const void *, size_t);
+	void	*sink_arg;
 };
 
-#define BUF_INIT { buf_empty, 0, 0 }
+#define BUF_INIT { buf_empty, 0, 0, NULL, NULL }
 
 extern char buf_empty[];
 
@@ -36,5 +40,11 @@ void	 buf_truncate(struct buf *, size_t);
 void	 buf_put_html(struct buf *, const char *, size_t);
 /* Returns the bytes (caller frees) and leaves the buffer empty. */
 char	*buf_detach(struct buf *);
+/* Streams what is appended to b through `sink` in pieces of about `cap`
+ * bytes (b must be empty; only appending functions may be used on it).
+ * buf_drain hands over what is left; buf_release drops the sink. */
+void	 buf_set_sink(struct buf *, size_t cap,
+	    void (*sink)(void *, const void *, size_t), void *arg);
+void	 buf_drain(struct buf *);
 
 #endif

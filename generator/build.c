@@ -653,6 +653,108 @@ build_write(struct build *b, const char *rel, const void *p, size_t len)
 	return write_hashed(b, rel, p, len, hex);
 }
 
+static void
+stream_sink(void *arg, const void *p, size_t n)
+{
+	struct build_stream *st = arg;
+	const char *c = p;
+	ssize_t w;
+
+	sha256_update(st->hash, p, n);
+	st->len += n;
+	while (n > 0 && st->err == 0) {
+		w = write(st->fd, c, n);
+		if (w < 0) {
+			if (errno != EINTR)
+				st->err = errno;
+			continue;
+		}
+		c += w;
+		n -= (size_t)w;
+	}
+}
+
+/* See build.h. */
+void
+build_stream_begin(struct build *b, const char *rel, struct buf *out,
+    struct build_stream *st)
+{
+	char *path, *slash;
+
+	memset(st, 0, sizeof(*st));
+	st->fd = -1;
+	if (!b->opts->write || b->tmp_dir == NULL)
+		return;
+	path = util_path_join(b->tmp_dir, rel);
+	st->part = xasprintf("%s.tebiki-part", path);
+	if ((slash = strrchr(path, '/')) != NULL) {
+		*slash = '\0';
+		(void)util_mkdir_p(path);
+	}
+	free(path);
+	st->fd = open(st->part, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
+	    O_NOFOLLOW, 0644);
+	if (st->fd == -1) {
+		free(st->part);
+		st->part = NULL;
+		return;
+	}
+	st->hash = xmalloc(sizeof(struct sha256));
+	sha256_init(st->hash);
+	buf_set_sink(out, (size_t)1 << 20, stream_sink, st);
+}
+
+/* See build.h. */
+int
+build_stream_end(struct build *b, const char *rel, struct buf *out,
+    struct build_stream *st)
+{
+	unsigned char sum[32];
+	char hex[65], *path;
+	int i, rc = 0;
+
+	if (st->part == NULL)
+		return build_write(b, rel, out->ptr, out->len);
+	buf_drain(out);
+	sha256_final(st->hash, sum);
+	for (i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", sum[i]);
+	if (close(st->fd) == -1 && st->err == 0)
+		st->err = errno;
+	path = util_path_join(b->tmp_dir, rel);
+	if (st->err) {
+		rc = diag_err(b->d, NULL, 0, 0, "cannot write '%s': %s", path,
+		    strerror(st->err));
+		unlink(st->part);
+	} else if (b->ledger && ldg_put(b->ledger, rel, hex, st->len)) {
+		unlink(st->part);	/* the work dir holds it already */
+	} else if (rename(st->part, path) == -1) {
+		rc = diag_err(b->d, NULL, 0, 0, "cannot write '%s': %s", path,
+		    strerror(errno));
+		unlink(st->part);
+	}
+	free(path);
+	free(st->part);
+	free(st->hash);
+	st->part = NULL;
+	st->hash = NULL;
+	return rc;
+}
+
+/* See build.h. */
+void
+build_stream_abort(struct build_stream *st)
+{
+	if (st->part == NULL)
+		return;
+	close(st->fd);
+	unlink(st->part);
+	free(st->part);
+	free(st->hash);
+	st->part = NULL;
+	st->hash = NULL;
+}
+
 /* Records output file `rel` (content hash `hex`) in the ledger and writes
  * it unless the work dir holds it already; 0, or -1 with errno set. */
 static int
@@ -1509,6 +1611,8 @@ drop_source(struct page *p)
 	buf_release(&p->src.text);
 	p->src.body = NULL;
 	p->src.body_len = 0;
+	free(p->plain);		/* page.text: only filters read it */
+	p->plain = NULL;
 }
 
 static void
@@ -2207,6 +2311,16 @@ build_run(const struct build_opts *o, struct diag *d)
 	join_reaper(&b);
 	pool_run(jobs, b.npages, pass2_page, &b);
 	seq1 = d->n;
+	/* the filters are done: their Lua states go before the generated
+	 * pages and the index need the memory */
+	if (b.workers) {
+		int j;
+
+		for (j = 0; j < b.nworkers; j++)
+			flt_worker_free(b.workers[j]);
+		free(b.workers);
+		b.workers = NULL;
+	}
 	build_phase(&b, "pass 2");
 	if (b.timing && b.rcache_path)
 		fprintf(stderr, "tebiki: timing: %zu of %zu pages from the "

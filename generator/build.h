@@ -21,6 +21,7 @@
 struct diag;
 struct ledger;
 struct rc_diag;
+struct buf;
 struct ccache;
 struct rcache;
 struct value;
@@ -165,6 +166,24 @@ char		*build_rel_url(const char *from, const char *to);
  * after reporting.  Thread-safe. */
 int		 build_write(struct build *, const char *rel, const void *,
 		    size_t);
+/* A large output file written while it is made: build_stream_begin
+ * points `out` (empty) at a file in the work directory, build_stream_end
+ * finishes it as build_write would have written the whole buffer (in check
+ * mode, or when the file cannot be opened, the buffer simply grows and is
+ * written at the end).  0 or -1 after reporting.  Thread-safe. */
+struct build_stream {
+	char		*part;		/* the file being written, or NULL */
+	int		 fd;
+	void		*hash;		/* struct sha256 */
+	size_t		 len;
+	int		 err;		/* errno of a failed write */
+};
+void		 build_stream_begin(struct build *, const char *rel,
+		    struct buf *out, struct build_stream *);
+int		 build_stream_end(struct build *, const char *rel,
+		    struct buf *out, struct build_stream *);
+/* Drops a file begun with build_stream_begin (rendering failed). */
+void		 build_stream_abort(struct build_stream *);
 /* Audience level of a classification (public 0, internal 1, else 2). */
 int		 build_level(const char *);
 /* With TEBIKI_TIMING set, prints the time since the last mark to stderr

@@ -523,6 +523,7 @@ write_plan(struct build *b, const struct plan *pl, const char *out_path,
 	struct value *ctx = val_map(), *pg = val_map(), *pr = val_map();
 	struct value *docs = val_list();
 	struct buf out = BUF_INIT;
+	struct build_stream st;
 	const char *lang = b->cfg.language;
 	int level = 0, rc = -1;
 	size_t i;
@@ -596,9 +597,13 @@ write_plan(struct build *b, const struct plan *pl, const char *out_path,
 	val_set(ctx, "layout", val_str("print"));
 	val_set(ctx, "page", pg);
 	val_set(ctx, "print", pr);
-	if (tmpl_render(b->tmpl, "print", ctx, &out, b->d) == -1)
+	/* the whole handbook is large: written while it is rendered */
+	build_stream_begin(b, out_path, &out, &st);
+	if (tmpl_render(b->tmpl, "print", ctx, &out, b->d) == -1) {
+		build_stream_abort(&st);
 		goto out;
-	if (build_write(b, out_path, out.ptr, out.len) == 0 && rc != -2)
+	}
+	if (build_stream_end(b, out_path, &out, &st) == 0 && rc != -2)
 		rc = 0;
 out:
 	buf_release(&out);

@@ -25,6 +25,12 @@ if diff -r "$T_TMP/j1" "$T_TMP/j4" >/dev/null; then t_ok "-j 1 and -j 4 identica
 if diff -r "$T_TMP/j4" "$T_TMP/j4b" >/dev/null; then t_ok "two builds identical"; else t_bad "two builds identical" "$(diff -r "$T_TMP/j4" "$T_TMP/j4b" | head -20)"; fi
 t_file "manifest written" "$T_TMP/j1/.tebiki-manifest"
 n=$(grep -c 'html$' "$T_TMP/j1/.tebiki-manifest"); t_eq "manifest lists html files" "$n" "$(find "$T_TMP/j1" -name '*.html' | wc -l)"
+# every hash is the file's (print.html is hashed while it is written)
+if (cd "$T_TMP/j1" && sha256sum -c --quiet .tebiki-manifest >/dev/null 2>&1); then
+	t_ok "manifest hashes match the files"
+else
+	t_bad "manifest hashes match the files" "$(cd "$T_TMP/j1" && sha256sum -c --quiet .tebiki-manifest 2>&1 | head -5)"
+fi
 
 # --- atomic output -------------------------------------------------------
 S=$T_TMP/atomic; cp -R "$BASIC" "$S"; rm -rf "$S/expected"

@@ -38,6 +38,12 @@ step() {
 	else
 		t_bad "$1: same diagnostics as a clean build" "$(head -10 "$T_TMP/inc.diff")"
 	fi
+	if (cd "$S/public" && sha256sum -c --quiet .tebiki-manifest >/dev/null 2>&1) &&
+	    [ -z "$(find "$S/public" "$S/.public.tebiki-work" -name '*.tebiki-part' 2>/dev/null)" ]; then
+		t_ok "$1: manifest hashes match, no partial files"
+	else
+		t_bad "$1: manifest hashes match, no partial files" "$(cd "$S/public" && sha256sum -c --quiet .tebiki-manifest 2>&1 | head -5)"
+	fi
 	if [ "${hits:-x}" != x ] && [ "$hits" -ge "$2" ] && [ "$hits" -le "$3" ]; then
 		t_ok "$1: $hits pages from the cache ($2..$3)"
 	else
