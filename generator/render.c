@@ -10,6 +10,7 @@
 #include "diag.h"
 #include "lifecycle.h"
 #include "model.h"
+#include "pool.h"
 #include "print.h"
 #include "render.h"
 #include "template.h"
@@ -1396,6 +1397,31 @@ gen_glossary(struct build *b, const char *lang)
 	val_unref(ctx);
 }
 
+/* The generated pages made side by side, the slowest first. */
+static void (*const gen_fns[])(struct build *, const char *) = {
+	gen_controls, gen_tags, gen_dashboard, gen_type_lists, gen_soa,
+	gen_glossary
+};
+
+static void
+gen_work(void *arg, size_t i, int worker)
+{
+	struct build *b = arg;
+
+	(void)worker;
+	gen_fns[i](b, b->cfg.language);
+}
+
+/* Page i's list item, made once for all the generated pages. */
+static void
+item_work(void *arg, size_t i, int worker)
+{
+	struct build *b = arg;
+
+	(void)worker;
+	b->items[i] = make_item(b, &b->pages[i], b->cfg.language);
+}
+
 int
 render_generated(struct build *b)
 {
@@ -1407,18 +1433,14 @@ render_generated(struct build *b)
 	for (i = 0; i < b->npages; i++)
 		if (b->pages[i].is_home && !b->pages[i].excluded)
 			have_home = 1;
+	/* every page's list item first (in parallel), then the generated
+	 * pages side by side: they only read the items, the model and the
+	 * pages, and write through build_write */
 	b->items = xcalloc(b->npages ? b->npages : 1, sizeof(*b->items));
-	gen_type_lists(b, lang);
-	build_phase(b, "gen: lists");
-	gen_tags(b, lang);
-	build_phase(b, "gen: tags");
-	gen_controls(b, lang);
-	build_phase(b, "gen: controls");
-	gen_soa(b, lang);
-	build_phase(b, "gen: soa");
-	gen_dashboard(b, lang);
-	build_phase(b, "gen: dashboard");
-	gen_glossary(b, lang);
+	pool_run(b->jobs > 0 ? b->jobs : 1, b->npages, item_work, b);
+	pool_run(b->jobs > 0 ? b->jobs : 1, sizeof(gen_fns) /
+	    sizeof(gen_fns[0]), gen_work, b);
+	build_phase(b, "gen: lists, tags, controls, soa, dashboard");
 	prn_generate(b);
 	build_phase(b, "gen: print");
 	for (i = 0; i < b->npages; i++)
