@@ -1169,7 +1169,11 @@ run_filters(struct build *b, int jobs)
 	b->flt_opts->files = b->flt_files;
 	b->flt_opts->nfiles = b->cfg.nfilters;
 	b->flt_opts->instr_budget = b->cfg.lua_instructions;
-	b->flt_opts->mem_cap = (size_t)b->cfg.lua_memory_mb << 20;
+	/* a state holds SITE: every page costs it ~2.6 KB once filters
+	 * have looked at the pages, so the default grows with the site */
+	b->flt_opts->mem_cap = b->cfg.lua_memory_mb > 0 ?
+	    (size_t)b->cfg.lua_memory_mb << 20 :
+	    ((size_t)256 << 20) + b->npages * ((size_t)4 << 10);
 	b->flt_opts->allow_raw_html = b->cfg.raw_html;
 	if ((b->flt = flt_site_new(b->flt_opts, b->d)) == NULL)
 		return -1;

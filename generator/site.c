@@ -257,7 +257,7 @@ site_config_load(struct site_config *c, const char *dir, struct diag *d)
 		    "confidential)", c->default_classification);
 	}
 	c->lua_instructions = 200000000L;
-	c->lua_memory_mb = 256;
+	c->lua_memory_mb = 0;	/* the build sizes it to the site */
 	lua = val_get(root, "lua");
 	if (lua && lua->kind == VAL_MAP) {
 		static const char *const lkeys[] = {

@@ -31,7 +31,8 @@ struct site_config {
 						 * plain text (warning) */
 	char		 *audience;	/* default audience, may be NULL */
 	long		  lua_instructions;	/* per filter call */
-	long		  lua_memory_mb;	/* per Lua state */
+	long		  lua_memory_mb;	/* per Lua state; 0: the default
+						   (256 MB + 4 KB per page) */
 	struct value	 *root;		/* the whole parsed file */
 };
 

@@ -47,9 +47,6 @@ for n in $SIZES; do
 	if [ ! -f "$c/.done" ]; then
 		rm -rf "$c"
 		"$B/tools/gencorpus" "$n" 1 "$c" || exit 1
-		# the filters' Lua states hold SITE: the default 256 MB cap
-		# is too small from a few ten thousand pages on
-		[ "$n" -ge 30000 ] && echo "lua: {memory_mb: $((n / 30))}" >> "$c/site.yaml"
 		touch "$c/.done"
 	fi
 	mb=$(du -sm "$c/content" | cut -f1)
