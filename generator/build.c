@@ -1175,6 +1175,7 @@ run_filters(struct build *b, int jobs)
 	    (size_t)b->cfg.lua_memory_mb << 20 :
 	    ((size_t)256 << 20) + b->npages * ((size_t)4 << 10);
 	b->flt_opts->allow_raw_html = b->cfg.raw_html;
+	b->flt_opts->jobs = jobs;
 	if ((b->flt = flt_site_new(b->flt_opts, b->d)) == NULL)
 		return -1;
 	fps = xcalloc(b->npages + 1, sizeof(*fps));
@@ -1196,6 +1197,9 @@ run_filters(struct build *b, int jobs)
 	val_unref(extra);
 	if (rc == 0)
 		save_ccache(b, fps, n, cached);
+	if (b->timing)
+		fprintf(stderr, "tebiki: timing: collect on %d threads\n",
+		    flt_site_collect_threads(b->flt));
 	if (b->timing && cached) {
 		size_t hits = 0;
 

@@ -54,6 +54,7 @@ struct flt_site {
 						   result per page, or NULL */
 	struct value		**collected;	/* after collect, before link;
 						   NULL when not reusable */
+	int			 collect_threads;	/* for the timing line */
 };
 
 struct flt_worker {
@@ -188,6 +189,7 @@ ffile_open(struct ffile *f, const struct flt_opts *o, size_t i,
 }
 
 static int worker_init(lua_State *);
+static void ffiles_free(struct ffile *, size_t);
 
 /* Site contexts: sets SITE (read-only, `pre`), runs the file once in a
  * long-lived environment and keeps its filters and hooks.  0, or -1 after
@@ -659,17 +661,104 @@ struct pipe_arg {
 };
 
 static void
-collect_one(struct flt_site *site, size_t k, size_t i)
+collect_in(struct flt_site *site, struct ffile *ff, size_t k, size_t i)
 {
 	struct site_call c;
 	char *what;
 
 	c.site = site;
-	c.f = &site->ff[k];
+	c.f = &ff[k];
 	c.page = i;
 	what = xasprintf("filtering %s", site->pages[i].path);
-	site_call(site, &site->ff[k], collect_run, &c, what);
+	site_call(site, &ff[k], collect_run, &c, what);
 	free(what);
+}
+
+static void
+collect_one(struct flt_site *site, size_t k, size_t i)
+{
+	collect_in(site, site->ff, k, i);
+}
+
+/* Page-local collect on several threads: each has a Lua state of its own
+ * for every file and takes pages first, first + step, ...; a page goes
+ * through the files in order, as in the pipeline.  Every file with a
+ * collect said page_local, so the result is the same. */
+struct local_arg {
+	struct flt_site	*site;
+	struct ffile	*ff;
+	size_t		 first, step;
+};
+
+static void *
+collect_local(void *arg)
+{
+	struct local_arg *a = arg;
+	struct flt_site *site = a->site;
+	size_t i, k;
+
+	for (i = a->first; i < site->npages; i += a->step) {
+		if (site->cached && site->cached[i])
+			continue;
+		for (k = 0; k < site->nff; k++) {
+			if (!push_hook(&a->ff[k], "collect"))
+				continue;
+			lua_pop(a->ff[k].s->L, 1);
+			collect_in(site, a->ff, k, i);
+		}
+	}
+	return NULL;
+}
+
+/* Runs collect_local on `jobs` threads (contexts ctx[0] is the site's
+ * own, the others are loaded here with `pre` as SITE).  0, or -1 when a
+ * context could not be made (nothing was collected then). */
+static int
+collect_parallel(struct flt_site *site, const struct value *pre, int jobs)
+{
+	struct ffile **ctx = xcalloc((size_t)jobs, sizeof(*ctx));
+	struct local_arg *args = xcalloc((size_t)jobs, sizeof(*args));
+	pthread_t *th = xcalloc((size_t)jobs, sizeof(*th));
+	unsigned char *started = xcalloc((size_t)jobs, 1);
+	size_t k;
+	int t, rc = 0;
+
+	ctx[0] = site->ff;
+	for (t = 1; t < jobs && rc == 0; t++) {
+		ctx[t] = xcalloc(site->nff ? site->nff : 1, sizeof(**ctx));
+		for (k = 0; k < site->nff && rc == 0; k++)
+			if (ffile_open(&ctx[t][k], &site->opts, k, site->d) == -1 ||
+			    ffile_load(&ctx[t][k], pre, site->d) == -1)
+				rc = -1;
+	}
+	for (t = 0; t < jobs && rc == 0; t++) {
+		args[t].site = site;
+		args[t].ff = ctx[t];
+		args[t].first = (size_t)t;
+		args[t].step = (size_t)jobs;
+		if (t > 0 && pthread_create(&th[t], NULL, collect_local,
+		    &args[t]) == 0)
+			started[t] = 1;
+	}
+	if (rc == 0) {
+		/* contexts without a thread are run here, one after another */
+		for (t = 0; t < jobs; t++)
+			if (!started[t])
+				collect_local(&args[t]);
+		for (t = 1; t < jobs; t++)
+			if (started[t])
+				pthread_join(th[t], NULL);
+	}
+	for (t = 1; t < jobs; t++)
+		if (ctx[t])
+			ffiles_free(ctx[t], site->nff);
+	free(started);
+	free(th);
+	free(args);
+	free(ctx);
+	if (rc == -1)
+		site->failed = 1;
+	return rc;
 }
 
 static void *
@@ -770,8 +859,8 @@ flt_site_run(struct flt_site *site, const struct flt_page *pages, size_t n,
     const struct value *extra, struct value *const *cached, struct diag *d)
 {
 	struct site_call c;
-	size_t i, k, ndiag;
-	int reusable;
+	size_t i, k, ndiag, ncollect, todo;
+	int reusable, local, jobs;
 
 	site->pages = pages;
 	site->npages = n;
@@ -785,18 +874,23 @@ flt_site_run(struct flt_site *site, const struct flt_page *pages, size_t n,
 	for (k = 0; k < site->nff; k++)
 		if (ffile_load(&site->ff[k], site->frozen, d) == -1)
 			site->failed = 1;
-	val_unref(site->frozen);
-	site->frozen = NULL;
-	if (site->failed)
+	if (site->failed) {
+		val_unref(site->frozen);
+		site->frozen = NULL;
 		goto out;
-	/* collect results of an earlier build are used only when every
-	 * file's collect says it depends on nothing but its page (and SITE) */
-	reusable = cached != NULL;
-	for (k = 0; k < site->nff && reusable; k++)
+	}
+	/* when every file's collect says it depends on nothing but its page
+	 * (and SITE), results of an earlier build may be used, and pages
+	 * may be collected side by side */
+	local = 1;
+	ncollect = 0;
+	for (k = 0; k < site->nff; k++)
 		if (push_hook(&site->ff[k], "collect")) {
 			lua_pop(site->ff[k].s->L, 1);
-			reusable = hook_true(&site->ff[k], "page_local");
+			ncollect++;
+			local = local && hook_true(&site->ff[k], "page_local");
 		}
+	reusable = cached != NULL && local;
 	if (reusable) {
 		site->cached = cached;
 		for (i = 0; i < n; i++)
@@ -807,7 +901,21 @@ flt_site_run(struct flt_site *site, const struct flt_page *pages, size_t n,
 	}
 	site->phase = PH_COLLECT;
 	ndiag = d->n;
-	collect_all(site);
+	jobs = site->opts.jobs > 0 ? site->opts.jobs : 1;
+	for (i = 0, todo = 0; i < n; i++)
+		todo += site->cached == NULL || site->cached[i] == NULL;
+	/* the pipeline already runs one thread per file with a collect:
+	 * side by side by page only when there are more threads than that */
+	site->collect_threads = (int)(ncollect < 2 ? 1 : ncollect);
+	if (local && ncollect > 0 && jobs > (int)ncollect &&
+	    todo >= 4 * (size_t)jobs) {
+		site->collect_threads = jobs;
+		collect_parallel(site, site->frozen, jobs);
+	} else {
+		collect_all(site);
+	}
+	val_unref(site->frozen);
+	site->frozen = NULL;
 	site->cached = NULL;
 	/* collect's results, for the next build to reuse; not when collect
 	 * said anything (a reused page would not say it again) */
@@ -837,6 +945,13 @@ out:
 	site->pages = NULL;	/* borrowed only during the run */
 	site->extra = NULL;
 	return site->failed ? -1 : 0;
+}
+
+/* See filter.h. */
+int
+flt_site_collect_threads(const struct flt_site *site)
+{
+	return site->collect_threads;
 }
 
 /* See filter.h. */

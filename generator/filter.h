@@ -48,6 +48,8 @@ struct flt_opts {
 							   made by filters */
 	int			 lua_walk_only;	/* 1: never use the C walker
 						   (luawalk.h); for tests */
+	int			 jobs;		/* threads for collect when every
+						   file is page_local; 0: 1 */
 };
 
 struct flt_page {			/* filled by the build, borrowed */
@@ -93,6 +95,11 @@ struct flt_site		*flt_site_new(const struct flt_opts *, struct diag *);
 int			 flt_site_run(struct flt_site *, const struct flt_page *,
 			    size_t n, const struct value *extra,
 			    struct value *const *cached, struct diag *);
+/* How many threads ran collect in the last flt_site_run: one per file
+ * with a collect (a pipeline), or opts.jobs when every such file is
+ * page_local and there are more threads than files (pages side by side,
+ * each thread with Lua states of its own). */
+int			 flt_site_collect_threads(const struct flt_site *);
 /* Page i's data as collect left it (before link), for a later build's
  * `cached`; NULL when it may not be reused (a file's collect is not
  * page_local, or collect reported something).  Borrowed. */

@@ -146,4 +146,38 @@ out=$(tk build -s "$P" -o "$P/public" 2>&1); st=$?
 t_eq "two files' collect: build succeeds" $st 0
 t_lacks "b.lua's collect saw a.lua's page.data on every page" "$out" "ran before"
 
+# page_local collects side by side: with more threads than collecting
+# files, pages are collected by several Lua states at once;
+# the site must come out exactly as with one thread
+L=$T_TMP/local; mkdir -p "$L"
+cp -R "$ROOT/content" "$ROOT/data" "$ROOT/catalogs" "$L/"
+sed -e '/^filters:/,/^  - filters\/glossary.lua$/d' "$ROOT/site.yaml" > "$L/site.yaml"
+echo "filters: [filters/control-links.lua, filters/size.lua]" >> "$L/site.yaml"
+mkdir -p "$L/filters"
+cat > "$L/filters/size.lua" <<'EOT'
+-- collect's result shows on every page: a page that missed its collect
+-- would say "size nil"
+return {
+  page_local = true,
+  collect = function(page) page.data.size = #(page.text or "") end,
+  { Pandoc = function(doc)
+      doc.blocks:insert(pandoc.Para{pandoc.Str("size-" ..
+        tostring(PAGE.data.size))})
+      return doc
+    end },
+}
+EOT
+TEBIKI_TIMING=1 tk build -j 4 --no-cache -s "$L" -o "$L/p3" --today 2025-06-01 >/dev/null 2>"$T_TMP/l3.err"
+t_eq "page_local collect, 4 threads: build" $? 0
+t_contains "collect ran on 4 threads" "$(cat "$T_TMP/l3.err")" "collect on 4 threads"
+tk build -j 1 --no-cache -s "$L" -o "$L/p1" --today 2025-06-01 >/dev/null 2>&1
+t_eq "page_local collect, 1 thread: build" $? 0
+if diff -r "$L/p1" "$L/p3" >/dev/null; then
+	t_ok "1 and 4 collect threads give the same site"
+else
+	t_bad "1 and 4 collect threads give the same site" "$(diff -r "$L/p1" "$L/p3" | head -5)"
+fi
+t_lacks "every page was collected" "$(cat "$L"/p3/*/*.html)" "size-nil"
+t_contains "mentions still linked" "$(cat "$L/p3/procedures/backup.html")" 'class="control-ref"'
+
 t_done
