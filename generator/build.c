@@ -1503,10 +1503,17 @@ open_rcache(struct build *b)
 	if (!b->opts->write || b->opts->no_cache)
 		return;
 	dir = util_path_join(b->opts->src_dir, ".tebiki-cache");
-	b->rcache_path = xasprintf("%s/render-%s.bin", dir,
+	b->rcache_path = xasprintf("%s/render-%s", dir,
 	    level[b->audience < 0 ? 0 : b->audience > 2 ? 2 : b->audience]);
 	global_key(b);
 	b->rcache = rc_load(b->rcache_path);
+	{
+		/* the one-file cache of earlier versions */
+		char *old = xasprintf("%s.bin", b->rcache_path);
+
+		(void)unlink(old);
+		free(old);
+	}
 	free(dir);
 }
 
@@ -1554,13 +1561,13 @@ save_rcache(struct build *b, size_t seq0, size_t seq1)
 {
 	struct rc_entry *v;
 	size_t i, n = 0;
-	char *dir, *tmp;
+	char *dir;
 
 	if (b->rcache_path == NULL)
 		return;
 	dir = util_path_join(b->opts->src_dir, ".tebiki-cache");
 	if (attribute_diags(b, seq0, seq1) == -1 || util_mkdir_p(dir) == -1) {
-		unlink(b->rcache_path);
+		(void)util_rmtree(b->rcache_path);
 		free(dir);
 		return;
 	}
@@ -1591,13 +1598,12 @@ save_rcache(struct build *b, size_t seq0, size_t seq1)
 		v[n].ndiags = p->ndiags;
 		n++;
 	}
-	/* as "<path>.new": renamed into place only once the build has
+	/* as "<bucket>.bin.new" files: put in place only once the build has
 	 * succeeded (commit_rcache), removed otherwise (build_release) */
-	tmp = xasprintf("%s.%ld.new", b->rcache_path, (long)getpid());
-	if (rc_save(tmp, v, n) == 0)
-		b->rcache_new = tmp;
+	if (rc_save(b->rcache, b->rcache_path, v, n) == 0)
+		b->rcache_new = 1;
 	else
-		free(tmp);
+		rc_discard(b->rcache_path);
 	free(v);
 }
 
@@ -1605,9 +1611,9 @@ save_rcache(struct build *b, size_t seq0, size_t seq1)
 static void
 commit_rcache(struct build *b)
 {
-	if (b->rcache_new && rename(b->rcache_new, b->rcache_path) == 0) {
-		free(b->rcache_new);
-		b->rcache_new = NULL;
+	if (b->rcache_new) {
+		rc_commit(b->rcache_path);
+		b->rcache_new = 0;
 	}
 }
 
@@ -2195,10 +2201,8 @@ build_release(struct build *b)
 	free(b->tmp_dir);
 	ldg_free(b->ledger);
 	rc_free(b->rcache);
-	if (b->rcache_new) {		/* the build failed */
-		unlink(b->rcache_new);
-		free(b->rcache_new);
-	}
+	if (b->rcache_new)		/* the build failed */
+		rc_discard(b->rcache_path);
 	free(b->rcache_path);
 }
 

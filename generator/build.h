@@ -120,7 +120,7 @@ struct build {
 	unsigned char		(*ckeys)[32];	/* collect key per filtered page */
 	struct rcache		*rcache;	/* previous renders, or NULL */
 	char			*rcache_path;	/* NULL: no render cache */
-	char			*rcache_new;	/* saved, not yet in place */
+	int			 rcache_new;	/* saved, not yet in place */
 	unsigned char		 gkey[32];	/* site-wide part of page keys */
 	char			 frozen_key[65];	/* SHA-256 of SITE, or "" */
 	size_t			 rc_hits;	/* pages taken from the cache */

@@ -1,9 +1,12 @@
 /*
- * rcache: see rcache.h.  File format (all integers little-endian u32):
- * "tebiki-rcache 1\n", count, then per entry: out, key (32 bytes), hex (64
- * bytes), len, body, nsecs x (anchor, heading, text), ndiags x (sev, line,
- * col, code, text); a string is its length then its bytes (0xffffffff:
- * NULL); last, the SHA-256 of everything before it.
+ * rcache: see rcache.h.  The cache is a directory of NBUCKETS files,
+ * "00.bin" .. "3f.bin"; an entry lives in the file its output path hashes
+ * to, so that a build which re-renders a few pages rewrites a few files.
+ * File format (all integers little-endian u32): "tebiki-rcache 3\n",
+ * count, then per entry: out, key (32 bytes), hex (64 bytes), len, body,
+ * nsecs x (anchor, heading, text), ndiags x (sev, line, col, code, text);
+ * a string is its length then its bytes (0xffffffff: NULL); last, the
+ * SHA-256 of everything before it.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -18,15 +21,35 @@
 #include "sha256.h"
 #include "util.h"
 
-#define MAGIC	"tebiki-rcache 2\n"
+#define MAGIC	"tebiki-rcache 3\n"
+#define NBUCKETS	64
 #define NULLSTR	0xffffffffu
 
 struct rcache {
 	struct rc_entry	*v;
-	size_t		 n;
+	size_t		 n, cap;
 	struct hmap	 by_out;
-	struct buf	 raw;
+	unsigned char	 sum[NBUCKETS][32];	/* each file's SHA-256 */
+	unsigned char	 ok[NBUCKETS];		/* ... when it was read */
+	uint32_t	 cnt[NBUCKETS];		/* entries in each file */
 };
+
+/* The bucket of an output path (FNV-1a). */
+static unsigned
+bucket(const char *out)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *out; out++)
+		h = (h ^ (unsigned char)*out) * 16777619u;
+	return h % NBUCKETS;
+}
+
+static char *
+bucket_path(const char *dir, unsigned b, const char *suffix)
+{
+	return xasprintf("%s/%02x.bin%s", dir, b, suffix);
+}
 
 struct rd {
 	const unsigned char	*p, *end;
@@ -142,48 +165,67 @@ get_entry(struct rd *r, struct rc_entry *e)
 	return r->bad ? -1 : 0;
 }
 
-/* See rcache.h. */
-struct rcache *
-rc_load(const char *path)
+/* Reads one bucket file into c (entries appended); 0 when it was whole. */
+static int
+load_bucket(struct rcache *c, const char *path, unsigned char sum[32],
+    uint32_t *cnt)
 {
-	struct rcache *c = xcalloc(1, sizeof(*c));
+	struct buf raw = BUF_INIT;
+	struct sha256 h;
 	struct rd r;
 	uint32_t n, i;
+	int rc = -1;
 
-	hm_init(&c->by_out);
-	if (util_read_file(path, &c->raw) == -1 ||
-	    c->raw.len < sizeof(MAGIC) - 1 + 32 ||
-	    memcmp(c->raw.ptr, MAGIC, sizeof(MAGIC) - 1) != 0)
+	if (util_read_file(path, &raw) == -1 ||
+	    raw.len < sizeof(MAGIC) - 1 + 4 + 32 ||
+	    memcmp(raw.ptr, MAGIC, sizeof(MAGIC) - 1) != 0)
 		goto out;
-	{
-		/* the last 32 bytes are the SHA-256 of the rest: a torn or
-		 * mixed file is an empty cache */
-		unsigned char sum[32];
-		struct sha256 h;
-
-		sha256_init(&h);
-		sha256_update(&h, c->raw.ptr, c->raw.len - 32);
-		sha256_final(&h, sum);
-		if (memcmp(sum, c->raw.ptr + c->raw.len - 32, 32) != 0)
-			goto out;
-	}
-	r.p = (const unsigned char *)c->raw.ptr + sizeof(MAGIC) - 1;
-	r.end = (const unsigned char *)c->raw.ptr + c->raw.len - 32;
+	/* the last 32 bytes are the SHA-256 of the rest: a torn or mixed
+	 * file is an empty bucket */
+	sha256_init(&h);
+	sha256_update(&h, raw.ptr, raw.len - 32);
+	sha256_final(&h, sum);
+	if (memcmp(sum, raw.ptr + raw.len - 32, 32) != 0)
+		goto out;
+	r.p = (const unsigned char *)raw.ptr + sizeof(MAGIC) - 1;
+	r.end = (const unsigned char *)raw.ptr + raw.len - 32;
 	r.bad = 0;
 	n = get32(&r);
-	if (r.bad || n > c->raw.len)
+	if (r.bad || n > raw.len)
 		goto out;
-	c->v = xcalloc((size_t)n + 1, sizeof(*c->v));
 	for (i = 0; i < n; i++) {
+		if (c->n == c->cap) {
+			c->cap = c->cap ? c->cap * 2 : 256;
+			c->v = xreallocarray(c->v, c->cap, sizeof(*c->v));
+		}
 		if (get_entry(&r, &c->v[c->n]) == -1) {
 			entry_release(&c->v[c->n]);
-			break;
+			goto out;
 		}
 		hm_put(&c->by_out, c->v[c->n].out, c->n);
 		c->n++;
 	}
+	rc = r.p == r.end ? 0 : -1;
+	*cnt = n;
 out:
-	buf_release(&c->raw);
+	buf_release(&raw);
+	return rc;
+}
+
+/* See rcache.h. */
+struct rcache *
+rc_load(const char *dir)
+{
+	struct rcache *c = xcalloc(1, sizeof(*c));
+	unsigned b;
+	char *path;
+
+	hm_init(&c->by_out);
+	for (b = 0; dir && b < NBUCKETS; b++) {
+		path = bucket_path(dir, b, "");
+		c->ok[b] = load_bucket(c, path, c->sum[b], &c->cnt[b]) == 0;
+		free(path);
+	}
 	return c;
 }
 
@@ -246,54 +288,117 @@ putstr(struct buf *b, const char *s)
 	buf_put(b, s, n);
 }
 
+/* Appends entry e in the file format. */
+static void
+put_entry(struct buf *b, const struct rc_entry *e)
+{
+	size_t k;
+
+	putstr(b, e->out);
+	buf_put(b, e->key, 32);
+	buf_put(b, e->hex, 64);
+	put32(b, (uint32_t)e->len);
+	putstr(b, e->body);
+	put32(b, (uint32_t)e->nsecs);
+	for (k = 0; k < e->nsecs; k++) {
+		putstr(b, e->secs[k].anchor);
+		putstr(b, e->secs[k].heading);
+		putstr(b, e->secs[k].text);
+	}
+	put32(b, (uint32_t)e->ndiags);
+	for (k = 0; k < e->ndiags; k++) {
+		put32(b, (uint32_t)e->diags[k].sev);
+		put32(b, (uint32_t)e->diags[k].line);
+		put32(b, (uint32_t)e->diags[k].col);
+		putstr(b, e->diags[k].code);
+		putstr(b, e->diags[k].text);
+	}
+}
+
 /* See rcache.h. */
 int
-rc_save(const char *path, const struct rc_entry *v, size_t n)
+rc_save(const struct rcache *old, const char *dir, const struct rc_entry *v,
+    size_t n)
 {
 	struct buf b = BUF_INIT;
-	char *tmp;
-	size_t i, k;
-	int rc;
+	uint32_t count[NBUCKETS];
+	unsigned char same[NBUCKETS];
+	unsigned char sum[32];
+	struct sha256 h;
+	unsigned k;
+	size_t i;
+	char *path;
+	int rc = 0;
 
-	buf_puts(&b, MAGIC);
-	put32(&b, (uint32_t)n);
+	if (util_mkdir_p(dir) == -1)
+		return -1;
+	memset(count, 0, sizeof(count));
+	memset(same, 1, sizeof(same));
 	for (i = 0; i < n; i++) {
-		putstr(&b, v[i].out);
-		buf_put(&b, v[i].key, 32);
-		buf_put(&b, v[i].hex, 64);
-		put32(&b, (uint32_t)v[i].len);
-		putstr(&b, v[i].body);
-		put32(&b, (uint32_t)v[i].nsecs);
-		for (k = 0; k < v[i].nsecs; k++) {
-			putstr(&b, v[i].secs[k].anchor);
-			putstr(&b, v[i].secs[k].heading);
-			putstr(&b, v[i].secs[k].text);
-		}
-		put32(&b, (uint32_t)v[i].ndiags);
-		for (k = 0; k < v[i].ndiags; k++) {
-			put32(&b, (uint32_t)v[i].diags[k].sev);
-			put32(&b, (uint32_t)v[i].diags[k].line);
-			put32(&b, (uint32_t)v[i].diags[k].col);
-			putstr(&b, v[i].diags[k].code);
-			putstr(&b, v[i].diags[k].text);
-		}
-	}
-	{
-		unsigned char sum[32];
-		struct sha256 h;
+		const struct rc_entry *e;
 
+		k = bucket(v[i].out);
+		count[k]++;
+		/* an entry read from the file, unchanged, is written back as
+		 * the same bytes */
+		e = rc_find(old, v[i].out, v[i].key);
+		if (e == NULL || memcmp(e->hex, v[i].hex, 64) != 0 ||
+		    e->len != v[i].len)
+			same[k] = 0;
+	}
+	for (k = 0; k < NBUCKETS; k++) {
+		if (old && old->ok[k] && same[k] && old->cnt[k] == count[k])
+			continue;	/* the file as it is */
+		buf_reset(&b);
+		buf_puts(&b, MAGIC);
+		put32(&b, count[k]);
+		for (i = 0; i < n && count[k]; i++)
+			if (bucket(v[i].out) == k)
+				put_entry(&b, &v[i]);
 		sha256_init(&h);
 		sha256_update(&h, b.ptr, b.len);
 		sha256_final(&h, sum);
+		/* the same bytes as the file read at the start: left alone */
+		if (old && old->ok[k] && memcmp(old->sum[k], sum, 32) == 0)
+			continue;
 		buf_put(&b, sum, 32);
+		path = bucket_path(dir, k, ".new");
+		if (util_write_file(path, b.ptr, b.len) == -1) {
+			unlink(path);
+			rc = -1;
+		}
+		free(path);
 	}
-	tmp = xasprintf("%s.%ld.tmp", path, (long)getpid());
-	rc = util_write_file(tmp, b.ptr, b.len);
-	if (rc == 0 && rename(tmp, path) == -1)
-		rc = -1;
-	if (rc == -1)
-		unlink(tmp);
-	free(tmp);
 	buf_release(&b);
 	return rc;
+}
+
+/* See rcache.h. */
+void
+rc_commit(const char *dir)
+{
+	char *from, *to;
+	unsigned k;
+
+	for (k = 0; k < NBUCKETS; k++) {
+		from = bucket_path(dir, k, ".new");
+		to = bucket_path(dir, k, "");
+		(void)rename(from, to);
+		free(from);
+		free(to);
+	}
+}
+
+/* See rcache.h. */
+void
+rc_discard(const char *dir)
+{
+	char *path;
+	unsigned k;
+
+	for (k = 0; k < NBUCKETS; k++) {
+		path = bucket_path(dir, k, ".new");
+		(void)unlink(path);
+		free(path);
+	}
 }

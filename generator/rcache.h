@@ -8,8 +8,10 @@
  * reported for the page.  A later build that computes the same key reuses
  * all of it instead of filtering and rendering the page again.
  *
- * The file lives in the site's `.tebiki-cache/` (ignored by git); a missing,
- * truncated or foreign file is an empty cache, never an error.
+ * It lives in the site's `.tebiki-cache/` (ignored by git), as a directory
+ * of 64 files by output path, so that a rebuild after one edit rewrites one
+ * of them; a missing, truncated or foreign file is an empty part of the
+ * cache, never an error.
  */
 #ifndef RCACHE_H
 #define RCACHE_H
@@ -39,16 +41,21 @@ struct rc_entry {
 
 struct rcache;
 
-/* Loads the cache file (an empty cache when it cannot be read). */
-struct rcache		*rc_load(const char *path);
+/* Loads the cache directory (an empty cache when it cannot be read; a
+ * damaged file loses only its own entries). */
+struct rcache		*rc_load(const char *dir);
 void			 rc_free(struct rcache *);
 /* How many entries the cache holds. */
 size_t			 rc_count(const struct rcache *);
 /* The entry for output `out` when its key is `key`, else NULL. */
 const struct rc_entry	*rc_find(const struct rcache *, const char *out,
 			    const unsigned char key[32]);
-/* Writes entries (borrowed) to path atomically; 0 or -1 (errno set). */
-int			 rc_save(const char *path, const struct rc_entry *,
-			    size_t n);
+/* Writes entries (borrowed) to the directory as "<bucket>.bin.new" files,
+ * only those whose bytes differ from what `old` (may be NULL) read;
+ * rc_commit puts them in place, rc_discard drops them.  0 or -1. */
+int			 rc_save(const struct rcache *old, const char *dir,
+			    const struct rc_entry *, size_t n);
+void			 rc_commit(const char *dir);
+void			 rc_discard(const char *dir);
 
 #endif

@@ -59,21 +59,37 @@ step() {
 }
 
 step "first build" 0 0 0 0
-t_file "cache written in the site" "$(ls "$S"/.tebiki-cache/render-*.bin 2>/dev/null | head -n 1)"
+# the render cache: a directory of 64 files, by output path
+RC=$(ls -d "$S"/.tebiki-cache/render-* 2>/dev/null | head -n 1)
+t_file "cache written in the site" "$RC/00.bin"
+t_eq "64 cache files" "$(ls "$RC" | grep -c '^[0-9a-f][0-9a-f]\.bin$')" 64
 t_file "collect cache written in the site" "$(ls "$S"/.tebiki-cache/collect-*.bin 2>/dev/null | head -n 1)"
-ino1=$(stat -c %i "$(ls "$S"/.tebiki-cache/render-*.bin | head -n 1)")
+ino1=$(stat -c '%n %i' "$RC"/*.bin)
 step "nothing changed" "$NPAGES" "$NPAGES" "$NPAGES" "$NPAGES"
-# every page came from the cache: the cache file is left as it was
-ino2=$(stat -c %i "$(ls "$S"/.tebiki-cache/render-*.bin | head -n 1)")
+# every page came from the cache: no cache file is written again
+ino2=$(stat -c '%n %i' "$RC"/*.bin)
 t_eq "unchanged cache not written again" "$ino2" "$ino1"
 step "nothing changed, twice" "$NPAGES" "$NPAGES"
 
-# a damaged cache file (one byte changed in the middle) is not trusted
-cf=$(ls "$S"/.tebiki-cache/render-*.bin | head -n 1)
-sz=$(stat -c %s "$cf")
-printf 'Z' | dd of="$cf" bs=1 seek=$((sz / 2)) conv=notrunc 2>/dev/null
-step "damaged cache ignored" 0 0
+# a damaged cache file (one byte changed in the middle) is not trusted:
+# its pages are rendered again, the others still come from the cache
+big=$(ls -S "$RC"/*.bin | head -n 1)
+sz=$(stat -c %s "$big")
+printf 'Z' | dd of="$big" bs=1 seek=$((sz / 2)) conv=notrunc 2>/dev/null
+step "one damaged cache file ignored" 1 $((NPAGES - 1))
 step "cache written again" "$NPAGES" "$NPAGES"
+for f in "$RC"/*.bin; do
+	sz=$(stat -c %s "$f")
+	printf 'Z' | dd of="$f" bs=1 seek=$((sz / 2)) conv=notrunc 2>/dev/null
+done
+step "every cache file damaged" 0 0
+step "cache written again, twice" "$NPAGES" "$NPAGES"
+# one edited page rewrites one cache file
+ino1=$(stat -c '%n %i' "$RC"/*.bin | sort)
+echo "キャッシュの確認。" >>"$S/content/procedures/mfa.md"
+step "one page edited" $((NPAGES - 1)) $((NPAGES - 1))
+ino2=$(stat -c '%n %i' "$RC"/*.bin | sort)
+t_eq "one cache file rewritten" "$(printf '%s\n%s\n' "$ino1" "$ino2" | sort | uniq -u | wc -l)" 2
 cf=$(ls "$S"/.tebiki-cache/collect-*.bin | head -n 1)
 sz=$(stat -c %s "$cf")
 printf 'Z' | dd of="$cf" bs=1 seek=$((sz / 2)) conv=notrunc 2>/dev/null
@@ -144,18 +160,18 @@ step "lesson date edit (banner on another page)" 1 $((NPAGES - 2))
 
 # builds into throw-away directories (export, pdf) leave the cache alone
 n0=$(ls "$S/.tebiki-cache" | wc -l)
-m0=$(stat -c '%i %y' "$S"/.tebiki-cache/render-*.bin)
+m0=$(stat -c '%n %i %y' "$RC"/*.bin)
 sleep 1.1
 tk export REP-2023-12 --single-file -s "$S" -o "$T_TMP/rep.html" >/dev/null 2>&1
 t_eq "export exits 0" $? 0
 t_eq "export adds no cache file" "$(ls "$S/.tebiki-cache" | wc -l)" "$n0"
-t_eq "export does not rewrite the cache" "$(stat -c '%i %y' "$S"/.tebiki-cache/render-*.bin)" "$m0"
+t_eq "export does not rewrite the cache" "$(stat -c '%n %i %y' "$RC"/*.bin)" "$m0"
 t_eq "one cache file of each kind per audience" "$n0" 2
 # a failed build leaves the cache as it was
 echo "[x](nowhere.md)" >>"$S/content/procedures/mfa.md"
 tk build -q -s "$S" -o "$S/public" $TODAY >/dev/null 2>&1
 t_eq "failing build exits 1" $? 1
-t_eq "failed build keeps the cache" "$(stat -c '%i %y' "$S"/.tebiki-cache/render-*.bin)" "$m0"
-t_eq "failed build leaves no partial cache" "$(ls "$S/.tebiki-cache" | wc -l)" "$n0"
+t_eq "failed build keeps the cache" "$(stat -c '%n %i %y' "$RC"/*.bin)" "$m0"
+t_eq "failed build leaves no partial cache" "$(ls "$S/.tebiki-cache" | wc -l) $(ls "$RC" | grep -c new)" "$n0 0"
 
 t_done
