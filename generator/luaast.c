@@ -755,6 +755,7 @@ put_attr(lua_State *L, int el, struct buf *o)
 	}
 	lua_pop(L, 1);
 	if (lua_getfield(L, a, "attributes") == LUA_TTABLE) {
+		ast_fill(L, -1);	/* a lazy table (luaast.h) */
 		lua_pushnil(L);
 		while (lua_next(L, -2)) {
 			if (lua_type(L, -2) == LUA_TSTRING &&
@@ -1704,9 +1705,12 @@ push_scalar(lua_State *L, const struct value *v)
 
 /*
  * Lazy maps.  A map pushed with ast_push_lazy() starts as an empty table
- * whose metatable is LAZY_MT; the registry record at &lazy_key maps the
- * table (weakly) to its struct value, of which it holds a reference
- * until it is filled or collected.  The first read, write, length or
+ * whose metatable is LAZY_MT and whose only entry, under a light
+ * userdata key no Lua code can make (&lazy_src), is its struct value, of
+ * which it holds a reference until it is filled or collected.  (Not a
+ * weak table beside it: an old table written on every page is traversed
+ * whole by every minor collection, and such a table would hold an entry
+ * per page.)  The first read, write, length or
  * pairs() of the table fills it with the map's entries (nested maps lazy
  * in turn) and removes the metatable, so from then on it is a plain table.
  * next, rawget, rawlen, getmetatable and setmetatable fill it first too
@@ -1714,8 +1718,9 @@ push_scalar(lua_State *L, const struct value *v)
  * site of 10,000 pages costs a table per page until a filter looks.
  */
 static const char lazy_key = 'L';
+static const char lazy_src = 'S';
 
-enum { LZ_SRC = 1, LZ_MT, LZ_LIST };
+enum { LZ_MT = 2, LZ_LIST };
 
 static int	lazy_index(lua_State *);
 static int	lazy_newindex(lua_State *);
@@ -1723,7 +1728,7 @@ static int	lazy_len(lua_State *);
 static int	lazy_pairs(lua_State *);
 static int	lazy_gc(lua_State *);
 
-/* Pushes the record {src, mt, list metatable}, making it on first use
+/* Pushes the record {[2] mt, [3] list metatable}, making it on first use
  * (`tebiki` is the _TEBIKI table's index, or 0 when it must exist). */
 static int
 lazy_rec(lua_State *L, int tebiki)
@@ -1744,12 +1749,6 @@ lazy_rec(lua_State *L, int tebiki)
 		return 0;
 	tebiki = lua_absindex(L, tebiki);
 	lua_createtable(L, 3, 0);
-	lua_newtable(L);
-	lua_createtable(L, 0, 1);
-	lua_pushliteral(L, "k");
-	lua_setfield(L, -2, "__mode");
-	lua_setmetatable(L, -2);
-	lua_rawseti(L, -2, LZ_SRC);
 	luaL_newlib(L, mm);
 	lua_rawseti(L, -2, LZ_MT);
 	lua_getfield(L, tebiki, "mt");
@@ -1782,31 +1781,25 @@ push_lazy(lua_State *L, int rec, const struct value *v)
 	lua_newtable(L);
 	if (v->n == 0)
 		return;
-	lua_rawgeti(L, rec, LZ_SRC);
-	lua_pushvalue(L, -2);
 	lua_pushlightuserdata(L, val_ref((struct value *)v));
-	lua_rawset(L, -3);
-	lua_pop(L, 1);
+	lua_rawsetp(L, -2, &lazy_src);
 	lua_rawgeti(L, rec, LZ_MT);
 	lua_setmetatable(L, -2);
 }
 
-/* Takes the map of lazy table `idx` out of the record (NULL if none);
- * the caller owns the reference. */
+/* Takes the map out of lazy table `idx` (NULL if none); the caller owns
+ * the reference. */
 static struct value *
-lazy_take(lua_State *L, int rec, int idx)
+lazy_take(lua_State *L, int idx)
 {
 	struct value *v;
 
-	lua_rawgeti(L, rec, LZ_SRC);
-	lua_pushvalue(L, idx);
-	lua_rawget(L, -2);
+	idx = lua_absindex(L, idx);
+	lua_rawgetp(L, idx, &lazy_src);
 	v = lua_touserdata(L, -1);
 	lua_pop(L, 1);
-	lua_pushvalue(L, idx);
 	lua_pushnil(L);
-	lua_rawset(L, -3);
-	lua_pop(L, 1);
+	lua_rawsetp(L, idx, &lazy_src);
 	return v;
 }
 
@@ -1814,10 +1807,8 @@ lazy_take(lua_State *L, int rec, int idx)
 static int
 lazy_gc(lua_State *L)
 {
-	int rec = lazy_rec(L, 0);
-
-	if (rec)
-		val_unref(lazy_take(L, rec, 1));
+	if (lua_type(L, 1) == LUA_TTABLE)
+		val_unref(lazy_take(L, 1));
 	return 0;
 }
 
@@ -1855,7 +1846,7 @@ ast_fill(lua_State *L, int idx)
 		return 0;
 	}
 	lua_pop(L, 1);
-	v = lazy_take(L, rec, idx);
+	v = lazy_take(L, idx);
 	lua_pushnil(L);
 	lua_setmetatable(L, idx);
 	for (i = 0; v && v->kind == VAL_MAP && i < v->n; i++) {
@@ -2003,7 +1994,8 @@ to_value(lua_State *L, int idx, int depth)
 		return val_null();
 	}
 	/* raw iteration: proxies (frozen tables) are read through __pairs
-	 * by the caller beforehand, so only plain tables get here */
+	 * by the caller beforehand, so only plain (or lazy) tables get here */
+	ast_fill(L, idx);
 	lua_pushnil(L);
 	while (lua_next(L, idx)) {
 		keys = xreallocarray(keys, nk + 1, sizeof(*keys));
