@@ -561,17 +561,13 @@ l_text_list(lua_State *L)
 	return 1;
 }
 
-/* next(t, k) that fills a lazy table first (luaast.h). */
+/* _TEBIKI.fill(t): fills a lazy table now (luaast.h); other values are
+ * left alone. */
 static int
-l_next(lua_State *L)
+l_fill(lua_State *L)
 {
-	luaL_checktype(L, 1, LUA_TTABLE);
 	ast_fill(L, 1);
-	lua_settop(L, 2);
-	if (lua_next(L, 1))
-		return 2;
-	lua_pushnil(L);
-	return 1;
+	return 0;
 }
 
 /* Calls upvalue 1 (a base function: rawget, rawlen, getmetatable,
@@ -629,14 +625,6 @@ setup(lua_State *L)
 		lua_pushnil(L);
 		lua_setglobal(L, drop[i]);
 	}
-	/* lazy tables (luaast.h) look plain through the raw functions too */
-	lua_pushcfunction(L, l_next);
-	lua_setglobal(L, "next");
-	for (i = 0; filled[i]; i++) {
-		lua_getglobal(L, filled[i]);
-		lua_pushcclosure(L, l_filled, 1);
-		lua_setglobal(L, filled[i]);
-	}
 	lua_pushcfunction(L, l_print);
 	lua_setglobal(L, "print");
 	lua_pushcfunction(L, l_collectgarbage);
@@ -658,9 +646,18 @@ setup(lua_State *L)
 	    LUA_OK)
 		return lua_error(L);
 	lua_newtable(L);
+	lua_pushcfunction(L, l_fill);
+	lua_setfield(L, -2, "fill");
 	lua_pushvalue(L, -1);
 	s->tebiki_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 	lua_call(L, 1, 1);
+	/* lazy tables (luaast.h) look plain through the raw functions too;
+	 * the prelude keeps the real ones (it fills where it must) */
+	for (i = 0; filled[i]; i++) {
+		lua_getglobal(L, filled[i]);
+		lua_pushcclosure(L, l_filled, 1);
+		lua_setglobal(L, filled[i]);
+	}
 	luaL_newlib(L, text_fns);
 	lua_setfield(L, -2, "text");
 	lua_pushcfunction(L, l_pandoc_read);

@@ -1172,55 +1172,72 @@ pandoc.types = { Version = utils.Version }
 
 ---------------------------------------------------------------- site
 -- read-only proxies: reads go to the wrapped table (nested tables are
--- wrapped too), writes raise an error
-local FROZEN = setmetatable({}, { __mode = "k" })
-local function freeze(t)
-	if type(t) ~= "table" or FROZEN[t] then return t end
-	local cache, proxy = {}, {}
-	local m = {
-		__index = function(_, k)
-			local v = t[k]
-			if type(v) == "table" then
-				local p = cache[k]
-				if not p then p = freeze(v) cache[k] = p end
-				return p
-			end
-			return v
-		end,
-		__newindex = function(_, k)
-			error("attempt to modify read-only value '" ..
-			    tostring(k) .. "' (the site is frozen after link)", 2)
-		end,
-		__len = function() return #t end,
-		__pairs = function()
-			return function(_, k)
-				local nk, nv = next(t, k)
-				if type(nv) == "table" then nv = proxy[nk] end
-				return nk, nv
-			end, proxy, nil
-		end,
-		__metatable = "read-only",
-	}
-	FROZEN[proxy] = t
-	return setmetatable(proxy, m)
+-- wrapped too), writes raise an error.  A proxy keeps its table under the
+-- private key RAWK, and a wrapped table keeps its proxy under PROXK, so
+-- that reading SITE.pages[i] on every page writes to the small page table
+-- and not to a table of all proxies: an old table written on every page
+-- is traversed whole by every minor collection.  One metatable for all.
+local RAWK, PROXK = {}, {}
+local fill = _TEBIKI.fill	-- lazy tables (luaast.h); set by the C side
+
+local function raw_of(x)
+	if type(x) ~= "table" then return nil end
+	return rawget(x, RAWK)
+end
+
+local freeze
+local FROZEN_MT = {
+	__index = function(p, k)
+		local v = rawget(p, RAWK)[k]
+		if type(v) == "table" then return freeze(v) end
+		return v
+	end,
+	__newindex = function(_, k)
+		error("attempt to modify read-only value '" ..
+		    tostring(k) .. "' (the site is frozen after link)", 2)
+	end,
+	__len = function(p) return #rawget(p, RAWK) end,
+	__pairs = function(p)
+		local t = rawget(p, RAWK)
+		if fill then fill(t) end
+		return function(_, k)
+			local nk, nv = next(t, k)
+			while nk == PROXK do nk, nv = next(t, nk) end
+			if type(nv) == "table" then nv = freeze(nv) end
+			return nk, nv
+		end, p, nil
+	end,
+	__metatable = "read-only",
+}
+freeze = function(t)
+	if type(t) ~= "table" or rawget(t, RAWK) then return t end
+	local p = rawget(t, PROXK)
+	if p then return p end
+	p = setmetatable({ [RAWK] = t }, FROZEN_MT)
+	rawset(t, PROXK, p)
+	return p
 end
 _TEBIKI.freeze = freeze
 
 -- next() for filters: a read-only proxy is empty to the raw next, so
 -- next(PAGE.meta) would say "empty"; this one reads what the proxy wraps
+-- (and fills a lazy table first)
 function _TEBIKI.next(t, k)
-	local r = FROZEN[t]
+	local r = raw_of(t)
 	if r then
+		if fill then fill(r) end
 		local nk, nv = next(r, k)
-		if type(nv) == "table" then nv = t[nk] end
+		while nk == PROXK do nk, nv = next(r, nk) end
+		if type(nv) == "table" then nv = freeze(nv) end
 		return nk, nv
 	end
+	if fill then fill(t) end
 	return next(t, k)
 end
 
 local raw_rawset = rawset
 function _TEBIKI.rawset(t, k, v)
-	if FROZEN[t] then error("attempt to modify a read-only table", 2) end
+	if raw_of(t) then error("attempt to modify a read-only table", 2) end
 	return raw_rawset(t, k, v)
 end
 
@@ -1229,7 +1246,7 @@ local function plain(v, seen)
 	if type(v) == "function" or type(v) == "userdata" or
 	    type(v) == "thread" then return nil end
 	if type(v) ~= "table" then return v end
-	v = FROZEN[v] or v
+	v = raw_of(v) or v
 	seen = seen or {}
 	if seen[v] then error("cannot store a table that contains itself", 0) end
 	seen[v] = true
