@@ -1010,7 +1010,7 @@ new_worker(void *arg, size_t i, int worker)
 
 static void hash_str(struct sha256 *, const char *);
 static void hash_file(struct sha256 *, const char *);
-static void hash_tree(struct sha256 *, const char *);
+static void hash_tree_of(struct sha256 *, const char *, const char *);
 static void hash_json(struct sha256 *, const struct value *);
 
 /* The collect cache of this audience (ccache.h): computes every filtered
@@ -1051,15 +1051,17 @@ open_ccache(struct build *b, const struct flt_page *fps, size_t n,
 	path = util_path_join(b->opts->src_dir, "site.yaml");
 	hash_file(&h, path);
 	free(path);
+	/* require() reads Lua files from the site's filters/ and from the
+	 * directory of each filter file */
 	path = util_path_join(b->opts->src_dir, "filters");
-	hash_tree(&h, path);
+	hash_tree_of(&h, path, ".lua");
 	free(path);
 	for (i = 0; i < b->cfg.nfilters; i++) {
 		hash_file(&h, b->flt_files[i].path);
 		dir = xstrdup(b->flt_files[i].path);
 		if ((slash = strrchr(dir, '/')) != NULL) {
 			*slash = '\0';
-			hash_tree(&h, dir);
+			hash_tree_of(&h, dir, ".lua");
 		}
 		free(dir);
 	}
@@ -1337,12 +1339,23 @@ hash_json(struct sha256 *h, const struct value *v)
 static void
 hash_tree(struct sha256 *h, const char *dir)
 {
+	hash_tree_of(h, dir, NULL);
+}
+
+/* Hashes the files under dir whose names end in `suffix` (all: NULL). */
+static void
+hash_tree_of(struct sha256 *h, const char *dir, const char *suffix)
+{
 	char **files, *path;
 	struct buf c = BUF_INIT;
 	size_t n, i;
 
 	n = util_list_files(dir, &files);
 	for (i = 0; i < n; i++) {
+		if (suffix && !util_has_suffix(files[i], suffix)) {
+			free(files[i]);
+			continue;
+		}
 		path = util_path_join(dir, files[i]);
 		hash_str(h, files[i]);
 		buf_reset(&c);

@@ -64,8 +64,9 @@ ldg_open(const char *dir)
 			if (nl - line < 67 || line[64] != ' ' ||
 			    line[65] != ' ' || !is_hex64(line))
 				continue;
-			l->oldhex = xreallocarray(l->oldhex, n + 1,
-			    sizeof(*l->oldhex));
+			if ((n & (n - 1)) == 0)	/* 0, 1, 2, 4 ...: doubling */
+				l->oldhex = xreallocarray(l->oldhex,
+				    n ? n * 2 : 1, sizeof(*l->oldhex));
 			memcpy(l->oldhex[n], line, 64);
 			l->oldhex[n][64] = '\0';
 			hm_put(&l->old, line + 66, n);

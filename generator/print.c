@@ -25,7 +25,7 @@ struct plan {
 	size_t		*idx;		/* page indexes */
 	int		*nested;	/* a procedure under its policy */
 	char		**anchor;	/* "doc-POL-BASIC" */
-	size_t		 n;
+	size_t		 n, cap;
 	struct hmap	 by_out;	/* page output path -> position */
 };
 
@@ -82,11 +82,14 @@ plan_add(struct plan *pl, const struct build *b, size_t pi, int nested)
 	struct buf a = BUF_INIT;
 	const char *s;
 
-	pl->idx = xreallocarray(pl->idx, pl->n + 1, sizeof(*pl->idx));
-	pl->nested = xreallocarray(pl->nested, pl->n + 1,
-	    sizeof(*pl->nested));
-	pl->anchor = xreallocarray(pl->anchor, pl->n + 1,
-	    sizeof(*pl->anchor));
+	if (pl->n == pl->cap) {		/* doubling: a big plan is linear */
+		pl->cap = pl->cap ? pl->cap * 2 : 64;
+		pl->idx = xreallocarray(pl->idx, pl->cap, sizeof(*pl->idx));
+		pl->nested = xreallocarray(pl->nested, pl->cap,
+		    sizeof(*pl->nested));
+		pl->anchor = xreallocarray(pl->anchor, pl->cap,
+		    sizeof(*pl->anchor));
+	}
 	buf_puts(&a, "doc-");
 	for (s = p->id ? p->id : p->out; *s; s++) {
 		unsigned char c = (unsigned char)*s;

@@ -913,7 +913,7 @@ gen_type_lists(struct build *b, const char *lang)
 struct tag_pages {
 	char	*tag;
 	size_t	*pages;
-	size_t	 n;
+	size_t	 n, cap;
 };
 
 static int
@@ -946,7 +946,9 @@ gen_tags(struct build *b, const char *lang)
 			if (tag == NULL)
 				continue;
 			if (!hm_get(&seen, tag, &j)) {
-				t = xreallocarray(t, n + 1, sizeof(*t));
+				if ((n & (n - 1)) == 0)	/* 0, 1, 2, 4 ... */
+					t = xreallocarray(t, n ? n * 2 : 1,
+					    sizeof(*t));
 				memset(&t[n], 0, sizeof(t[n]));
 				t[n].tag = xstrdup(tag);
 				j = n++;
@@ -954,8 +956,11 @@ gen_tags(struct build *b, const char *lang)
 			}
 			last = t[j].n ? t[j].pages[t[j].n - 1] : (size_t)-1;
 			if (last != i) {
-				t[j].pages = xreallocarray(t[j].pages,
-				    t[j].n + 1, sizeof(size_t));
+				if (t[j].n == t[j].cap) {
+					t[j].cap = t[j].cap ? t[j].cap * 2 : 8;
+					t[j].pages = xreallocarray(t[j].pages,
+					    t[j].cap, sizeof(size_t));
+				}
 				t[j].pages[t[j].n++] = i;
 			}
 		}

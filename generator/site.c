@@ -352,7 +352,9 @@ scan_dir(struct scan *s, const char *path, const char *rel)
 	while ((de = readdir(dp)) != NULL) {
 		if (de->d_name[0] == '.')
 			continue;
-		names = xreallocarray(names, n + 1, sizeof(*names));
+		if ((n & (n - 1)) == 0)		/* doubling */
+			names = xreallocarray(names, n ? n * 2 : 1,
+			    sizeof(*names));
 		names[n++] = xstrdup(de->d_name);
 	}
 	closedir(dp);

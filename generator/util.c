@@ -385,7 +385,9 @@ list_rec(const char *dir, const char *rel, char ***out, size_t *n)
 			list_rec(p, r, out, n);
 			free(r);
 		} else if (S_ISREG(st.st_mode)) {
-			*out = xreallocarray(*out, *n + 1, sizeof(**out));
+			if ((*n & (*n - 1)) == 0)	/* doubling */
+				*out = xreallocarray(*out, *n ? *n * 2 : 1,
+				    sizeof(**out));
 			(*out)[(*n)++] = r;
 		} else {
 			free(r);
