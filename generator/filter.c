@@ -610,6 +610,8 @@ freeze_site(struct flt_site *site)
 		val_set(p, "url", str_or_empty(pg->url));
 		val_set(p, "type", str_or_empty(pg->type && *pg->type ?
 		    pg->type : "page"));
+		val_set(p, "kind", str_or_empty(pg->type && *pg->type ?
+		    pg->type : "page"));
 		val_set(p, "title", str_or_empty(pg->title));
 		val_set(p, "lang", str_or_empty(pg->lang));
 		/* shared, not copied: front matter is never changed after
@@ -627,6 +629,7 @@ freeze_site(struct flt_site *site)
 		s = added_url(a->path);
 		val_set(p, "url", val_str_own(s));
 		val_set(p, "type", val_str(a->type));
+		val_set(p, "kind", val_str(a->type));
 		val_set(p, "title", val_str(a->title));
 		val_set(p, "lang", val_str(""));
 		val_set(p, "meta", val_ref(a->meta));
@@ -1055,7 +1058,8 @@ worker_init(lua_State *L)
 		ast_push_lazy(L, lua_gettop(L), frozen);
 	else
 		lua_newtable(L);
-	call_tebiki(s, "make_site", 1, 1);
+	lua_pushboolean(L, 1);	/* pages as freeze_site made them */
+	call_tebiki(s, "make_site", 2, 1);
 	call_tebiki(s, "freeze", 1, 1);
 	lua_setglobal(L, "SITE");
 	return 0;

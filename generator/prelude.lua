@@ -1178,6 +1178,7 @@ pandoc.types = { Version = utils.Version }
 -- and not to a table of all proxies: an old table written on every page
 -- is traversed whole by every minor collection.  One metatable for all.
 local RAWK, PROXK = {}, {}
+local LAZY_SITE_MT	-- below: a site whose indexes are not made yet
 local fill = _TEBIKI.fill	-- lazy tables (luaast.h); set by the C side
 
 local function raw_of(x)
@@ -1200,6 +1201,7 @@ local FROZEN_MT = {
 	__pairs = function(p)
 		local t = rawget(p, RAWK)
 		if fill then fill(t) end
+		if getmetatable(t) == LAZY_SITE_MT then local _ = t.by_id end
 		return function(_, k)
 			local nk, nv = next(t, k)
 			while nk == PROXK do nk, nv = next(t, nk) end
@@ -1235,6 +1237,7 @@ function _TEBIKI.next(t, k)
 	return next(t, k)
 end
 
+
 local raw_rawset = rawset
 function _TEBIKI.rawset(t, k, v)
 	if raw_of(t) then error("attempt to modify a read-only table", 2) end
@@ -1261,26 +1264,51 @@ local function plain(v, seen)
 end
 _TEBIKI.plain = plain
 
--- builds the site table from its plain parts
-function _TEBIKI.make_site(v)
+-- the indexes by_id, by_type, by_path of a site's pages
+local function index_pages(site)
+	local by_id, by_type, by_path = {}, {}, {}
+	for _, p in ipairs(site.pages) do
+		if p.id then by_id[p.id] = p end
+		if p.path then by_path[p.path] = p end
+		local l = by_type[p.type]
+		if not l then l = mklist() by_type[p.type] = l end
+		l[#l + 1] = p
+	end
+	rawset(site, "by_id", by_id)
+	rawset(site, "by_type", by_type)
+	rawset(site, "by_path", by_path)
+end
+
+-- a site whose indexes are made when first read
+local INDEXED = { by_id = true, by_type = true, by_path = true }
+LAZY_SITE_MT = {
+	__index = function(site, k)
+		if not INDEXED[k] then return nil end
+		setmetatable(site, nil)
+		index_pages(site)
+		return rawget(site, k)
+	end,
+}
+
+-- builds the site table from its plain parts.  `prepared`: the pages come
+-- from tebiki with type, kind, meta and data set, and stay as they are
+-- until a filter reads them (the indexes too): a big site costs a worker
+-- little when its filters only look at PAGE and a few others.
+function _TEBIKI.make_site(v, prepared)
 	local site = {}
 	for k, x in pairs(v) do
 		if k ~= "pages" then site[k] = x end
 	end
 	site.pages = mklist(v.pages or {})
-	site.by_id, site.by_type, site.by_path = {}, {}, {}
+	site.data = site.data or {}
+	if prepared then return setmetatable(site, LAZY_SITE_MT) end
 	for _, p in ipairs(site.pages) do
 		p.data = p.data or {}
 		p.meta = p.meta or {}
 		p.type = p.type or "page"
 		p.kind = p.type
-		if p.id then site.by_id[p.id] = p end
-		if p.path then site.by_path[p.path] = p end
-		local l = site.by_type[p.type]
-		if not l then l = mklist() site.by_type[p.type] = l end
-		l[#l + 1] = p
 	end
-	site.data = site.data or {}
+	index_pages(site)
 	return site
 end
 
