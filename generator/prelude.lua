@@ -16,6 +16,14 @@ local pandoc = {}
 local mt = {}
 _TEBIKI.mt = mt
 
+-- the private keys of read-only proxies (see "site" below): a proxy holds
+-- its table under RAWK, a wrapped table its proxy under PROXK
+local RAWK, PROXK = {}, {}
+local function raw_of(x)
+	if type(x) ~= "table" then return nil end
+	return rawget(x, RAWK)
+end
+
 ---------------------------------------------------------------- List
 local List = {}
 List.__index = List
@@ -845,7 +853,7 @@ end
 
 -- deep snapshot of x: {[0] = SNAP, metatable, fields, number of fields}
 local function snap(x, d)
-	if type(x) ~= "table" then return x end
+	if type(x) ~= "table" or raw_of(x) then return x end	-- proxies: as is
 	if d > 100 then return FAR end
 	local f, n = {}, 0
 	for k, v in next, x do
@@ -857,7 +865,7 @@ end
 
 -- true when x is still what snapshot s recorded
 local function same(x, s, d)
-	if type(x) ~= "table" then return rawequal(x, s) end
+	if type(x) ~= "table" or raw_of(x) then return rawequal(x, s) end
 	if type(s) ~= "table" or rawget(s, 0) ~= SNAP or d > 100 or
 	    not rawequal(getmetatable(x), s[1]) then
 		return false
@@ -1177,14 +1185,8 @@ pandoc.types = { Version = utils.Version }
 -- that reading SITE.pages[i] on every page writes to the small page table
 -- and not to a table of all proxies: an old table written on every page
 -- is traversed whole by every minor collection.  One metatable for all.
-local RAWK, PROXK = {}, {}
 local LAZY_SITE_MT	-- below: a site whose indexes are not made yet
 local fill = _TEBIKI.fill	-- lazy tables (luaast.h); set by the C side
-
-local function raw_of(x)
-	if type(x) ~= "table" then return nil end
-	return rawget(x, RAWK)
-end
 
 local freeze
 local FROZEN_MT = {
