@@ -1013,6 +1013,42 @@ static void hash_file(struct sha256 *, const char *);
 static void hash_tree_of(struct sha256 *, const char *, const char *);
 static void hash_json(struct sha256 *, const struct value *);
 
+/* The path of cache `name` of this build's audience in the site's
+ * .tebiki-cache/ ("render-public", ...); caller frees. */
+static char *
+cache_path(const struct build *b, const char *name, const char *suffix)
+{
+	static const char *const level[] = { "public", "internal",
+	    "confidential" };
+
+	return xasprintf("%s/.tebiki-cache/%s-%s%s", b->opts->src_dir, name,
+	    level[b->audience < 0 ? 0 : b->audience > 2 ? 2 : b->audience],
+	    suffix);
+}
+
+/* Starts a cache key: the kind of key, the program, the options every
+ * output depends on (audience, today, what diagnostics are kept) and
+ * site.yaml. */
+static void
+key_begin(struct build *b, struct sha256 *h, const char *kind)
+{
+	int opts[5];
+	char *path;
+
+	sha256_init(h);
+	hash_str(h, kind);
+	hash_file(h, "/proc/self/exe");
+	opts[0] = b->audience;
+	opts[1] = b->ty * 10000 + b->tm * 100 + b->td;
+	opts[2] = b->d->quiet;
+	opts[3] = b->d->strict;
+	opts[4] = (int)b->d->max_per_file;
+	sha256_update(h, opts, sizeof(opts));
+	path = util_path_join(b->opts->src_dir, "site.yaml");
+	hash_file(h, path);
+	free(path);
+}
+
 /* The collect cache of this audience (ccache.h): computes every filtered
  * page's key and returns, per page, what collect left in an earlier build
  * under the same key (NULL entries: run collect); NULL when the build
@@ -1024,33 +1060,16 @@ static struct value **
 open_ccache(struct build *b, const struct flt_page *fps, size_t n,
     const struct value *extra)
 {
-	static const char *const level[] = { "public", "internal",
-	    "confidential" };
 	struct value **cached;
 	struct sha256 h, ph;
 	unsigned char g[32];
 	char *path, *dir, *slash;
 	size_t i;
-	int opts[8];
 
 	if (!b->opts->write || b->opts->no_cache)
 		return NULL;
-	sha256_init(&h);
-	hash_str(&h, "tebiki collect 1 " TEBIKI_VERSION);
-	hash_file(&h, "/proc/self/exe");
-	memset(opts, 0, sizeof(opts));
-	opts[0] = b->audience;
-	opts[1] = b->ty * 10000 + b->tm * 100 + b->td;
-	opts[2] = b->d->quiet;
-	opts[3] = b->d->strict;
-	opts[4] = (int)b->d->max_per_file;
-	opts[5] = b->cfg.lua_instructions > INT_MAX ? INT_MAX :
-	    (int)b->cfg.lua_instructions;
-	opts[6] = (int)b->cfg.lua_memory_mb;
-	sha256_update(&h, opts, sizeof(opts));
-	path = util_path_join(b->opts->src_dir, "site.yaml");
-	hash_file(&h, path);
-	free(path);
+	/* the Lua limits are in site.yaml, hashed by key_begin */
+	key_begin(b, &h, "tebiki collect 1 " TEBIKI_VERSION);
 	/* require() reads Lua files from the site's filters/ and from the
 	 * directory of each filter file */
 	path = util_path_join(b->opts->src_dir, "filters");
@@ -1078,12 +1097,9 @@ open_ccache(struct build *b, const struct flt_page *fps, size_t n,
 	sha256_final(&h, g);
 	b->ckeys = xcalloc(n + 1, sizeof(*b->ckeys));
 	cached = xcalloc(n + 1, sizeof(*cached));
-	dir = util_path_join(b->opts->src_dir, ".tebiki-cache");
-	path = xasprintf("%s/collect-%s.bin", dir,
-	    level[b->audience < 0 ? 0 : b->audience > 2 ? 2 : b->audience]);
+	path = cache_path(b, "collect", ".bin");
 	b->ccache = cc_load(path);
 	free(path);
-	free(dir);
 	for (i = 0; i < b->npages; i++) {
 		size_t k = b->flt_index[i];
 
@@ -1106,8 +1122,6 @@ static void
 save_ccache(struct build *b, const struct flt_page *fps, size_t n,
     struct value **cached)
 {
-	static const char *const level[] = { "public", "internal",
-	    "confidential" };
 	const struct value **data;
 	const char **paths;
 	char *dir, *path;
@@ -1121,8 +1135,7 @@ save_ccache(struct build *b, const struct flt_page *fps, size_t n,
 	if (hits == n && cc_count(b->ccache) == n)
 		return;
 	dir = util_path_join(b->opts->src_dir, ".tebiki-cache");
-	path = xasprintf("%s/collect-%s.bin", dir,
-	    level[b->audience < 0 ? 0 : b->audience > 2 ? 2 : b->audience]);
+	path = cache_path(b, "collect", ".bin");
 	data = xcalloc(n + 1, sizeof(*data));
 	paths = xcalloc(n + 1, sizeof(*paths));
 	for (i = 0; i < n; i++) {
@@ -1390,22 +1403,9 @@ global_key(struct build *b)
 	struct sha256 h;
 	char *path;
 	size_t i, k;
-	int opts[8];
 
-	sha256_init(&h);
-	hash_str(&h, "tebiki rcache 1 " TEBIKI_VERSION);
-	hash_file(&h, "/proc/self/exe");
-	memset(opts, 0, sizeof(opts));
-	opts[0] = b->audience;
-	opts[1] = b->ty * 10000 + b->tm * 100 + b->td;
-	opts[2] = b->d->quiet;
-	opts[3] = b->d->strict;
-	opts[4] = (int)b->d->max_per_file;
-	opts[5] = b->cfg.search;
-	sha256_update(&h, opts, sizeof(opts));
-	path = util_path_join(b->opts->src_dir, "site.yaml");
-	hash_file(&h, path);
-	free(path);
+	key_begin(b, &h, "tebiki rcache 1 " TEBIKI_VERSION);
+	sha256_update(&h, &b->cfg.search, sizeof(b->cfg.search));
 	hash_tree(&h, b->theme_dir);
 	path = util_path_join(b->opts->src_dir, "layouts");
 	hash_tree(&h, path);
@@ -1509,25 +1509,17 @@ reuse(struct build *b, struct page *p, const struct rc_entry *e)
 static void
 open_rcache(struct build *b)
 {
-	static const char *const level[] = { "public", "internal",
-	    "confidential" };
-	char *dir;
+	char *old;
 
 	if (!b->opts->write || b->opts->no_cache)
 		return;
-	dir = util_path_join(b->opts->src_dir, ".tebiki-cache");
-	b->rcache_path = xasprintf("%s/render-%s", dir,
-	    level[b->audience < 0 ? 0 : b->audience > 2 ? 2 : b->audience]);
+	b->rcache_path = cache_path(b, "render", "");
 	global_key(b);
 	b->rcache = rc_load(b->rcache_path);
-	{
-		/* the one-file cache of earlier versions */
-		char *old = xasprintf("%s.bin", b->rcache_path);
-
-		(void)unlink(old);
-		free(old);
-	}
-	free(dir);
+	/* the one-file cache of earlier versions */
+	old = cache_path(b, "render", ".bin");
+	(void)unlink(old);
+	free(old);
 }
 
 /* Gives each page the diagnostics pass 2 reported for it (messages
@@ -1574,26 +1566,14 @@ save_rcache(struct build *b, size_t seq0, size_t seq1)
 {
 	struct rc_entry *v;
 	size_t i, n = 0;
-	char *dir;
 
 	if (b->rcache_path == NULL)
 		return;
-	dir = util_path_join(b->opts->src_dir, ".tebiki-cache");
-	if (attribute_diags(b, seq0, seq1) == -1 || util_mkdir_p(dir) == -1) {
+	if (attribute_diags(b, seq0, seq1) == -1) {
 		(void)util_rmtree(b->rcache_path);
-		free(dir);
 		return;
 	}
-	free(dir);
-	/* every page came from the cache and the cache holds nothing else:
-	 * the file would be written again byte for byte */
-	for (i = 0; i < b->npages; i++)
-		if (!b->pages[i].excluded && b->pages[i].keyed &&
-		    b->pages[i].out_hex[0])
-			n++;
-	if (n == b->rc_hits && n == rc_count(b->rcache))
-		return;
-	n = 0;
+	/* rc_save leaves alone the files whose entries all came from them */
 	v = xcalloc(b->npages + 1, sizeof(*v));
 	for (i = 0; i < b->npages; i++) {
 		struct page *p = &b->pages[i];

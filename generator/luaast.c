@@ -572,27 +572,31 @@ void
 ast_push_text_run(lua_State *L, int tebiki, cmark_node *first,
     cmark_node *last)
 {
-	cmark_node *n;
 	const char *lit;
 	size_t len;
-	int mt, t, parts = 0;
 
-	lua_getfield(L, tebiki, "mt");
-	mt = lua_gettop(L);
-	newlist(L, mt);
-	t = lua_gettop(L);
+	ast_push_run_string(L, first, last);
+	lit = lua_tolstring(L, -1, &len);
+	ast_push_text_list(L, tebiki, lit, len);
+	lua_remove(L, -2);
+}
+
+/* See luaast.h. */
+void
+ast_push_run_string(lua_State *L, cmark_node *first, cmark_node *last)
+{
+	cmark_node *n;
+	int parts = 0;
+
 	for (n = first;; n = cmark_node_next(n)) {
 		luaL_checkstack(L, 2, "too many text nodes");
-		lua_pushstring(L, cmark_node_get_literal(n));
+		lua_pushstring(L, cmark_node_get_literal(n) ?
+		    cmark_node_get_literal(n) : "");
 		if (parts++ > 0)
 			lua_concat(L, 2);
 		if (n == last)
 			break;
 	}
-	lit = lua_tolstring(L, -1, &len);
-	push_text(L, mt, t, lit, len);
-	lua_pop(L, 1);
-	lua_remove(L, mt);
 }
 
 /* See luaast.h. */
@@ -1904,34 +1908,6 @@ lazy_pairs(lua_State *L)
 	lua_pushvalue(L, 1);
 	lua_pushnil(L);
 	return 3;
-}
-
-/* See luaast.h. */
-void
-ast_push_value(lua_State *L, int tebiki, const struct value *v)
-{
-	size_t i;
-
-	luaL_checkstack(L, 8, "value nested too deeply");
-	if (push_scalar(L, v))
-		return;
-	if (v->kind == VAL_LIST) {
-		lua_createtable(L, (int)v->n, 0);
-		for (i = 0; i < v->n; i++) {
-			ast_push_value(L, tebiki, v->items[i]);
-			lua_rawseti(L, -2, (lua_Integer)i + 1);
-		}
-		lua_getfield(L, tebiki, "mt");
-		lua_getfield(L, -1, "List");
-		lua_setmetatable(L, -3);
-		lua_pop(L, 1);
-		return;
-	}
-	lua_createtable(L, 0, (int)v->n);
-	for (i = 0; i < v->n; i++) {
-		ast_push_value(L, tebiki, v->items[i]);
-		lua_setfield(L, -2, v->keys[i]->str);
-	}
 }
 
 struct key {

@@ -52,6 +52,9 @@ void		 ast_push_inline_list(lua_State *, int tebiki, cmark_node *n);
  * them inside the run's parent. */
 void		 ast_push_text_run(lua_State *, int tebiki, cmark_node *first,
 		    cmark_node *last);
+/* Pushes the text of the run from `first` to `last` as one string. */
+void		 ast_push_run_string(lua_State *, cmark_node *first,
+		    cmark_node *last);
 /* Pushes a List of the Str and Space elements of text s[0..len), split as
  * a text run is. */
 void		 ast_push_text_list(lua_State *, int tebiki, const char *s,
@@ -67,12 +70,10 @@ void		 ast_build_inlines_into(lua_State *, int list,
 		    struct ast_build *b, cmark_node *parent);
 /* Frees what a (possibly interrupted) ast_build_doc left, except b->root. */
 void		 ast_build_release(struct ast_build *b);
-/* Pushes a value as plain Lua (lists get the pandoc.List metatable, maps
- * are tables, dates are "YYYY-MM-DD" strings, null is nil). */
-void		 ast_push_value(lua_State *, int tebiki, const struct value *);
-/* The same as ast_push_value, but a map becomes a table that is filled
- * only when first used (nested maps likewise; the table holds a reference
- * to its map until then).  Lists are made at once (with lazy elements). */
+/* Pushes a value as Lua: lists get the pandoc.List metatable and are made
+ * at once, dates are "YYYY-MM-DD" strings, null is nil, and a map becomes
+ * a table that is filled only when first used (nested maps likewise; the
+ * table holds a reference to its map until then). */
 void		 ast_push_lazy(lua_State *, int tebiki, const struct value *);
 /* Fills the lazy table at `idx` now; 1 if it was one, else 0 (no-op). */
 int		 ast_fill(lua_State *, int idx);

@@ -275,23 +275,6 @@ run_needs(struct walk *w, cmark_node **np)
 
 static int	inlines_need(struct walk *, cmark_node *);
 
-/* Pushes the text of the run first..last as one string. */
-static void
-push_run_text(lua_State *L, cmark_node *first, cmark_node *last)
-{
-	cmark_node *n;
-	int parts = 0;
-
-	for (n = first;; n = cmark_node_next(n)) {
-		luaL_checkstack(L, 2, "too many text nodes");
-		lua_pushstring(L, cmark_node_get_literal(n) ?
-		    cmark_node_get_literal(n) : "");
-		if (parts++ > 0)
-			lua_concat(L, 2);
-		if (n == last)
-			break;
-	}
-}
 
 /* 1 when inline n, not a text node, or anything inside it could meet a
  * function of the filter; unknown inlines count. */
@@ -490,7 +473,7 @@ walk_runs(struct walk *w, cmark_node *n)
 		if (run_needs(w, &last)) {
 			if (w->words) {
 				/* only its matching words go to Lua */
-				push_run_text(w->L, c, last);
+				ast_push_run_string(w->L, c, last);
 				hand_over(w, c, last, 3, 0);
 			} else {
 				ast_push_text_run(w->L, w->tebiki, c, last);

@@ -245,13 +245,6 @@ rc_free(struct rcache *c)
 }
 
 /* See rcache.h. */
-size_t
-rc_count(const struct rcache *c)
-{
-	return c ? c->n : 0;
-}
-
-/* See rcache.h. */
 const struct rc_entry *
 rc_find(const struct rcache *c, const char *out, const unsigned char key[32])
 {

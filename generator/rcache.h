@@ -45,8 +45,6 @@ struct rcache;
  * damaged file loses only its own entries). */
 struct rcache		*rc_load(const char *dir);
 void			 rc_free(struct rcache *);
-/* How many entries the cache holds. */
-size_t			 rc_count(const struct rcache *);
 /* The entry for output `out` when its key is `key`, else NULL. */
 const struct rc_entry	*rc_find(const struct rcache *, const char *out,
 			    const unsigned char key[32]);
