@@ -1576,6 +1576,49 @@ split_term(const struct scorer *sc, struct term *t, struct term *tail,
 	free(order);
 }
 
+struct splitter {
+	const struct scorer	*sc;
+	struct term		**v;
+	struct term		*tails;
+	size_t			 n, budget;
+	int			 k, step;	/* terms k, k+step, ... */
+};
+
+/* Thread body: splits its share of the terms. */
+static void *
+split_work(void *arg)
+{
+	struct splitter *w = arg;
+	size_t i;
+
+	for (i = (size_t)w->k; i < w->n; i += (size_t)w->step) {
+		w->v[i]->tail = NULL;
+		split_term(w->sc, w->v[i], &w->tails[i], w->budget);
+	}
+	return NULL;
+}
+
+/* split_term() on v[0..n) (tails[i] for v[i]) in worker threads; each
+ * term is split on its own, so the result is the same for any count. */
+static void
+split_all(const struct srch *s, const struct scorer *sc, struct term **v,
+    struct term *tails, size_t n, size_t budget)
+{
+	struct splitter w[MAX_THREADS];
+	int t = nthreads(s), i;
+
+	for (i = 0; i < t; i++) {
+		w[i].sc = sc;
+		w[i].v = v;
+		w[i].tails = tails;
+		w[i].n = n;
+		w[i].budget = budget;
+		w[i].k = i;
+		w[i].step = t;
+	}
+	parallel(t, split_work, w, sizeof(*w));
+}
+
 /* The scorer of s's documents; free sc->bq and sc->tl. */
 static void
 make_scorer(const struct srch *s, struct scorer *sc)
@@ -1628,9 +1671,8 @@ write_terms(struct srch *s, const char *root, struct buf *tman,
 	if (n > 1)
 		qsort(v, n, sizeof(*v), term_ptr_cmp);
 	make_scorer(s, &sc);
+	split_all(s, &sc, v, tails, n, budget);
 	for (i = 0; i < n; i++) {
-		v[i]->tail = NULL;
-		split_term(&sc, v[i], &tails[i], budget);
 		if (v[i]->tail)
 			c[nc++] = r[nr++] = v[i]->tail;
 		else

@@ -104,17 +104,25 @@ void
 tok_sanitize(struct buf *out, const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0, k;
+	size_t i = 0, run = 0, k;
 	long c;
 
+	buf_grow(out, len);
+	/* valid stretches go out in one piece; only a bad sequence stops one */
 	while (i < len) {
+		if (p[i] < 0x80) {
+			i++;
+			continue;
+		}
 		k = decode(p + i, len - i, &c);
-		if (c == 0xfffd && !(k == 3 && p[i] == 0xef))
+		if (c == 0xfffd && !(k == 3 && p[i] == 0xef)) {
+			buf_put(out, p + run, i - run);
 			put_cp(out, 0xfffd);
-		else
-			buf_put(out, p + i, k);
+			run = i + k;
+		}
 		i += k;
 	}
+	buf_put(out, p + run, i - run);
 }
 
 /* Lowercase with the parity table (see tokenize.h). */

@@ -166,6 +166,44 @@ properties(void)
 	buf_release(&b);
 }
 
+/* tok_sanitize: valid stretches unchanged, each bad sequence one U+FFFD
+ * (a literal U+FFFD stays as it is), at the start, in the middle and at
+ * the end, with and without a trailing NUL-free cut. */
+static void
+sanitize(void)
+{
+	static const struct {
+		const char	*in; size_t len; const char *out; size_t olen;
+	} v[] = {
+		{ "", 0, "", 0 },
+		{ "plain ascii", 11, "plain ascii", 11 },
+		{ "\xe6\x97\xa5\xe6\x9c\xac 8.13", 10,
+		    "\xe6\x97\xa5\xe6\x9c\xac 8.13", 10 },
+		{ "\xff" "abc", 4, "\xef\xbf\xbd" "abc", 6 },
+		{ "ab\xc3(cd", 6, "ab\xef\xbf\xbd(cd", 8 },
+		{ "abc\xe6\x97", 5, "abc\xef\xbf\xbd", 6 },
+		{ "x\xef\xbf\xbdy", 5, "x\xef\xbf\xbdy", 5 },
+		{ "\xed\xa0\x80z", 4,
+		    "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbdz", 10 },
+		{ "\xc0\xaf\xe3\x81\x82", 5,
+		    "\xef\xbf\xbd\xef\xbf\xbd\xe3\x81\x82", 9 },
+		{ "a\0b", 3, "a\0b", 3 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		struct buf b = BUF_INIT;
+		size_t want = v[i].olen;
+
+		buf_putc(&b, '>');	/* appends, keeps what is there */
+		tok_sanitize(&b, v[i].in, v[i].len);
+		OK(b.len == want + 1 && b.ptr[0] == '>' &&
+		    memcmp(b.ptr + 1, v[i].out, want) == 0,
+		    "sanitize case %zu", i);
+		buf_release(&b);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -175,5 +213,6 @@ main(int argc, char **argv)
 		return print_mode();
 	run_vectors(argc > 1 ? argv[1] : shared);
 	properties();
+	sanitize();
 	return DONE();
 }
