@@ -1607,14 +1607,10 @@ split_all(const struct srch *s, const struct scorer *sc, struct term **v,
 	struct splitter w[MAX_THREADS];
 	int t = nthreads(s), i;
 
-	for (i = 0; i < t; i++) {
-		w[i].sc = sc;
-		w[i].v = v;
-		w[i].tails = tails;
-		w[i].n = n;
-		w[i].budget = budget;
+	w[0] = (struct splitter){ sc, v, tails, n, budget, 0, t };
+	for (i = 1; i < t; i++) {
+		w[i] = w[0];
 		w[i].k = i;
-		w[i].step = t;
 	}
 	parallel(t, split_work, w, sizeof(*w));
 }
