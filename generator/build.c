@@ -1095,6 +1095,7 @@ open_ccache(struct build *b, const struct flt_page *fps, size_t n,
 		hash_json(&h, fps[i].meta);
 	}
 	sha256_final(&h, g);
+	build_phase(b, "filters: collect key");
 	b->ckeys = xcalloc(n + 1, sizeof(*b->ckeys));
 	cached = xcalloc(n + 1, sizeof(*cached));
 	path = cache_path(b, "collect", ".bin");

@@ -406,7 +406,11 @@ rewrite_body(const struct build *b, const struct plan *pl, size_t pos,
 			rewrite_tag(b, pl, pos, s, (size_t)(e - s), out);
 			s = e;
 		} else {
-			buf_putc(out, *s++);
+			/* text up to the next tag in one piece */
+			e = strchr(s + 1, '<');
+			e = e ? e : s + strlen(s);
+			buf_put(out, s, (size_t)(e - s));
+			s = e;
 		}
 	}
 }

@@ -285,12 +285,23 @@ void
 val_json_string(struct buf *b, const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	size_t i;
+	size_t i, run;
 
+	buf_grow(b, n + 2);
 	buf_putc(b, '"');
 	for (i = 0; i < n; i++) {
-		unsigned char c = p[i];
+		unsigned char c;
 
+		/* bytes that need nothing go out as one piece */
+		for (run = i; i < n && p[i] >= 0x20 && p[i] != 0x7f &&
+		    p[i] != '"' && p[i] != '\\' && p[i] != '<' && p[i] != '>' &&
+		    p[i] != '&' && p[i] != 0xe2; i++)
+			;
+		if (i > run)
+			buf_put(b, s + run, i - run);
+		if (i == n)
+			break;
+		c = p[i];
 		if (c == '"' || c == '\\') {
 			buf_putc(b, '\\');
 			buf_putc(b, c);

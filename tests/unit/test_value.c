@@ -161,9 +161,44 @@ test_ccache(void)
 	val_unref(e);
 }
 
+/* val_json_string: what must be escaped is, everything else is copied,
+ * at the start, in the middle and at the end of a string. */
+static void
+test_json_string(void)
+{
+	static const struct { const char *in; size_t len; const char *out; }
+	    v[] = {
+		{ "", 0, "\"\"" },
+		{ "plain", 5, "\"plain\"" },
+		{ "\xe7\xae\xa1\xe7\x90\x86 8.13", 11,
+		    "\"\xe7\xae\xa1\xe7\x90\x86 8.13\"" },
+		{ "a\"b\\c", 5, "\"a\\\"b\\\\c\"" },
+		{ "\n\tx\x01\x7f", 5, "\"\\n\\tx\\u0001\\u007f\"" },
+		{ "</script><!--&", 14,
+		    "\"\\u003c/script\\u003e\\u003c!--\\u0026\"" },
+		{ "x\xe2\x80\xa8y\xe2\x80\xa9", 8,
+		    "\"x\\u2028y\\u2029\"" },
+		{ "\xe2\x80\x94\xe2\x80", 5, "\"\xe2\x80\x94\xe2\x80\"" },
+		{ "a\0b", 3, "\"a\\u0000b\"" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		struct buf b = BUF_INIT;
+
+		buf_puts(&b, "x");	/* appends */
+		val_json_string(&b, v[i].in, v[i].len);
+		OK(b.len == strlen(v[i].out) + 1 && b.ptr[0] == 'x' &&
+		    strcmp(b.ptr + 1, v[i].out) == 0, "json string %zu: %s",
+		    i, b.ptr);
+		buf_release(&b);
+	}
+}
+
 int
 main(void)
 {
+	test_json_string();
 	test_roundtrip();
 	test_ccache();
 	return DONE();
