@@ -1945,6 +1945,7 @@ write_search(struct build *b, int jobs)
 	struct model *m = b->model;
 
 	srch_set_threads(s, jobs);
+	srch_set_lean(s, 1);			/* written once */
 	srch_set_writer(s, search_file, b);	/* through the ledger */
 	/* test hook: the indexed text as JSON, the ground truth for the
 	 * recall/precision test (tests/suites/41-search-example.sh) */
@@ -2080,7 +2081,17 @@ build_phase(struct build *b, const char *name)
 		if (f)
 			fclose(f);
 		fprintf(stderr, "tebiki: timing: %-14s %8.1f ms  rss %5ld MB  "
-		    "peak %5ld MB\n", name, ms, rss / 1024, hwm / 1024);
+		    "peak %5ld MB", name, ms, rss / 1024, hwm / 1024);
+#ifdef __GLIBC__
+		{
+			/* what is in use: rss minus what malloc holds free */
+			struct mallinfo2 mi = mallinfo2();
+
+			fprintf(stderr, "  heap %5zu MB", (mi.uordblks +
+			    mi.hblkhd) >> 20);
+		}
+#endif
+		fputc('\n', stderr);
 	}
 	b->mark = now;
 }
@@ -2327,11 +2338,19 @@ build_run(const struct build_opts *o, struct diag *d)
 		free(b.workers);
 		b.workers = NULL;
 	}
+#ifdef __GLIBC__
+	/* what pass 2 freed (sources, Lua states) goes back to the system
+	 * rather than staying resident beside what the index allocates */
+	malloc_trim(0);
+#endif
 	build_phase(&b, "pass 2");
 	if (b.timing && b.rcache_path)
 		fprintf(stderr, "tebiki: timing: %zu of %zu pages from the "
 		    "render cache\n", b.rc_hits, b.npages);
 	render_generated(&b);
+#ifdef __GLIBC__
+	malloc_trim(0);		/* the print page's copies of every body */
+#endif
 	build_phase(&b, "generated");
 	copy_static(&b);
 	if (diag_errors(d) == 0)

@@ -39,6 +39,7 @@
 #define DOC_CAP		500	/* code points of text kept per document */
 #define HDR_SINGLE	80	/* posting header below this: one field, tf <= 16 */
 #define MAX_THREADS	8
+#define TOKEN_BATCH	512	/* documents tokenized and merged at a time */
 
 static const int field_weight[NFIELDS] = { 5, 8, 2, 3, 1 };
 
@@ -107,6 +108,9 @@ struct srch {
 	size_t		 split;	/* p/ files from this size on (srch_set_split),
 				   none when 0 */
 	size_t		 head;	/* HEAD_BYTES unless set (srch_set_head) */
+	int		 lean;	/* srch_set_lean */
+	size_t		 batch;	/* TOKEN_BATCH unless set (srch_set_batch) */
+	int		 cut;	/* texts cut: no second srch_write */
 };
 
 /* ---------------------------------------------------------------- helpers */
@@ -418,6 +422,18 @@ srch_set_reuse(struct srch *s, int reuse)
 
 /* See search.h. */
 void
+srch_set_lean(struct srch *s, int lean)
+{
+	s->lean = lean;
+}
+
+void
+srch_set_batch(struct srch *s, size_t docs)
+{
+	s->batch = docs;
+}
+
+void
 srch_set_writer(struct srch *s, srch_writer *fn, void *arg)
 {
 	s->writer = fn;
@@ -681,10 +697,33 @@ tokenize_doc(struct sdoc *o, struct scratch *sc)
 
 struct worker {
 	struct srch	*s;
-	size_t		 first, step;
+	size_t		 first, step, end;
 };
 
-/* Thread body: tokenizes docs first, first+step, ... */
+/* Cuts each section text of o to the SECTION_CAP code points that
+ * doc_payload can show (the index has the whole text already): a big
+ * site's texts need not stay until the doc shards are written. */
+static void
+cut_texts(struct sdoc *o)
+{
+	size_t k, i, cps;
+
+	for (k = 0; k < o->nsections; k++) {
+		char *t = o->texts[k];
+
+		for (i = 0, cps = 0; t[i] && cps < SECTION_CAP; cps++) {
+			i++;
+			while (((unsigned char)t[i] & 0xc0) == 0x80)
+				i++;
+		}
+		if (t[i] == '\0')
+			continue;
+		t[i] = '\0';
+		o->texts[k] = xrealloc(t, i + 1);
+	}
+}
+
+/* Thread body: tokenizes docs first, first+step, ... below end. */
 static void *
 work(void *arg)
 {
@@ -695,8 +734,11 @@ work(void *arg)
 	memset(&sc, 0, sizeof(sc));
 	for (i = 0; i < NFIELDS; i++)
 		tok_list_init(&sc.fl[i]);
-	for (i = w->first; i < w->s->ndocs; i += w->step)
+	for (i = w->first; i < w->end; i += w->step) {
 		tokenize_doc(&w->s->docs[i], &sc);
+		if (w->s->lean)
+			cut_texts(&w->s->docs[i]);
+	}
 	scratch_release(&sc);
 	return NULL;
 }
@@ -717,9 +759,9 @@ nthreads(const struct srch *s)
 	return n;
 }
 
-/* Tokenizes every document with up to MAX_THREADS threads. */
+/* Tokenizes documents [lo, hi) with up to MAX_THREADS threads. */
 static void
-tokenize_all(struct srch *s)
+tokenize_all(struct srch *s, size_t lo, size_t hi)
 {
 	pthread_t tid[MAX_THREADS];
 	struct worker w[MAX_THREADS];
@@ -727,8 +769,9 @@ tokenize_all(struct srch *s)
 
 	for (i = 0; i < n; i++) {
 		w[i].s = s;
-		w[i].first = (size_t)i;
+		w[i].first = lo + (size_t)i;
 		w[i].step = (size_t)n;
+		w[i].end = hi;
 	}
 	for (i = 1; i < n; i++) {
 		if (pthread_create(&tid[i], NULL, work, &w[i]) != 0)
@@ -795,6 +838,7 @@ part_of(uint64_t h, int n)
 struct merger {
 	struct srch	*s;
 	int		 k;
+	size_t		 lo, hi;	/* documents [lo, hi) */
 };
 
 /* Thread body: appends, in doc-id order, the postings of every term of
@@ -810,7 +854,7 @@ merge_part(void *arg)
 	struct sdoc *o;
 	struct term *t;
 
-	for (id = 0; id < s->ndocs; id++) {
+	for (id = m->lo; id < m->hi; id++) {
 		o = &s->docs[id];
 		for (k = 0, poff = 0, qoff = 0; k < o->nterms; k++) {
 			struct dterm *dt = &o->dt[k];
@@ -834,20 +878,22 @@ merge_part(void *arg)
 	return NULL;
 }
 
-/* Merges the documents' postings into the term tables (one partition per
- * thread), then drops the per-document buffers. */
+/* Merges the postings of documents [lo, hi) into the term tables (one
+ * partition per thread; after those of the documents before lo), then
+ * drops their per-document buffers. */
 static void
-merge(struct srch *s)
+merge(struct srch *s, size_t lo, size_t hi)
 {
 	pthread_t tid[MAX_THREADS];
 	struct merger m[MAX_THREADS];
-	int n = nthreads(s), i, started = 0;
+	int n = s->nparts, i, started = 0;
 	size_t id;
 
-	s->nparts = n;
 	for (i = 0; i < n; i++) {
 		m[i].s = s;
 		m[i].k = i;
+		m[i].lo = lo;
+		m[i].hi = hi;
 	}
 	for (i = 1; i < n; i++) {
 		if (pthread_create(&tid[i], NULL, merge_part, &m[i]) != 0)
@@ -862,7 +908,7 @@ merge(struct srch *s)
 	s->nterms = 0;
 	for (i = 0; i < n; i++)
 		s->nterms += s->part[i].nterms;
-	for (id = 0; id < s->ndocs; id++) {
+	for (id = lo; id < hi; id++) {
 		struct sdoc *o = &s->docs[id];
 
 		buf_release(&o->terms);
@@ -1973,12 +2019,18 @@ srch_write(struct srch *s, const char *outdir, struct diag *d)
 	char *root = NULL, *path = NULL, fname[32], lname[32], avg[32];
 	struct buf man = BUF_INIT, shards = BUF_INIT, docs = BUF_INIT;
 	struct buf pshards = BUF_INIT, rshards = BUF_INIT;
-	size_t i;
+	size_t i, lo, hi;
 	int rc = -1;
 	double t0;
 
 	memset(&s->stats, 0, sizeof(s->stats));
 	s->stats.docs = s->ndocs;
+	if (s->cut) {
+		diag_err(d, NULL, 0, 0, "internal error: the search index "
+		    "was written already");
+		return -1;
+	}
+	s->cut = s->lean;
 	root = util_path_join(outdir, "search");
 	if (!s->reuse && !s->writer && util_rmtree(root) == -1 &&
 	    errno != ENOENT) {
@@ -2000,12 +2052,20 @@ srch_write(struct srch *s, const char *outdir, struct diag *d)
 		buf_reset(&o->posts);
 		buf_reset(&o->pos);
 	}
-	t0 = now_ms();
-	tokenize_all(s);
-	s->stats.tokenize_ms = now_ms() - t0;
-	t0 = now_ms();
-	merge(s);
-	s->stats.merge_ms = now_ms() - t0;
+	/* in batches, so that only one batch's per-document postings are
+	 * held at a time (at 10k pages all of them took ~230 MB) */
+	s->nparts = nthreads(s);
+	for (lo = 0; lo < s->ndocs; lo = hi) {
+		size_t batch = s->batch ? s->batch : TOKEN_BATCH;
+
+		hi = s->ndocs - lo > batch ? lo + batch : s->ndocs;
+		t0 = now_ms();
+		tokenize_all(s, lo, hi);
+		s->stats.tokenize_ms += now_ms() - t0;
+		t0 = now_ms();
+		merge(s, lo, hi);
+		s->stats.merge_ms += now_ms() - t0;
+	}
 	t0 = now_ms();
 	if (write_terms(s, root, &shards, &rshards, &pshards, d) == -1 ||
 	    write_docs(s, root, &docs, d) == -1 ||

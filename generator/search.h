@@ -70,6 +70,14 @@ void		 srch_set_reuse(struct srch *, int);
  * caller keeps track of what it wrote).  fn may be called from several
  * threads at once; it returns 0, or -1 with errno set (srch_write
  * reports the failure). */
+/* 1: once a document is tokenized, its section texts are cut to what the
+ * doc shards show (SECTION_CAP code points), which a big site's memory
+ * feels; the index written is the same, but a second srch_write on this
+ * index fails. */
+void		 srch_set_lean(struct srch *, int);
+/* Documents are tokenized and merged `docs` at a time (0: the default,
+ * 512); the index is the same for any count.  For tests. */
+void		 srch_set_batch(struct srch *, size_t docs);
 typedef int srch_writer(void *arg, const char *rel, const void *, size_t);
 void		 srch_set_writer(struct srch *, srch_writer *, void *arg);
 /* Terms whose postings with positions take at least `bytes` (base64; 0:

@@ -248,6 +248,86 @@ ranking(const char *all)
 	}
 }
 
+/* n documents of mixed text, sections longer than the doc shards show,
+ * terms shared by many of them (so that postings span batches). */
+static void
+many_docs(struct srch *s, int n)
+{
+	static const char *const words[] = { "backup", "\xe7\xae\xa1\xe7\x90"
+	    "\x86\xe7\xad\x96", "8.13", "\xe3\x83\x90\xe3\x83\x83\xe3"
+	    "\x82\xaf\xe3\x82\xa2\xe3\x83\x83\xe3\x83\x97", "audit",
+	    "\xe6\x89\x8b\xe9\xa0\x86", "log", "A.5.1" };
+	struct srch_section sec[2];
+	struct srch_doc d;
+	struct buf t0 = BUF_INIT, t1 = BUF_INIT;
+	char url[32], title[32];
+	int i, k;
+
+	for (i = 0; i < n; i++) {
+		buf_reset(&t0);
+		buf_reset(&t1);
+		for (k = 0; k < 60 + i % 50; k++)
+			buf_printf(&t0, "%s%s", words[(i * 7 + k * 3) % 8],
+			    k % 3 ? " " : "\xe3\x80\x82");
+		for (k = 0; k < i % 9; k++)
+			buf_printf(&t1, "%s w%d ", words[(i + k) % 8], i % 13);
+		sec[0].anchor = "";
+		sec[0].heading = "";
+		sec[0].text = t0.ptr;
+		sec[1].anchor = "s";
+		sec[1].heading = words[i % 8];
+		sec[1].text = t1.ptr ? t1.ptr : "";
+		snprintf(url, sizeof(url), "p/%04d.html", i);
+		snprintf(title, sizeof(title), "%s %d", words[(i + 3) % 8], i);
+		memset(&d, 0, sizeof(d));
+		d.url = url;
+		d.title = title;
+		d.type = i % 2 ? "procedure" : "policy";
+		d.lang = i % 3 ? "ja" : "en";
+		d.sections = sec;
+		d.nsections = 2;
+		srch_add(s, &d);
+	}
+	buf_release(&t0);
+	buf_release(&t1);
+}
+
+/* Batches of any size, any thread count and lean texts give the bytes of
+ * one batch on one thread; a lean index is written once. */
+static void
+batches(const char *dir, struct diag *d)
+{
+	struct srch *ref = srch_new(), *v = srch_new();
+	struct buf a = BUF_INIT, b = BUF_INIT;
+	char *d1 = xasprintf("%s/one", dir), *d2 = xasprintf("%s/batched", dir);
+
+	many_docs(ref, 300);
+	many_docs(v, 300);
+	srch_set_threads(ref, 1);
+	srch_set_batch(ref, 1000);
+	srch_set_threads(v, 3);
+	srch_set_batch(v, 7);
+	srch_set_lean(v, 1);
+	INT_EQ(srch_write(ref, d1, d), 0, "one batch");
+	INT_EQ(srch_write(v, d2, d), 0, "batches of 7, lean");
+	slurp(d1, &a);
+	slurp(d2, &b);
+	OK(a.len > 20000 && a.len == b.len && memcmp(a.ptr, b.ptr, a.len) == 0,
+	    "batches and lean texts change no byte (%zu, %zu)", a.len, b.len);
+	OK(strstr(a.ptr, "w12") != NULL, "second sections indexed");
+	INT_EQ(diag_errors(d), 0, "no diagnostics yet");
+	INT_EQ(srch_write(v, d2, d), -1, "a lean index is written once");
+	INT_EQ(diag_errors(d), 1, "and says so");
+	diag_release(d);
+	diag_init(d);
+	srch_free(ref);
+	srch_free(v);
+	buf_release(&a);
+	buf_release(&b);
+	free(d1);
+	free(d2);
+}
+
 int
 main(void)
 {
@@ -399,6 +479,7 @@ main(void)
 		free(d3);
 	}
 	INT_EQ(diag_errors(&d), 0, "no diagnostics");
+	batches(dir, &d);
 	util_rmtree(dir);
 	srch_free(s);
 	srch_free(s2);
