@@ -254,7 +254,7 @@ pass1_page(void *arg, size_t i, int worker)
 	size_t k;
 
 	(void)worker;
-	page_load(&p->src, p->f->path, p->f->src, b->d);
+	p->from_file = page_load(&p->src, p->f->path, p->f->src, b->d) == 0;
 	{
 		struct sha256 h;
 
@@ -997,6 +997,28 @@ join_reaper(struct build *b)
 	b->flt = NULL;
 }
 
+/* A worker may grow by this much over twice its size when new before it
+ * is replaced. */
+#define WORKER_SLACK	((size_t)16 << 20)
+
+/* Replaces the filter worker of thread `worker` by a new one when its Lua
+ * states got large: they keep what the filters read of SITE, a few KB for
+ * every page they have filtered.  Filters start every page afresh, so the
+ * output is the same. */
+static void
+recycle_worker(struct build *b, int worker)
+{
+	struct flt_worker *w;
+
+	if (flt_worker_memory(b->workers[worker]) <= b->worker_max)
+		return;
+	if ((w = flt_worker_new(b->flt_opts, b->frozen, b->d)) == NULL)
+		return;
+	flt_worker_free(b->workers[worker]);
+	b->workers[worker] = w;
+	__atomic_add_fetch(&b->recycled, 1, __ATOMIC_RELAXED);
+}
+
 /* pool_fn: makes worker i (reads the frozen SITE, which nobody writes). */
 static void
 new_worker(void *arg, size_t i, int worker)
@@ -1235,6 +1257,12 @@ run_filters(struct build *b, int jobs)
 	for (i = 0; i < ff; i++)
 		if (b->flt_index[i] != (size_t)-1)
 			take_refs(b, i, flt_page_data(b->flt, b->flt_index[i]));
+	/* page.text is for collect only (PAGE.text is nil in element
+	 * filters): not held by every page until pass 2 */
+	for (i = 0; i < b->npages; i++) {
+		free(b->pages[i].plain);
+		b->pages[i].plain = NULL;
+	}
 	/* each worker converts SITE into its own Lua states: in parallel */
 	build_phase(b, "filters: saved");
 	b->workers = xcalloc((size_t)jobs, sizeof(*b->workers));
@@ -1244,6 +1272,13 @@ run_filters(struct build *b, int jobs)
 	for (j = 0; j < jobs; j++)
 		if (b->workers[j] == NULL)
 			return -1;
+	/* pass 2 may replace a worker that grew (see recycle_worker) */
+	b->frozen = val_ref(flt_site_frozen(b->flt));
+	b->worker_max = 2 * flt_worker_memory(b->workers[0]) + WORKER_SLACK;
+	/* test hook: replace workers sooner (0: after every page) */
+	if (getenv("TEBIKI_TEST_WORKER_MAX"))
+		b->worker_max = strtoul(getenv("TEBIKI_TEST_WORKER_MAX"),
+		    NULL, 10);
 	/* what filters see goes into the render cache's keys; then the site's
 	 * Lua state is not needed any more (it is the largest single thing
 	 * a big site's build holds) */
@@ -1611,6 +1646,47 @@ commit_rcache(struct build *b)
 	}
 }
 
+/* Between the filters' site phase and pass 2 nothing reads the pages'
+ * source texts (the front matter values are a tree of their own): they
+ * are freed, and pass 2 reads a page's file again when it renders it. */
+static void
+drop_sources(struct build *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->npages; i++) {
+		struct page *p = &b->pages[i];
+
+		if (!p->from_file || p->src.text.ptr == NULL)
+			continue;
+		p->body_off = (size_t)(p->src.body - p->src.text.ptr);
+		page_drop_text(&p->src);
+		p->dropped = 1;
+	}
+}
+
+/* Reads the source of a page dropped by drop_sources again; -1 after
+ * reporting when it cannot be read or changed since pass 1. */
+static int
+reread_source(struct build *b, struct page *p)
+{
+	struct sha256 h;
+	unsigned char sum[32];
+
+	p->dropped = 0;
+	if (page_reread(&p->src, p->f->path, p->body_off) == -1)
+		return diag_err(b->d, p->f->src, 0, 0, "cannot read file "
+		    "again: %s", strerror(errno));
+	sha256_init(&h);
+	sha256_update(&h, p->src.text.ptr ? p->src.text.ptr : "",
+	    p->src.text.len);
+	sha256_final(&h, sum);
+	if (memcmp(sum, p->src_sum, sizeof(sum)) != 0)
+		return diag_err(b->d, p->f->src, 0, 0, "the file changed "
+		    "while the site was being built: build again");
+	return 0;
+}
+
 /* After pass 2 nothing reads a page's source text (the front matter
  * values are a tree of their own): free it, a big site's largest part. */
 static void
@@ -1647,6 +1723,10 @@ pass2_page(void *arg, size_t i, int worker)
 			return;
 		}
 	}
+	if (p->dropped && reread_source(b, p) == -1) {
+		val_unref(ctx);
+		return;
+	}
 	load_doc(p);
 	if (b->workers && b->workers[worker] && b->flt_index[i] != (size_t)-1) {
 		struct flt_page fp;
@@ -1661,6 +1741,7 @@ pass2_page(void *arg, size_t i, int worker)
 		 * contents uses them; p->heads stays as pass 1 made it, since
 		 * other workers check link anchors against it right now */
 		p->nfheads = md_headings(&p->md, &p->fheads);
+		recycle_worker(b, worker);
 	}
 	resolve_links(b, p);
 	if (b->cfg.search)
@@ -2174,6 +2255,7 @@ build_release(struct build *b)
 			flt_worker_free(b->workers[j]);
 		free(b->workers);
 	}
+	val_unref(b->frozen);
 	join_reaper(b);
 	if (b->flt_files) {
 		for (i = 0; i < b->cfg.nfilters; i++)
@@ -2326,6 +2408,16 @@ build_run(const struct build_opts *o, struct diag *d)
 	build_phase(&b, "setup");
 	seq0 = d->n;
 	join_reaper(&b);
+	drop_sources(&b);
+	/* test hook: a source file changes while the build runs */
+	if (getenv("TEBIKI_TEST_TOUCH")) {
+		FILE *f = fopen(getenv("TEBIKI_TEST_TOUCH"), "a");
+
+		if (f) {
+			fputs("\nchanged\n", f);
+			fclose(f);
+		}
+	}
 	pool_run(jobs, b.npages, pass2_page, &b);
 	seq1 = d->n;
 	/* the filters are done: their Lua states go before the generated
@@ -2338,6 +2430,11 @@ build_run(const struct build_opts *o, struct diag *d)
 		free(b.workers);
 		b.workers = NULL;
 	}
+	val_unref(b.frozen);
+	b.frozen = NULL;
+	if (b.timing && b.recycled)
+		fprintf(stderr, "tebiki: timing: %zu filter workers replaced "
+		    "(at %zu MB)\n", b.recycled, b.worker_max >> 20);
 #ifdef __GLIBC__
 	/* what pass 2 freed (sources, Lua states) goes back to the system
 	 * rather than staying resident beside what the index allocates */

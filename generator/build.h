@@ -88,6 +88,9 @@ struct page {
 	struct value		*tmpl_extra;	/* from filters, may be NULL */
 	/* render cache (rcache.h) */
 	unsigned char		 src_sum[32];	/* SHA-256 of src.text */
+	size_t			 body_off;	/* src.body - src.text.ptr */
+	int			 from_file;	/* src.text can be read again */
+	int			 dropped;	/* src.text freed until pass 2 */
 	int			 keyed;		/* rkey is set */
 	unsigned char		 rkey[32];	/* what the output depends on */
 	char			 out_hex[65];	/* SHA-256 of the output */
@@ -143,6 +146,10 @@ struct build {
 	pthread_t		 reaper;	/* frees the site state (build.c) */
 	int			 reaping;
 	struct flt_worker	**workers;	/* one per thread, element filters */
+	struct value		*frozen;	/* SITE for new workers */
+	size_t			 worker_max;	/* bytes: a worker is replaced
+						 * once it holds more */
+	size_t			 recycled;	/* workers replaced */
 	struct flt_file		*flt_files;
 	struct flt_opts		*flt_opts;
 	int			 nworkers;

@@ -1302,6 +1302,17 @@ flt_worker_page(struct flt_worker *w, const struct flt_page *page,
 	return rc;
 }
 
+size_t
+flt_worker_memory(const struct flt_worker *w)
+{
+	size_t i, n = 0;
+
+	for (i = 0; w && i < w->nff; i++)
+		if (w->ff[i].s)
+			n += w->ff[i].s->mem_used;
+	return n;
+}
+
 /* See filter.h. */
 void
 flt_worker_free(struct flt_worker *w)

@@ -138,5 +138,10 @@ int			 flt_worker_page(struct flt_worker *,
 			    cmark_node **doc, struct value **tmpl,
 			    struct diag *);
 void			 flt_worker_free(struct flt_worker *);
+/* Bytes the worker's Lua states hold.  A worker keeps what the pages'
+ * filters read of SITE (PAGE is SITE's entry of the page), so it grows
+ * with the pages it has filtered; the build replaces a worker that got
+ * large by a new one (nothing else carries over between pages). */
+size_t			 flt_worker_memory(const struct flt_worker *);
 
 #endif

@@ -96,6 +96,16 @@ fix_utf8(struct buf *b)
 	*b = out;
 }
 
+/* Removes a leading UTF-8 byte order mark from b. */
+static void
+strip_bom(struct buf *b)
+{
+	if (b->len >= 3 && memcmp(b->ptr, "\xef\xbb\xbf", 3) == 0) {
+		memmove(b->ptr, b->ptr + 3, b->len - 2);
+		b->len -= 3;
+	}
+}
+
 int
 page_check_text(const char *text, size_t len, const char *file,
     struct diag *d)
@@ -137,10 +147,7 @@ page_split(struct page_src *ps, struct buf *text, const char *file,
 	memset(ps, 0, sizeof(*ps));
 	ps->text = *text;
 	buf_init(text);
-	if (ps->text.len >= 3 && memcmp(ps->text.ptr, "\xef\xbb\xbf", 3) == 0) {
-		memmove(ps->text.ptr, ps->text.ptr + 3, ps->text.len - 2);
-		ps->text.len -= 3;
-	}
+	strip_bom(&ps->text);
 	p = ps->text.ptr;
 	end = p + ps->text.len;
 	if (memchr(p, '\0', ps->text.len) != NULL) {
@@ -153,6 +160,7 @@ page_split(struct page_src *ps, struct buf *text, const char *file,
 	}
 	if (page_check_text(p, ps->text.len, file, d) > 0) {
 		fix_utf8(&ps->text);
+		ps->fixed = 1;
 		p = ps->text.ptr;
 		end = p + ps->text.len;
 	}
@@ -219,6 +227,38 @@ page_load(struct page_src *ps, const char *path, const char *file,
 		    strerror(errno));
 	}
 	return page_split(ps, &b, file, d);
+}
+
+void
+page_drop_text(struct page_src *ps)
+{
+	buf_release(&ps->text);
+	ps->body = NULL;
+	ps->body_len = 0;
+}
+
+int
+page_reread(struct page_src *ps, const char *path, size_t body_off)
+{
+	struct buf b = BUF_INIT;
+
+	if (util_read_file(path, &b) == -1) {
+		buf_release(&b);
+		return -1;
+	}
+	strip_bom(&b);
+	if (ps->fixed)
+		fix_utf8(&b);
+	if (body_off > b.len) {
+		buf_release(&b);
+		errno = EIO;	/* shorter than it was: the caller reports */
+		return -1;
+	}
+	buf_release(&ps->text);
+	ps->text = b;
+	ps->body = ps->text.ptr + body_off;
+	ps->body_len = ps->text.len - body_off;
+	return 0;
 }
 
 void

@@ -24,6 +24,7 @@ struct page_src {
 	int		 body_line;	/* file line of the body's first line */
 	int		 has_fm;	/* front matter was present */
 	int		 fm_line;	/* line of the opening '---' */
+	int		 fixed;		/* invalid UTF-8 was replaced */
 };
 
 /* Splits `text` (taken over, NUL-terminated) into front matter and body and
@@ -35,6 +36,14 @@ int	page_split(struct page_src *, struct buf *text, const char *file,
 int	page_load(struct page_src *, const char *path, const char *file,
 	    struct diag *);
 void	page_src_release(struct page_src *);
+/* Frees the text and body of ps (the front matter stays); page_reread
+ * reads them again. */
+void	page_drop_text(struct page_src *);
+/* Reads `path` again into the text of ps as page_split left it (BOM
+ * removed, invalid UTF-8 replaced when it was), with the body from byte
+ * body_off on.  0, or -1 with errno set.  The caller checks that the file
+ * did not change. */
+int	page_reread(struct page_src *, const char *path, size_t body_off);
 /* Reports invalid UTF-8 and NUL bytes in `text` as diagnostics; returns the
  * number of problems (NUL bytes are errors, bad UTF-8 a warning). */
 int	page_check_text(const char *text, size_t len, const char *file,

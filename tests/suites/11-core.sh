@@ -119,6 +119,23 @@ out=$(tk build -s "$O" -o "$T_TMP/precious" 2>&1); t_eq "foreign dir refused" $?
 t_contains "foreign dir message" "$out" "was not made by tebiki"
 t_eq "foreign dir untouched" "$(cat "$T_TMP/precious/notes.txt")" keep
 
+# --- sources read again in pass 2 ----------------------------------------
+# the pages' texts are freed between the passes and read again by pass 2:
+# positions in the body stay right (after a BOM, after invalid UTF-8), and
+# a file that changes in between fails the build, old output kept
+R=$T_TMP/reread; mkdir -p "$R/content"; printf 'title: r\n' > "$R/site.yaml"
+printf '\357\273\277---\ntitle: bom\n---\n\nひらがな [x](b.md#nope)\n' > "$R/content/a.md"
+printf -- '---\ntitle: b\n---\nbad \303\050 [y](a.md#nada)\n' > "$R/content/b.md"
+out=$(tk build -s "$R" -o "$R/out" 2>&1); t_eq "reread: builds" $? 0
+t_contains "reread: column after a BOM" "$out" "content/a.md:5:6: warning: no heading '#nope'"
+t_contains "reread: column after invalid UTF-8" "$out" "content/b.md:4:8: warning: no heading '#nada'"
+t_contains "reread: replaced bytes kept" "$(cat "$R/out/b.html")" "bad �( "
+cp -R "$R/out" "$R/before"
+out=$(TEBIKI_TEST_TOUCH="$R/content/a.md" tk build --no-cache -s "$R" -o "$R/out" 2>&1)
+t_eq "file changed during the build: exits 1" $? 1
+t_contains "file changed during the build: says so" "$out" "content/a.md: error: the file changed while the site was being built"
+if diff -r "$R/before" "$R/out" >/dev/null; then t_ok "file changed during the build: old output kept"; else t_bad "file changed during the build: old output kept"; fi
+
 # --- hostile input -------------------------------------------------------
 H=$T_TMP/hostile; mkdir -p "$H/content"
 : > "$H/content/empty.md"

@@ -178,6 +178,20 @@ else
 	t_bad "1 and 4 collect threads give the same site" "$(diff -r "$L/p1" "$L/p3" | head -5)"
 fi
 t_lacks "every page was collected" "$(cat "$L"/p3/*/*.html)" "size-nil"
+# a filter worker that grew is replaced by a new one between pages (its Lua
+# states keep what filters read of SITE); here after every page: the site
+# must not change
+TEBIKI_TIMING=1 TEBIKI_TEST_WORKER_MAX=0 tk build -j 2 --no-cache -s "$L" \
+    -o "$L/pr" --today 2025-06-01 >/dev/null 2>"$T_TMP/lr.err"
+t_eq "workers replaced after every page: build" $? 0
+n=$(sed -n 's/.*timing: \([0-9]*\) filter workers replaced.*/\1/p' "$T_TMP/lr.err")
+[ "${n:-0}" -ge 20 ] && t_ok "workers were replaced ($n times)" ||
+	t_bad "workers were replaced" "$(grep replaced "$T_TMP/lr.err")"
+if diff -r "$L/p1" "$L/pr" >/dev/null; then
+	t_ok "replacing workers changes nothing"
+else
+	t_bad "replacing workers changes nothing" "$(diff -r "$L/p1" "$L/pr" | head -5)"
+fi
 t_contains "mentions still linked" "$(cat "$L/p3/procedures/backup.html")" 'class="control-ref"'
 
 t_done
