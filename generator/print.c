@@ -511,6 +511,7 @@ struct doc_job {
 	struct build		*b;
 	const struct plan	*pl;
 	struct value		**out;
+	int			 spend;	/* the bodies are not needed after */
 };
 
 static void
@@ -520,6 +521,13 @@ doc_work(void *arg, size_t i, int worker)
 
 	(void)worker;
 	job->out[i] = doc_ctx(job->b, job->pl, i);
+	if (job->spend) {
+		/* the context has the body, rewritten: one copy, not two */
+		struct page *p = &job->b->pages[job->pl->idx[i]];
+
+		free(p->body_html);
+		p->body_html = NULL;
+	}
 }
 
 /* Renders the plan into `out_path`; `all` marks the whole handbook. */
@@ -543,6 +551,9 @@ write_plan(struct build *b, const struct plan *pl, const char *out_path,
 		job.b = b;
 		job.pl = pl;
 		job.out = xcalloc(pl->n + 1, sizeof(*job.out));
+		/* the whole handbook is the last use of the bodies (the render
+		 * cache has them already) unless a selection follows */
+		job.spend = all && !b->opts->print_ids && !b->opts->print_type;
 		pool_run(b->jobs > 0 ? b->jobs : 1, pl->n, doc_work, &job);
 		for (i = 0; i < pl->n; i++) {
 			int l = build_level(
