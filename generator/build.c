@@ -2456,6 +2456,7 @@ build_run(const struct build_opts *o, struct diag *d)
 	 * place only if the build succeeds) */
 	if (diag_errors(d) == 0)
 		save_rcache(&b, seq0, seq1);
+	build_phase(&b, "render cache saved");
 	render_generated(&b);
 #ifdef __GLIBC__
 	malloc_trim(0);		/* the print page's copies of every body */
