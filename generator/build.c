@@ -2027,6 +2027,17 @@ write_search(struct build *b, int jobs)
 
 	srch_set_threads(s, jobs);
 	srch_set_lean(s, 1);			/* written once */
+	if (b->rcache_path) {
+		/* the tokenizer's batches are kept with the render cache */
+		struct sha256 h;
+		unsigned char salt[32];
+		char *dir = cache_path(b, "search", "");
+
+		key_begin(b, &h, "tebiki search 1 " TEBIKI_VERSION);
+		sha256_final(&h, salt);
+		srch_set_cache(s, dir, salt);
+		free(dir);
+	}
 	srch_set_writer(s, search_file, b);	/* through the ledger */
 	/* test hook: the indexed text as JSON, the ground truth for the
 	 * recall/precision test (tests/suites/41-search-example.sh) */
@@ -2107,8 +2118,9 @@ write_search(struct build *b, int jobs)
 
 		srch_get_stats(s, &st);
 		fprintf(stderr, "tebiki: timing: search: tokenize %.0f ms, "
-		    "merge %.0f ms, write %.0f ms (%zu files)\n",
-		    st.tokenize_ms, st.merge_ms, st.write_ms, st.files);
+		    "merge %.0f ms, write %.0f ms (%zu files; %zu of %zu "
+		    "batches from the cache)\n", st.tokenize_ms, st.merge_ms,
+		    st.write_ms, st.files, st.batches_cached, st.batches);
 	}
 	srch_free(s);
 	free(ctl);

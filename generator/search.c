@@ -7,13 +7,16 @@
 #include <math.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "diag.h"
 #include "search.h"
+#include "sha256.h"
 #include "tokenize.h"
 #include "util.h"
 #include "value.h"
@@ -40,6 +43,7 @@
 #define HDR_SINGLE	80	/* posting header below this: one field, tf <= 16 */
 #define MAX_THREADS	8
 #define TOKEN_BATCH	512	/* documents tokenized and merged at a time */
+#define NSUB		8	/* sub-tables of a batch part (>= MAX_THREADS) */
 
 static const int field_weight[NFIELDS] = { 5, 8, 2, 3, 1 };
 
@@ -57,6 +61,7 @@ struct sdoc {
 	struct buf pos;			/* position bytes per term */
 	struct dterm *dt;		/* the document's distinct terms */
 	size_t	  nterms;
+	unsigned char sum[32];		/* of what the tokenizer reads */
 };
 
 /* A distinct term of one document: its bytes in terms, the end of its
@@ -111,7 +116,12 @@ struct srch {
 	int		 lean;	/* srch_set_lean */
 	size_t		 batch;	/* TOKEN_BATCH unless set (srch_set_batch) */
 	int		 cut;	/* texts cut: no second srch_write */
+	char		*cache;	/* batch cache directory (srch_set_cache) */
+	unsigned char	 salt[32];
 };
+
+static void		 parallel(int, void *(*)(void *), void *, size_t);
+static unsigned long	 get_varint(const unsigned char **);
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -434,6 +444,15 @@ srch_set_batch(struct srch *s, size_t docs)
 }
 
 void
+srch_set_cache(struct srch *s, const char *dir, const unsigned char salt[32])
+{
+	free(s->cache);
+	s->cache = dir ? xstrdup(dir) : NULL;
+	if (salt)
+		memcpy(s->salt, salt, sizeof(s->salt));
+}
+
+void
 srch_set_writer(struct srch *s, srch_writer *fn, void *arg)
 {
 	s->writer = fn;
@@ -451,6 +470,7 @@ srch_free(struct srch *s)
 		sdoc_release(&s->docs[i]);
 	free(s->docs);
 	free_terms(s);
+	free(s->cache);
 	free(s);
 }
 
@@ -828,40 +848,65 @@ term_slot(struct tpart *tp, const char *t, size_t len, uint64_t h)
 	return &tp->terms[i];
 }
 
-/* The partition of hash h among n (high bits: the tables use the low). */
+/* The sub-table of hash h in a batch part (high bits: the tables use the
+ * low ones).  Partition k of n holds the terms of sub-tables j with
+ * j % n == k, so a batch part merges into the partitions whole. */
 static int
-part_of(uint64_t h, int n)
+sub_of(uint64_t h)
 {
-	return (int)((h >> 40) % (uint64_t)n);
+	return (int)((h >> 40) % NSUB);
+}
+
+/* A batch part: the postings of documents [lo, hi) by sub-table, each
+ * term's as merge would append them after a term whose last document id
+ * is 0 (the first id delta is the id itself). */
+struct bpart {
+	size_t		 lo, hi;
+	struct tpart	 sub[NSUB];
+	int		 cached;	/* read from the search cache */
+};
+
+/* Frees what a term table holds. */
+static void
+tpart_release(struct tpart *tp)
+{
+	size_t i;
+
+	for (i = 0; i < tp->tcap; i++) {
+		free(tp->terms[i].s);
+		buf_release(&tp->terms[i].post);
+		buf_release(&tp->terms[i].pos);
+	}
+	free(tp->terms);
+	memset(tp, 0, sizeof(*tp));
 }
 
 struct merger {
 	struct srch	*s;
-	int		 k;
-	size_t		 lo, hi;	/* documents [lo, hi) */
+	struct bpart	*bp;
+	int		 k, n;		/* sub-tables or partitions k, k+n, ... */
 };
 
-/* Thread body: appends, in doc-id order, the postings of every term of
- * partition k to its table, so each term's bytes do not depend on the
- * partitioning or the thread count. */
+/* Thread body: fills the batch part's sub-tables j with j % n == k from
+ * its documents' postings, in document order. */
 static void *
-merge_part(void *arg)
+part_work(void *arg)
 {
 	struct merger *m = arg;
 	struct srch *s = m->s;
-	struct tpart *tp = &s->part[m->k];
 	size_t id, k, poff, qoff;
 	struct sdoc *o;
 	struct term *t;
+	int j;
 
-	for (id = m->lo; id < m->hi; id++) {
+	for (id = m->bp->lo; id < m->bp->hi; id++) {
 		o = &s->docs[id];
 		for (k = 0, poff = 0, qoff = 0; k < o->nterms; k++) {
 			struct dterm *dt = &o->dt[k];
 
-			if (part_of(dt->h, s->nparts) == m->k) {
-				t = term_slot(tp, o->terms.ptr + dt->toff,
-				    dt->tlen, dt->h);
+			if ((j = sub_of(dt->h)) % m->n == m->k) {
+				t = term_slot(&m->bp->sub[j], o->terms.ptr +
+				    dt->toff, dt->tlen, dt->h);
 				put_varint(&t->post, (unsigned long)id -
 				    t->last);
 				put_fast(&t->post, o->posts.ptr + poff,
@@ -878,37 +923,64 @@ merge_part(void *arg)
 	return NULL;
 }
 
-/* Merges the postings of documents [lo, hi) into the term tables (one
- * partition per thread; after those of the documents before lo), then
- * drops their per-document buffers. */
-static void
-merge(struct srch *s, size_t lo, size_t hi)
+/* Thread body: appends the batch part's sub-tables of partition k to its
+ * table (after the postings of the batches before), so each term's bytes
+ * do not depend on the partitioning or the thread count. */
+static void *
+merge_work(void *arg)
 {
-	pthread_t tid[MAX_THREADS];
+	struct merger *m = arg;
+	struct tpart *tp = &m->s->part[m->k];
+	const unsigned char *p;
+	size_t i;
+	int j;
+
+	for (j = m->k; j < NSUB; j += m->n) {
+		struct tpart *sub = &m->bp->sub[j];
+
+		for (i = 0; i < sub->tcap; i++) {
+			struct term *b = &sub->terms[i], *t;
+
+			if (b->s == NULL)
+				continue;
+			t = term_slot(tp, b->s, b->len, b->h);
+			p = (const unsigned char *)b->post.ptr;
+			put_varint(&t->post, get_varint(&p) - t->last);
+			put_fast(&t->post, (const char *)p, b->post.len -
+			    (size_t)(p - (const unsigned char *)b->post.ptr));
+			put_fast(&t->pos, b->pos.ptr, b->pos.len);
+			t->last = b->last;
+			t->df += b->df;
+		}
+	}
+	return NULL;
+}
+
+/* Runs fn on n mergers (k = 0..n-1) of batch part bp in threads. */
+static void
+run_mergers(struct srch *s, struct bpart *bp, int n, void *(*fn)(void *))
+{
 	struct merger m[MAX_THREADS];
-	int n = s->nparts, i, started = 0;
-	size_t id;
+	int i;
 
 	for (i = 0; i < n; i++) {
 		m[i].s = s;
+		m[i].bp = bp;
 		m[i].k = i;
-		m[i].lo = lo;
-		m[i].hi = hi;
+		m[i].n = n;
 	}
-	for (i = 1; i < n; i++) {
-		if (pthread_create(&tid[i], NULL, merge_part, &m[i]) != 0)
-			break;
-		started = i;
-	}
-	for (i = started + 1; i < n; i++)
-		merge_part(&m[i]);
-	merge_part(&m[0]);
-	for (i = 1; i <= started; i++)
-		pthread_join(tid[i], NULL);
-	s->nterms = 0;
-	for (i = 0; i < n; i++)
-		s->nterms += s->part[i].nterms;
-	for (id = lo; id < hi; id++) {
+	parallel(n, fn, m, sizeof(*m));
+}
+
+/* Makes the batch part of documents [lo, hi) from their per-document
+ * postings, then drops those. */
+static void
+make_part(struct srch *s, struct bpart *bp)
+{
+	size_t id;
+
+	run_mergers(s, bp, nthreads(s), part_work);
+	for (id = bp->lo; id < bp->hi; id++) {
 		struct sdoc *o = &s->docs[id];
 
 		buf_release(&o->terms);
@@ -918,6 +990,314 @@ merge(struct srch *s, size_t lo, size_t hi)
 		o->dt = NULL;
 		o->nterms = 0;
 	}
+}
+
+/* Merges a batch part into the term tables (one partition per thread)
+ * and frees it. */
+static void
+merge(struct srch *s, struct bpart *bp)
+{
+	int i;
+
+	run_mergers(s, bp, s->nparts, merge_work);
+	s->nterms = 0;
+	for (i = 0; i < s->nparts; i++)
+		s->nterms += s->part[i].nterms;
+	for (i = 0; i < NSUB; i++)
+		tpart_release(&bp->sub[i]);
+}
+
+/* ------------------------------------------------------ the batch cache */
+
+/* With srch_set_cache, every batch part is kept in a file of the cache
+ * directory, "b<batch>.bin": "TKSB1\n", the batch key (SHA-256 of the
+ * salt, the batch's bounds and what the tokenizer reads of each of its
+ * documents), the documents' lengths and section positions, the part's
+ * terms with their postings, then the SHA-256 of everything before.  A
+ * batch whose key matches is not tokenized again; a file that does not
+ * match, or is damaged, is a miss. */
+
+static void
+sum_of(const void *p, size_t n, unsigned char out[32])
+{
+	struct sha256 h;
+
+	sha256_init(&h);
+	sha256_update(&h, p, n);
+	sha256_final(&h, out);
+}
+
+static void
+sum_str(struct sha256 *h, const char *str)
+{
+	uint32_t n = (uint32_t)strlen(str);
+
+	sha256_update(h, &n, sizeof(n));
+	sha256_update(h, str, n);
+}
+
+struct summer {
+	struct srch	*s;
+	int		 k, n;
+};
+
+/* Thread body: the sums of documents k, k+n, ... */
+static void *
+sum_work(void *arg)
+{
+	struct summer *w = arg;
+	struct sha256 h;
+	size_t i, j;
+
+	for (i = (size_t)w->k; i < w->s->ndocs; i += (size_t)w->n) {
+		struct sdoc *o = &w->s->docs[i];
+
+		sha256_init(&h);
+		sum_str(&h, o->title);
+		sha256_update(&h, &o->ncontrols, sizeof(o->ncontrols));
+		for (j = 0; j < o->ncontrols; j++)
+			sum_str(&h, o->controls[j]);
+		sha256_update(&h, &o->ntags, sizeof(o->ntags));
+		for (j = 0; j < o->ntags; j++)
+			sum_str(&h, o->tags[j]);
+		sha256_update(&h, &o->nsections, sizeof(o->nsections));
+		for (j = 0; j < o->nsections; j++) {
+			sum_str(&h, o->headings[j]);
+			sum_str(&h, o->texts[j]);
+		}
+		sha256_final(&h, o->sum);
+	}
+	return NULL;
+}
+
+/* The key of batch part bp (the documents' sums are made). */
+static void
+batch_key(const struct srch *s, const struct bpart *bp, unsigned char key[32])
+{
+	struct sha256 h;
+	uint64_t v[3] = { FORMAT_VERSION, bp->lo, bp->hi };
+	size_t i;
+
+	sha256_init(&h);
+	sha256_update(&h, s->salt, sizeof(s->salt));
+	sha256_update(&h, "tebiki search batch 1", 21);
+	sha256_update(&h, v, sizeof(v));
+	for (i = bp->lo; i < bp->hi; i++)
+		sha256_update(&h, s->docs[i].sum, sizeof(s->docs[i].sum));
+	sha256_final(&h, key);
+}
+
+static char *
+batch_path(const struct srch *s, size_t index, const char *suffix)
+{
+	return xasprintf("%s/b%zu.bin%s", s->cache, index, suffix);
+}
+
+/* Writes batch part bp, batch number `index`, to the cache (a failure
+ * only costs speed next time). */
+static void
+cache_save(const struct srch *s, const struct bpart *bp, size_t index,
+    const unsigned char key[32])
+{
+	struct buf b = BUF_INIT;
+	unsigned char sum[32];
+	char *path, *tmp, suffix[48];
+	size_t i, k;
+	int j;
+
+	buf_put(&b, "TKSB1\n", 6);
+	buf_put(&b, key, 32);
+	put_varint(&b, bp->lo);
+	put_varint(&b, bp->hi);
+	for (i = bp->lo; i < bp->hi; i++) {
+		const struct sdoc *o = &s->docs[i];
+
+		put_varint(&b, o->blen);
+		put_varint(&b, o->tlen);
+		put_varint(&b, o->nsections);
+		for (k = 0; k < o->nsections; k++) {
+			put_varint(&b, o->hstart[k]);
+			put_varint(&b, o->bstart[k]);
+		}
+	}
+	for (j = 0; j < NSUB; j++) {
+		const struct tpart *tp = &bp->sub[j];
+
+		put_varint(&b, tp->nterms);
+		for (k = 0; k < tp->tcap; k++) {
+			const struct term *t = &tp->terms[k];
+
+			if (t->s == NULL)
+				continue;
+			put_varint(&b, t->len);
+			buf_put(&b, t->s, t->len);
+			put_varint(&b, t->df);
+			put_varint(&b, t->last);
+			put_varint(&b, t->post.len);
+			buf_put(&b, t->post.ptr, t->post.len);
+			put_varint(&b, t->pos.len);
+			buf_put(&b, t->pos.ptr, t->pos.len);
+		}
+	}
+	sum_of(b.ptr, b.len, sum);
+	buf_put(&b, sum, 32);
+	snprintf(suffix, sizeof(suffix), ".%ld.tmp", (long)getpid());
+	path = batch_path(s, index, "");
+	tmp = batch_path(s, index, suffix);
+	if (util_write_file(tmp, b.ptr, b.len) == -1 ||
+	    rename(tmp, path) == -1)
+		unlink(tmp);
+	free(path);
+	free(tmp);
+	buf_release(&b);
+}
+
+/* A bounded reader over a cache file. */
+struct rd {
+	const unsigned char	*p, *end;
+	int			 bad;
+};
+
+static unsigned long
+rd_varint(struct rd *r)
+{
+	unsigned long v = 0;
+	int sh = 0;
+
+	while (!r->bad) {
+		if (r->p >= r->end || sh > 56) {
+			r->bad = 1;
+			break;
+		}
+		v |= (unsigned long)(*r->p & 0x7f) << sh;
+		if (!(*r->p++ & 0x80))
+			return v;
+		sh += 7;
+	}
+	return 0;
+}
+
+static const char *
+rd_bytes(struct rd *r, size_t n)
+{
+	const char *p = (const char *)r->p;
+
+	if (r->bad || (size_t)(r->end - r->p) < n) {
+		r->bad = 1;
+		return NULL;
+	}
+	r->p += n;
+	return p;
+}
+
+/* Reads batch part bp (bounds set, tables empty) from the cache: 1 when
+ * its file matches `key`, with the documents' lengths and positions set;
+ * 0 (nothing changed) otherwise. */
+static int
+cache_load(struct srch *s, struct bpart *bp, size_t index,
+    const unsigned char key[32])
+{
+	struct buf b = BUF_INIT;
+	struct rd r;
+	unsigned char sum[32];
+	unsigned *lens = NULL, **hs = NULL, **bs = NULL;
+	size_t i, k, nd = bp->hi - bp->lo, cnt;
+	char *path = batch_path(s, index, "");
+	int j, ok = 0;
+
+	if (util_read_file(path, &b) == -1 || b.len < 6 + 32 + 32)
+		goto out;
+	sum_of(b.ptr, b.len - 32, sum);
+	if (memcmp(b.ptr, "TKSB1\n", 6) != 0 ||
+	    memcmp(b.ptr + 6, key, 32) != 0 ||
+	    memcmp(b.ptr + b.len - 32, sum, 32) != 0)
+		goto out;
+	r.p = (const unsigned char *)b.ptr + 38;
+	r.end = (const unsigned char *)b.ptr + b.len - 32;
+	r.bad = 0;
+	if (rd_varint(&r) != bp->lo || rd_varint(&r) != bp->hi)
+		goto out;
+	lens = xcalloc(2 * nd + 1, sizeof(*lens));
+	hs = xcalloc(nd + 1, sizeof(*hs));
+	bs = xcalloc(nd + 1, sizeof(*bs));
+	for (i = 0; i < nd && !r.bad; i++) {
+		const struct sdoc *o = &s->docs[bp->lo + i];
+
+		lens[2 * i] = (unsigned)rd_varint(&r);
+		lens[2 * i + 1] = (unsigned)rd_varint(&r);
+		if (rd_varint(&r) != o->nsections) {
+			r.bad = 1;
+			break;
+		}
+		hs[i] = xcalloc(o->nsections + 1, sizeof(unsigned));
+		bs[i] = xcalloc(o->nsections + 1, sizeof(unsigned));
+		for (k = 0; k < o->nsections; k++) {
+			hs[i][k] = (unsigned)rd_varint(&r);
+			bs[i][k] = (unsigned)rd_varint(&r);
+		}
+	}
+	for (j = 0; j < NSUB && !r.bad; j++) {
+		cnt = rd_varint(&r);
+		for (k = 0; k < cnt && !r.bad; k++) {
+			const char *ts, *pp, *qp;
+			size_t tl, pl, ql;
+			unsigned long df, last;
+			struct term *t;
+
+			tl = rd_varint(&r);
+			ts = rd_bytes(&r, tl);
+			df = rd_varint(&r);
+			last = rd_varint(&r);
+			pl = rd_varint(&r);
+			pp = rd_bytes(&r, pl);
+			ql = rd_varint(&r);
+			qp = rd_bytes(&r, ql);
+			if (r.bad || tl == 0 || pl == 0 || df == 0 ||
+			    sub_of(fnv(ts, tl)) != j || memchr(ts, 0, tl)) {
+				r.bad = 1;
+				break;
+			}
+			t = term_slot(&bp->sub[j], ts, tl, fnv(ts, tl));
+			if (t->df) {		/* the same term twice */
+				r.bad = 1;
+				break;
+			}
+			t->df = (unsigned)df;
+			t->last = (unsigned)last;
+			buf_put(&t->post, pp, pl);
+			buf_put(&t->pos, qp, ql);
+		}
+	}
+	if (r.bad || r.p != r.end) {
+		for (j = 0; j < NSUB; j++)
+			tpart_release(&bp->sub[j]);
+		goto out;
+	}
+	for (i = 0; i < nd; i++) {
+		struct sdoc *o = &s->docs[bp->lo + i];
+
+		free(o->hstart);
+		free(o->bstart);
+		o->blen = lens[2 * i];
+		o->tlen = lens[2 * i + 1];
+		o->hstart = hs[i];
+		o->bstart = bs[i];
+		hs[i] = bs[i] = NULL;
+		if (s->lean)
+			cut_texts(o);
+	}
+	ok = 1;
+out:
+	for (i = 0; hs && i < nd; i++) {
+		free(hs[i]);
+		free(bs[i]);
+	}
+	free(hs);
+	free(bs);
+	free(lens);
+	free(path);
+	buf_release(&b);
+	return ok;
 }
 
 /* ---------------------------------------------------------------- writing */
@@ -2019,7 +2399,7 @@ srch_write(struct srch *s, const char *outdir, struct diag *d)
 	char *root = NULL, *path = NULL, fname[32], lname[32], avg[32];
 	struct buf man = BUF_INIT, shards = BUF_INIT, docs = BUF_INIT;
 	struct buf pshards = BUF_INIT, rshards = BUF_INIT;
-	size_t i, lo, hi;
+	size_t i, lo, hi, nb;
 	int rc = -1;
 	double t0;
 
@@ -2055,16 +2435,54 @@ srch_write(struct srch *s, const char *outdir, struct diag *d)
 	/* in batches, so that only one batch's per-document postings are
 	 * held at a time (at 10k pages all of them took ~230 MB) */
 	s->nparts = nthreads(s);
-	for (lo = 0; lo < s->ndocs; lo = hi) {
+	t0 = now_ms();
+	if (s->cache) {
+		struct summer w[MAX_THREADS];
+		int k;
+
+		for (k = 0; k < s->nparts; k++) {
+			w[k].s = s;
+			w[k].k = k;
+			w[k].n = s->nparts;
+		}
+		parallel(s->nparts, sum_work, w, sizeof(*w));
+		(void)util_mkdir_p(s->cache);
+	}
+	s->stats.tokenize_ms += now_ms() - t0;
+	for (lo = 0, nb = 0; lo < s->ndocs; lo = hi, nb++) {
 		size_t batch = s->batch ? s->batch : TOKEN_BATCH;
+		struct bpart bp;
+		unsigned char key[32];
 
 		hi = s->ndocs - lo > batch ? lo + batch : s->ndocs;
+		memset(&bp, 0, sizeof(bp));
+		bp.lo = lo;
+		bp.hi = hi;
 		t0 = now_ms();
-		tokenize_all(s, lo, hi);
+		if (s->cache)
+			batch_key(s, &bp, key);
+		if (s->cache && cache_load(s, &bp, nb, key)) {
+			s->stats.batches_cached++;
+		} else {
+			tokenize_all(s, lo, hi);
+			make_part(s, &bp);
+			if (s->cache)
+				cache_save(s, &bp, nb, key);
+		}
+		s->stats.batches++;
 		s->stats.tokenize_ms += now_ms() - t0;
 		t0 = now_ms();
-		merge(s, lo, hi);
+		merge(s, &bp);
 		s->stats.merge_ms += now_ms() - t0;
+	}
+	/* files of batches past the last one (the site got smaller) */
+	while (s->cache) {
+		char *stale = batch_path(s, nb++, "");
+		int gone = unlink(stale) == -1 && errno == ENOENT;
+
+		free(stale);
+		if (gone)
+			break;
 	}
 	t0 = now_ms();
 	if (write_terms(s, root, &shards, &rshards, &pshards, d) == -1 ||

@@ -48,6 +48,8 @@ struct srch_stats {
 	size_t	 doc_shards;
 	size_t	 largest_shard;	/* bytes */
 	double	 tokenize_ms, merge_ms, write_ms;	/* phases of srch_write */
+	size_t	 batches;	/* documents are tokenized in batches */
+	size_t	 batches_cached;	/* of them read from the cache */
 };
 
 /* A new empty index; free with srch_free(). */
@@ -78,6 +80,13 @@ void		 srch_set_lean(struct srch *, int);
 /* Documents are tokenized and merged `docs` at a time (0: the default,
  * 512); the index is the same for any count.  For tests. */
 void		 srch_set_batch(struct srch *, size_t docs);
+/* Keeps each batch's postings in a file of directory `dir` (made when
+ * missing; NULL: no cache), under a key of `salt` (what else the index
+ * depends on: the program, the options) and the batch's documents;
+ * srch_write reads a batch whose documents did not change instead of
+ * tokenizing it.  The index is the same with or without the cache. */
+void		 srch_set_cache(struct srch *, const char *dir,
+		    const unsigned char salt[32]);
 typedef int srch_writer(void *arg, const char *rel, const void *, size_t);
 void		 srch_set_writer(struct srch *, srch_writer *, void *arg);
 /* Terms whose postings with positions take at least `bytes` (base64; 0:

@@ -250,8 +250,17 @@ ranking(const char *all)
 
 /* n documents of mixed text, sections longer than the doc shards show,
  * terms shared by many of them (so that postings span batches). */
+static void many_docs_v(struct srch *, int, int);
+
 static void
 many_docs(struct srch *s, int n)
+{
+	many_docs_v(s, n, -1);
+}
+
+/* many_docs with document `changed` (or none) saying something else. */
+static void
+many_docs_v(struct srch *s, int n, int changed)
 {
 	static const char *const words[] = { "backup", "\xe7\xae\xa1\xe7\x90"
 	    "\x86\xe7\xad\x96", "8.13", "\xe3\x83\x90\xe3\x83\x83\xe3"
@@ -271,6 +280,8 @@ many_docs(struct srch *s, int n)
 			    k % 3 ? " " : "\xe3\x80\x82");
 		for (k = 0; k < i % 9; k++)
 			buf_printf(&t1, "%s w%d ", words[(i + k) % 8], i % 13);
+		if (i == changed)
+			buf_puts(&t1, " \xe5\xa4\x89\xe6\x9b\xb4 changed");
 		sec[0].anchor = "";
 		sec[0].heading = "";
 		sec[0].text = t0.ptr;
@@ -326,6 +337,97 @@ batches(const char *dir, struct diag *d)
 	buf_release(&b);
 	free(d1);
 	free(d2);
+}
+
+/* Writes an index of n docs (doc `changed` edited) with the batch cache
+ * in cdir into out; returns its stats. */
+static struct srch_stats
+cached_write(const char *cdir, const char *out, int n, int changed,
+    struct buf *bytes, struct diag *d)
+{
+	static const unsigned char salt[32] = { 1, 2, 3 };
+	struct srch *s = srch_new();
+	struct srch_stats st;
+
+	many_docs_v(s, n, changed);
+	srch_set_batch(s, 7);
+	srch_set_threads(s, 2);
+	srch_set_lean(s, 1);
+	if (cdir)
+		srch_set_cache(s, cdir, salt);
+	INT_EQ(srch_write(s, out, d), 0, "srch_write with the cache");
+	srch_get_stats(s, &st);
+	buf_reset(bytes);
+	slurp(out, bytes);
+	srch_free(s);
+	return st;
+}
+
+/* The batch cache: a batch whose documents did not change is read, not
+ * tokenized, and the index is the bytes of an index made without it
+ * (after an edit, a damaged file, a foreign file, fewer documents). */
+static void
+batch_cache(const char *dir, struct diag *d)
+{
+	struct buf ref = BUF_INIT, got = BUF_INIT;
+	struct srch_stats st;
+	char *cdir = xasprintf("%s/cache", dir), *o1 = xasprintf("%s/c1", dir);
+	char *o2 = xasprintf("%s/c2", dir), *f = xasprintf("%s/b3.bin", cdir);
+	char *stale = xasprintf("%s/b40.bin", cdir);
+	struct buf c = BUF_INIT;
+
+	(void)cached_write(NULL, o1, 300, -1, &ref, d);
+	st = cached_write(cdir, o2, 300, -1, &got, d);
+	INT_EQ(st.batches, 43, "300 docs in batches of 7");
+	INT_EQ(st.batches_cached, 0, "a cold cache");
+	OK(ref.len == got.len && memcmp(ref.ptr, got.ptr, ref.len) == 0,
+	    "cold cache: same bytes");
+	st = cached_write(cdir, o2, 300, -1, &got, d);
+	INT_EQ(st.batches_cached, 43, "nothing changed: every batch read");
+	OK(ref.len == got.len && memcmp(ref.ptr, got.ptr, ref.len) == 0,
+	    "every batch read: same bytes");
+	(void)cached_write(NULL, o1, 300, 100, &ref, d);
+	st = cached_write(cdir, o2, 300, 100, &got, d);
+	INT_EQ(st.batches_cached, 42, "one document edited: one batch again");
+	OK(ref.len == got.len && memcmp(ref.ptr, got.ptr, ref.len) == 0,
+	    "one document edited: same bytes as without the cache");
+	/* one byte of a batch file flipped: that batch is made again */
+	OK(util_read_file(f, &c) == 0 && c.len > 100, "batch file there");
+	c.ptr[c.len / 2] ^= 1;
+	util_write_file(f, c.ptr, c.len);
+	st = cached_write(cdir, o2, 300, 100, &got, d);
+	INT_EQ(st.batches_cached, 42, "damaged file: its batch made again");
+	OK(ref.len == got.len && memcmp(ref.ptr, got.ptr, ref.len) == 0,
+	    "damaged file: same bytes");
+	/* a file from another batch under this batch's name: a miss */
+	buf_reset(&c);
+	util_read_file(f, &c);
+	{
+		char *g = xasprintf("%s/b4.bin", cdir);
+
+		util_write_file(g, c.ptr, c.len);
+		free(g);
+	}
+	st = cached_write(cdir, o2, 300, 100, &got, d);
+	INT_EQ(st.batches_cached, 42, "foreign file: a miss");
+	OK(ref.len == got.len && memcmp(ref.ptr, got.ptr, ref.len) == 0,
+	    "foreign file: same bytes");
+	/* fewer documents: the files of batches past the last go */
+	OK(util_is_file(stale), "batch 40 kept");
+	(void)cached_write(NULL, o1, 200, 100, &ref, d);
+	st = cached_write(cdir, o2, 200, 100, &got, d);
+	INT_EQ(st.batches_cached, 28, "200 docs: the first 28 batches read");
+	OK(ref.len == got.len && memcmp(ref.ptr, got.ptr, ref.len) == 0,
+	    "fewer documents: same bytes");
+	OK(!util_is_file(stale), "stale batch file removed");
+	buf_release(&ref);
+	buf_release(&got);
+	buf_release(&c);
+	free(cdir);
+	free(o1);
+	free(o2);
+	free(f);
+	free(stale);
 }
 
 int
@@ -480,6 +582,8 @@ main(void)
 	}
 	INT_EQ(diag_errors(&d), 0, "no diagnostics");
 	batches(dir, &d);
+	batch_cache(dir, &d);
+	INT_EQ(diag_errors(&d), 0, "no diagnostics from the cached writes");
 	util_rmtree(dir);
 	srch_free(s);
 	srch_free(s2);
