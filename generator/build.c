@@ -242,6 +242,171 @@ meta_str(struct build *b, struct page *p, const char *key)
 
 static void mark_files(struct build *, struct page *, int);
 static void plain_text(struct page *);
+static void hash_str(struct sha256 *, const char *);
+static void hash_file(struct sha256 *, const char *);
+static char *cache_path(const struct build *, const char *, const char *);
+
+/* The text of the page's first top-level h1 ("" when none); caller
+ * frees. */
+static char *
+first_h1(struct page *p)
+{
+	struct buf t = BUF_INIT;
+	cmark_node *n;
+
+	for (n = cmark_node_first_child(p->md.root); n; n = cmark_node_next(n))
+		if (cmark_node_get_type(n) == CMARK_NODE_HEADING &&
+		    cmark_node_get_heading_level(n) == 1) {
+			md_text(n, &t);
+			break;
+		}
+	return buf_detach(&t);
+}
+
+/* ---------------------------------------------------------------------
+ * The pass-1 cache: what pass 1 takes from a page's Markdown (heading
+ * levels, ids and texts, the first h1) as a value {h1, heads: [[level,
+ * id, text] ...]}, per page in .tebiki-cache/pass1-<audience>.bin (ccache.h)
+ * under a key of the program, the raw HTML setting and the page's source.
+ * A rebuild parses only the pages that changed (and the excluded ones,
+ * whose links pass 1 follows).
+ */
+
+/* Loads the cache (when the build keeps caches). */
+static void
+p1_open(struct build *b)
+{
+	struct sha256 h;
+	char *path;
+
+	if (!b->opts->write || b->opts->no_cache)
+		return;
+	sha256_init(&h);
+	hash_str(&h, "tebiki pass1 1 " TEBIKI_VERSION);
+	hash_file(&h, "/proc/self/exe");
+	sha256_update(&h, &b->cfg.raw_html, sizeof(b->cfg.raw_html));
+	sha256_final(&h, b->p1_salt);
+	path = cache_path(b, "pass1", ".bin");
+	b->p1 = cc_load(path);
+	free(path);
+}
+
+/* The page's key (its source, parsed with the site's settings). */
+static void
+p1_key(const struct build *b, const struct page *p, unsigned char key[32])
+{
+	struct sha256 h;
+
+	sha256_init(&h);
+	sha256_update(&h, b->p1_salt, sizeof(b->p1_salt));
+	sha256_update(&h, p->src_sum, sizeof(p->src_sum));
+	sha256_final(&h, key);
+}
+
+/* Fills the page's headings from the cache and returns its first h1
+ * (caller frees), or NULL when the cache has nothing for it. */
+static char *
+p1_take(struct build *b, struct page *p)
+{
+	const struct value *v, *hs, *e;
+	unsigned char key[32];
+	size_t i;
+
+	if (b->p1 == NULL || !p->from_file)
+		return NULL;
+	p1_key(b, p, key);
+	v = cc_find(b->p1, p->f->rel, key);
+	if (v == NULL || val_cstr(val_get(v, "h1")) == NULL ||
+	    (hs = val_get(v, "heads")) == NULL || hs->kind != VAL_LIST)
+		return NULL;
+	for (i = 0; i < hs->n; i++) {
+		e = hs->items[i];
+		if (e->kind != VAL_LIST || e->n != 3 ||
+		    e->items[0]->kind != VAL_NUM || !val_cstr(e->items[1]) ||
+		    !val_cstr(e->items[2]))
+			return NULL;
+	}
+	p->heads = xcalloc(hs->n + 1, sizeof(*p->heads));
+	for (i = 0; i < hs->n; i++) {
+		e = hs->items[i];
+		p->heads[i].level = (int)e->items[0]->num;
+		p->heads[i].id = xstrdup(val_cstr(e->items[1]));
+		p->heads[i].text = xstrdup(val_cstr(e->items[2]));
+	}
+	p->nheads = hs->n;
+	p->p1 = val_ref((struct value *)v);
+	return xstrdup(val_cstr(val_get(v, "h1")));
+}
+
+/* Makes the cache entry of a page pass 1 parsed. */
+static void
+p1_keep(struct build *b, struct page *p, const char *h1)
+{
+	struct value *v, *hs, *e;
+	size_t i;
+
+	if (b->p1 == NULL || !p->from_file)
+		return;
+	hs = val_list();
+	for (i = 0; i < p->nheads; i++) {
+		e = val_list();
+		val_push(e, val_num(p->heads[i].level));
+		val_push(e, val_str(p->heads[i].id));
+		val_push(e, val_str(p->heads[i].text));
+		val_push(hs, e);
+	}
+	v = val_map();
+	val_set(v, "h1", val_str(h1));
+	val_set(v, "heads", hs);
+	p->p1 = v;
+	p->p1_new = 1;
+}
+
+/* Writes the cache when a page was parsed or left (a failure only costs
+ * speed), then drops it. */
+static void
+p1_close(struct build *b)
+{
+	const char **paths;
+	unsigned char (*keys)[32];
+	const struct value **data;
+	size_t i, n = 0, fresh = 0;
+	char *path;
+
+	if (b->p1 == NULL)
+		return;
+	paths = xcalloc(b->npages + 1, sizeof(*paths));
+	keys = xcalloc(b->npages + 1, sizeof(*keys));
+	data = xcalloc(b->npages + 1, sizeof(*data));
+	for (i = 0; i < b->npages; i++) {
+		struct page *p = &b->pages[i];
+
+		if (p->p1 == NULL)
+			continue;
+		fresh += p->p1_new;
+		paths[n] = p->f->rel;
+		p1_key(b, p, keys[n]);
+		data[n++] = p->p1;
+	}
+	if (b->timing)
+		fprintf(stderr, "tebiki: timing: %zu of %zu pages' headings "
+		    "from the pass-1 cache\n", n - fresh, n);
+	if (fresh > 0 || n != cc_count(b->p1)) {
+		path = cache_path(b, "pass1", ".bin");
+		(void)cc_save(path, paths, (const unsigned char (*)[32])keys,
+		    data, n);
+		free(path);
+	}
+	for (i = 0; i < b->npages; i++) {
+		val_unref(b->pages[i].p1);
+		b->pages[i].p1 = NULL;
+	}
+	free(paths);
+	free(keys);
+	free(data);
+	cc_free(b->p1);
+	b->p1 = NULL;
+}
 
 static void
 pass1_page(void *arg, size_t i, int worker)
@@ -251,6 +416,7 @@ pass1_page(void *arg, size_t i, int worker)
 	const char *s, *slash;
 	struct value *v;
 	struct buf t = BUF_INIT;
+	char *h1;
 	size_t k;
 
 	(void)worker;
@@ -320,24 +486,22 @@ pass1_page(void *arg, size_t i, int worker)
 		p->status = xstrdup(s);
 	p->classification = xstrdup((s = meta_str(b, p, "classification")) ?
 	    s : b->cfg.default_classification);
-	/* Markdown */
-	md_parse(&p->md, p->src.body, p->src.body_len, b->cfg.raw_html);
-	md_assign_ids(&p->md);
-	p->nheads = md_headings(&p->md, &p->heads);
+	/* Markdown: its headings and first h1, from the pass-1 cache when
+	 * the page did not change, else parsed */
+	h1 = p1_take(b, p);
+	if (h1 == NULL) {
+		md_parse(&p->md, p->src.body, p->src.body_len,
+		    b->cfg.raw_html);
+		md_assign_ids(&p->md);
+		p->nheads = md_headings(&p->md, &p->heads);
+		h1 = first_h1(p);
+		p1_keep(b, p, h1);
+	}
 	/* title: front matter, else the first h1, else the file name */
 	if ((s = meta_str(b, p, "title")) != NULL && *s) {
 		p->title = xstrdup(s);
 	} else {
-		cmark_node *n;
-
-		for (n = cmark_node_first_child(p->md.root); n;
-		    n = cmark_node_next(n)) {
-			if (cmark_node_get_type(n) == CMARK_NODE_HEADING &&
-			    cmark_node_get_heading_level(n) == 1) {
-				md_text(n, &t);
-				break;
-			}
-		}
+		buf_puts(&t, h1);
 		if (t.len == 0) {
 			s = strrchr(p->f->rel, '/');
 			s = s ? s + 1 : p->f->rel;
@@ -354,10 +518,19 @@ pass1_page(void *arg, size_t i, int worker)
 		p->excluded = 1;
 	if (build_level(p->classification) > b->audience)
 		p->excluded = 1;
-	if (p->excluded)
+	if (p->excluded) {
+		if (p->md.root == NULL) {
+			md_parse(&p->md, p->src.body, p->src.body_len,
+			    b->cfg.raw_html);
+			md_assign_ids(&p->md);
+		}
 		mark_files(b, p, 2);
+	}
 	p->raw_html = b->cfg.raw_html;
+	/* page.text: now if the page was parsed, else when a filter reads
+	 * it (load_text) */
 	plain_text(p);
+	free(h1);
 	/* Pass 2 parses the page again (cheap) rather than every page's
 	 * tree staying in memory between the passes. */
 	md_release(&p->md);
@@ -828,6 +1001,22 @@ load_doc(void *ctx)
 	return p->md.root;
 }
 
+/* page.text of a page pass 1 did not parse (its headings came from the
+ * pass-1 cache): made from the tree, parsed for it if need be. */
+static const char *
+load_text(void *ctx)
+{
+	struct page *p = ctx;
+	int parsed = p->md.root == NULL;
+
+	if (p->plain == NULL && load_doc(p) != NULL) {
+		plain_text(p);
+		if (parsed)
+			md_release(&p->md);
+	}
+	return p->plain;
+}
+
 static void
 fill_flt_page(struct build *b, struct page *p, struct flt_page *fp)
 {
@@ -845,6 +1034,7 @@ fill_flt_page(struct build *b, struct page *p, struct flt_page *fp)
 	fp->text = p->plain;
 	fp->load_doc = load_doc;
 	fp->load_ctx = p;
+	fp->load_text = load_text;
 }
 
 /* What the build gives filters besides the pages: controls, glossary,
@@ -2382,8 +2572,11 @@ build_run(const struct build_opts *o, struct diag *d)
 #endif
 	b.jobs = jobs;
 	build_phase(&b, "scan");
+	p1_open(&b);
 	pool_run(jobs, b.npages, pass1_page, &b);
 	build_phase(&b, "pass 1");
+	p1_close(&b);
+	build_phase(&b, "pass 1 cache");
 	/* ids are unique across the site */
 	for (i = 0; i < b.npages; i++) {
 		struct page *p = &b.pages[i];

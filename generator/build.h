@@ -91,6 +91,8 @@ struct page {
 	size_t			 body_off;	/* src.body - src.text.ptr */
 	int			 from_file;	/* src.text can be read again */
 	int			 dropped;	/* src.text freed until pass 2 */
+	struct value		*p1;		/* pass-1 cache entry, pass 1 */
+	int			 p1_new;	/* made by this build */
 	int			 keyed;		/* rkey is set */
 	unsigned char		 rkey[32];	/* what the output depends on */
 	char			 out_hex[65];	/* SHA-256 of the output */
@@ -122,6 +124,8 @@ struct build {
 	struct ccache		*ccache;	/* previous collects, or NULL */
 	unsigned char		(*ckeys)[32];	/* collect key per filtered page */
 	struct rcache		*rcache;	/* previous renders, or NULL */
+	struct ccache		*p1;		/* pass-1 cache, during pass 1 */
+	unsigned char		 p1_salt[32];
 	char			*rcache_path;	/* NULL: no render cache */
 	int			 rcache_new;	/* saved, not yet in place */
 	unsigned char		 gkey[32];	/* site-wide part of page keys */

@@ -108,19 +108,28 @@ setfield_str(lua_State *L, const char *k, const char *v)
 	lua_setfield(L, -2, k);
 }
 
-/* page.doc, built on first access: __index(t, k) with the cmark root as
- * upvalue 1. */
+/* page.doc and page.text, made on first access: __index(t, k) with the
+ * cmark root and the flt_page as upvalues. */
 static int
 l_page_index(lua_State *L)
 {
 	struct sbx *s;
 	cmark_node *root = lua_touserdata(L, lua_upvalueindex(1));
 	const struct flt_page *p = lua_touserdata(L, lua_upvalueindex(2));
+	const char *text;
 	void *ud;
 	int tb;
 
-	if (lua_type(L, 2) != LUA_TSTRING ||
-	    strcmp(lua_tostring(L, 2), "doc") != 0)
+	if (lua_type(L, 2) != LUA_TSTRING)
+		return 0;
+	if (strcmp(lua_tostring(L, 2), "text") == 0) {
+		text = p && p->load_text ? p->load_text(p->load_ctx) : NULL;
+		lua_pushstring(L, text ? text : "");
+		lua_pushvalue(L, -1);
+		lua_setfield(L, 1, "text");
+		return 1;
+	}
+	if (strcmp(lua_tostring(L, 2), "doc") != 0)
 		return 0;
 	if (root == NULL && p && p->load_doc)
 		root = p->load_doc(p->load_ctx);
@@ -155,7 +164,8 @@ push_page(struct sbx *s, const struct flt_page *p, const struct value *data)
 	setfield_str(L, "kind", p->type && *p->type ? p->type : "page");
 	setfield_str(L, "title", p->title);
 	setfield_str(L, "lang", p->lang);
-	setfield_str(L, "text", p->text ? p->text : "");
+	if (p->text || p->load_text == NULL)
+		setfield_str(L, "text", p->text);	/* else l_page_index */
 	if (p->meta)
 		ast_push_lazy(L, tb, p->meta);
 	else

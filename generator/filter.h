@@ -69,6 +69,9 @@ struct flt_page {			/* filled by the build, borrowed */
 	   the caller of the site phases, or NULL. */
 	cmark_node		*(*load_doc)(void *);
 	void			*load_ctx;
+	/* When text is NULL, page.text calls this (with load_ctx) when it
+	   is first read, on the thread collecting the page; NULL: "". */
+	const char		*(*load_text)(void *);
 };
 
 struct flt_added {			/* a page made by site.add_page in link */
