@@ -242,6 +242,7 @@ meta_str(struct build *b, struct page *p, const char *key)
 
 static void mark_files(struct build *, struct page *, int);
 static void plain_text(struct page *);
+static void rc_join(struct build *);
 static void hash_str(struct sha256 *, const char *);
 static void hash_file(struct sha256 *, const char *);
 static char *cache_path(const struct build *, const char *, const char *);
@@ -362,50 +363,98 @@ p1_keep(struct build *b, struct page *p, const char *h1)
 	p->p1_new = 1;
 }
 
-/* Writes the cache when a page was parsed or left (a failure only costs
- * speed), then drops it. */
+/* What p1_close hands to its thread: the entries to write (when `save`)
+ * and to let go, and the loaded cache. */
+struct p1_job {
+	char			*path;
+	const char		**paths;
+	unsigned char		(*keys)[32];
+	struct value		**data;
+	size_t			 n;
+	int			 save;
+	struct ccache		*cache;
+};
+
+/* Thread body: writes the pass-1 cache (a failure only costs speed). */
+static void *
+p1_write(void *arg)
+{
+	struct p1_job *j = arg;
+
+	if (j->save)
+		(void)cc_save(j->path, j->paths,
+		    (const unsigned char (*)[32])j->keys,
+		    (const struct value *const *)j->data, j->n);
+	return NULL;
+}
+
+/* Frees a p1_job (on the thread that made its values: freeing them on
+ * another would contend for the allocator's locks). */
+static void
+p1_free(struct p1_job *j)
+{
+	size_t i;
+
+	if (j == NULL)
+		return;
+	for (i = 0; i < j->n; i++)
+		val_unref(j->data[i]);
+	cc_free(j->cache);
+	free(j->path);
+	free(j->paths);
+	free(j->keys);
+	free(j->data);
+	free(j);
+}
+
+/* Ends the pass-1 cache: a thread writes it, when a page was parsed or
+ * left, while the build goes on (p1_join waits for it and frees it). */
 static void
 p1_close(struct build *b)
 {
-	const char **paths;
-	unsigned char (*keys)[32];
-	const struct value **data;
-	size_t i, n = 0, fresh = 0;
-	char *path;
+	struct p1_job *j;
+	size_t i, fresh = 0;
 
 	if (b->p1 == NULL)
 		return;
-	paths = xcalloc(b->npages + 1, sizeof(*paths));
-	keys = xcalloc(b->npages + 1, sizeof(*keys));
-	data = xcalloc(b->npages + 1, sizeof(*data));
+	j = xcalloc(1, sizeof(*j));
+	j->paths = xcalloc(b->npages + 1, sizeof(*j->paths));
+	j->keys = xcalloc(b->npages + 1, sizeof(*j->keys));
+	j->data = xcalloc(b->npages + 1, sizeof(*j->data));
 	for (i = 0; i < b->npages; i++) {
 		struct page *p = &b->pages[i];
 
 		if (p->p1 == NULL)
 			continue;
 		fresh += p->p1_new;
-		paths[n] = p->f->rel;
-		p1_key(b, p, keys[n]);
-		data[n++] = p->p1;
+		j->paths[j->n] = p->f->rel;	/* the scan's: never moved */
+		p1_key(b, p, j->keys[j->n]);
+		j->data[j->n++] = p->p1;
+		p->p1 = NULL;
 	}
 	if (b->timing)
 		fprintf(stderr, "tebiki: timing: %zu of %zu pages' headings "
-		    "from the pass-1 cache\n", n - fresh, n);
-	if (fresh > 0 || n != cc_count(b->p1)) {
-		path = cache_path(b, "pass1", ".bin");
-		(void)cc_save(path, paths, (const unsigned char (*)[32])keys,
-		    data, n);
-		free(path);
-	}
-	for (i = 0; i < b->npages; i++) {
-		val_unref(b->pages[i].p1);
-		b->pages[i].p1 = NULL;
-	}
-	free(paths);
-	free(keys);
-	free(data);
-	cc_free(b->p1);
+		    "from the pass-1 cache\n", j->n - fresh, j->n);
+	j->save = fresh > 0 || j->n != cc_count(b->p1);
+	j->path = cache_path(b, "pass1", ".bin");
+	j->cache = b->p1;
 	b->p1 = NULL;
+	b->p1_job = j;
+	if (j->save && pthread_create(&b->p1_thread, NULL, p1_write, j) == 0)
+		b->p1_running = 1;
+	else
+		p1_write(j);
+}
+
+/* Waits for p1_close's thread and frees what it wrote. */
+static void
+p1_join(struct build *b)
+{
+	if (b->p1_running)
+		pthread_join(b->p1_thread, NULL);
+	b->p1_running = 0;
+	p1_free(b->p1_job);
+	b->p1_job = NULL;
 }
 
 static void
@@ -1741,11 +1790,45 @@ open_rcache(struct build *b)
 		return;
 	b->rcache_path = cache_path(b, "render", "");
 	global_key(b);
-	b->rcache = rc_load(b->rcache_path);
+	rc_join(b);	/* rc_start loaded it */
+	if (b->rcache == NULL)
+		b->rcache = rc_load(b->rcache_path);
 	/* the one-file cache of earlier versions */
 	old = cache_path(b, "render", ".bin");
 	(void)unlink(old);
 	free(old);
+}
+
+/* Thread body: loads the render cache of build arg. */
+static void *
+rc_loader(void *arg)
+{
+	struct build *b = arg;
+	char *path = cache_path(b, "render", "");
+
+	b->rcache = rc_load(path);
+	free(path);
+	return NULL;
+}
+
+/* Starts loading the render cache in a thread while the filters' site
+ * phases (one thread) run; open_rcache joins it. */
+static void
+rc_start(struct build *b)
+{
+	if (!b->opts->write || b->opts->no_cache)
+		return;
+	if (pthread_create(&b->rc_thread, NULL, rc_loader, b) == 0)
+		b->rc_running = 1;
+}
+
+/* Waits for rc_start's thread. */
+static void
+rc_join(struct build *b)
+{
+	if (b->rc_running)
+		pthread_join(b->rc_thread, NULL);
+	b->rc_running = 0;
 }
 
 /* Gives each page the diagnostics pass 2 reported for it (messages
@@ -2428,6 +2511,9 @@ build_release(struct build *b)
 {
 	size_t i;
 
+	p1_join(b);
+	rc_join(b);
+
 	for (i = 0; i < b->npages; i++) {
 		struct page *p = &b->pages[i];
 
@@ -2602,6 +2688,7 @@ build_run(const struct build_opts *o, struct diag *d)
 	jobs = o->jobs > 0 ? o->jobs : util_ncpu();
 	b.jobs = jobs;
 	fill_outputs(&b);
+	rc_start(&b);
 	if (run_filters(&b, jobs) == -1)
 		goto out;
 	build_phase(&b, "filters: site");
@@ -2617,6 +2704,7 @@ build_run(const struct build_opts *o, struct diag *d)
 	}
 	build_phase(&b, "setup: work dir");
 	open_rcache(&b);
+	p1_join(&b);
 	build_phase(&b, "setup");
 	seq0 = d->n;
 	join_reaper(&b);

@@ -126,6 +126,11 @@ struct build {
 	struct rcache		*rcache;	/* previous renders, or NULL */
 	struct ccache		*p1;		/* pass-1 cache, during pass 1 */
 	unsigned char		 p1_salt[32];
+	pthread_t		 p1_thread;	/* writes it after pass 1 */
+	int			 p1_running;
+	struct p1_job		*p1_job;
+	pthread_t		 rc_thread;	/* loads the render cache */
+	int			 rc_running;
 	char			*rcache_path;	/* NULL: no render cache */
 	int			 rcache_new;	/* saved, not yet in place */
 	unsigned char		 gkey[32];	/* site-wide part of page keys */
