@@ -81,15 +81,20 @@ for n in $SIZES; do
 		printf '%-8s %-26s %9s %9s %9s %10s\n' "$n" "hugo $(hugo version | sed 's/hugo v\([0-9.]*\).*/\1/')" "$2" "$3" "$4" "$(awk -v n=$n -v w=$2 'BEGIN { printf "%.0f", n / w }')"
 	fi
 	# where the time of a full build goes (one more run, TEBIKI_TIMING):
-	# "tebiki: timing: NAME  MS ms  rss R MB  peak P MB"
+	# "tebiki: timing: NAME  MS ms  rss R MB  peak P MB[  heap H MB]"
 	TEBIKI_TIMING=1 "$TK" build -q --no-cache -s "$c" -o "$c/public" 2>&1 >/dev/null |
 	    awk -v n="$n" 'BEGIN { printf "   %s pages, phases (ms, peak MB):", n }
-	        $1 == "tebiki:" && $2 == "timing:" && $NF == "MB" && $3 == "gen:" {
-	            gen += $(NF - 7); next }
 	        $1 == "tebiki:" && $2 == "timing:" && $NF == "MB" {
-	            name = $3; for (i = 4; i <= NF - 8; i++) name = name " " $i
-	            ms = $(NF - 7) + (name == "generated" ? gen : 0)
-	            printf " %s %.0f/%s;", name, ms, $(NF - 1) }
+	            m = 0; peak = "-"
+	            for (i = 4; i <= NF; i++) {
+	                if ($i == "ms" && m == 0) m = i
+	                if ($i == "peak") peak = $(i + 1)
+	            }
+	            if (m == 0) next
+	            name = $3; for (i = 4; i < m - 1; i++) name = name " " $i
+	            if ($3 == "gen:") { gen += $(m - 1); next }
+	            ms = $(m - 1) + (name == "generated" ? gen : 0)
+	            printf " %s %.0f/%s;", name, ms, peak }
 	        END { print "" }'
 	echo "   $n pages, $mb MB of Markdown: hugo/tebiki wall $(ratio "$hu_w" "$tk_w")x, tebiki/cmark-gfm wall $(ratio "$tk_w" "$cm_w")x, tebiki/hugo memory $(ratio "$tk_m" "$hu_m")x, search $(find "$c/public/search" -type f | wc -l) files"	# search budgets (#6): bytes a query loads, from the index just built
 	if command -v node >/dev/null 2>&1; then
