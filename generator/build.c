@@ -408,7 +408,7 @@ p1_free(struct p1_job *j)
 }
 
 /* Ends the pass-1 cache: a thread writes it, when a page was parsed or
- * left, while the build goes on (p1_join waits for it and frees it). */
+ * left, while the model is made (p1_join waits for it and frees it). */
 static void
 p1_close(struct build *b)
 {
@@ -2688,6 +2688,9 @@ build_run(const struct build_opts *o, struct diag *d)
 	jobs = o->jobs > 0 ? o->jobs : util_ncpu();
 	b.jobs = jobs;
 	fill_outputs(&b);
+	/* the pass-1 cache is written by now (it was while the model was
+	 * made): its values go before the filters need the memory */
+	p1_join(&b);
 	rc_start(&b);
 	if (run_filters(&b, jobs) == -1)
 		goto out;
@@ -2704,11 +2707,15 @@ build_run(const struct build_opts *o, struct diag *d)
 	}
 	build_phase(&b, "setup: work dir");
 	open_rcache(&b);
-	p1_join(&b);
 	build_phase(&b, "setup");
 	seq0 = d->n;
 	join_reaper(&b);
 	drop_sources(&b);
+#ifdef __GLIBC__
+	/* the sources and the filters' site state go back to the system:
+	 * pass 2 grows from what is left, not from the high-water mark */
+	malloc_trim(0);
+#endif
 	/* test hook: a source file changes while the build runs */
 	if (getenv("TEBIKI_TEST_TOUCH")) {
 		FILE *f = fopen(getenv("TEBIKI_TEST_TOUCH"), "a");
