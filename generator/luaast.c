@@ -1708,7 +1708,7 @@ push_scalar(lua_State *L, const struct value *v)
 }
 
 /*
- * Lazy maps.  A map pushed with ast_push_lazy() starts as an empty table
+ * Lazy maps and lists.  A map pushed with ast_push_lazy() starts as an empty table
  * whose metatable is LAZY_MT and whose only entry, under a light
  * userdata key no Lua code can make (&lazy_src), is its struct value, of
  * which it holds a reference until it is filled or collected.  (Not a
@@ -1720,9 +1720,15 @@ push_scalar(lua_State *L, const struct value *v)
  * next, rawget, rawlen, getmetatable and setmetatable fill it first too
  * (luasandbox.c wraps them), so a filter cannot tell the difference; a
  * site of 10,000 pages costs a table per page until a filter looks.
+ * A list is lazy the same way, except that reading element i (t[i],
+ * ipairs) makes that element only, and # is its length: PAGE is
+ * SITE.pages[i], and a worker must not make every page's table for it.
+ * The elements read are kept beside the list (under &lazy_elems), not in
+ * it, so that any write still fills the list first (keeping them).
  */
 static const char lazy_key = 'L';
 static const char lazy_src = 'S';
+static const char lazy_elems = 'E';	/* a lazy list's elements read so far */
 
 enum { LZ_MT = 2, LZ_LIST };
 
@@ -1767,22 +1773,15 @@ lazy_rec(lua_State *L, int tebiki)
 static void
 push_lazy(lua_State *L, int rec, const struct value *v)
 {
-	size_t i;
-
 	luaL_checkstack(L, 8, "value nested too deeply");
 	if (push_scalar(L, v))
 		return;
-	if (v->kind == VAL_LIST) {
-		lua_createtable(L, (int)v->n, 0);
-		for (i = 0; i < v->n; i++) {
-			push_lazy(L, rec, v->items[i]);
-			lua_rawseti(L, -2, (lua_Integer)i + 1);
-		}
+	lua_newtable(L);
+	if (v->kind == VAL_LIST && v->n == 0) {
 		lua_rawgeti(L, rec, LZ_LIST);
 		lua_setmetatable(L, -2);
 		return;
 	}
-	lua_newtable(L);
 	if (v->n == 0)
 		return;
 	lua_pushlightuserdata(L, val_ref((struct value *)v));
@@ -1858,17 +1857,89 @@ ast_fill(lua_State *L, int idx)
 		push_lazy(L, rec, v->items[i]);
 		lua_rawset(L, idx);
 	}
+	if (v && v->kind == VAL_LIST) {
+		/* the elements read already stay the same tables */
+		int have = lua_rawgetp(L, idx, &lazy_elems) == LUA_TTABLE;
+
+		lua_pushnil(L);
+		lua_rawsetp(L, idx, &lazy_elems);
+		for (i = 0; i < v->n; i++) {
+			if (!have || lua_rawgeti(L, -1, (lua_Integer)i + 1) ==
+			    LUA_TNIL) {
+				if (have)
+					lua_pop(L, 1);
+				push_lazy(L, rec, v->items[i]);
+			}
+			lua_rawseti(L, idx, (lua_Integer)i + 1);
+		}
+		lua_pop(L, 1);
+		lua_rawgeti(L, rec, LZ_LIST);
+		lua_setmetatable(L, idx);
+	}
 	val_unref(v);
 	lua_pop(L, 2);
 	return 1;
 }
 
+/* The list value of lazy table 1 when it is a lazy list, else NULL. */
+static const struct value *
+lazy_list(lua_State *L)
+{
+	const struct value *v;
+
+	lua_rawgetp(L, 1, &lazy_src);
+	v = lua_touserdata(L, -1);
+	lua_pop(L, 1);
+	return v && v->kind == VAL_LIST ? v : NULL;
+}
+
+/* Pushes element k (1-based, in range) of lazy list 1 (whose value is
+ * v) without filling the list: made once, then kept among the elements
+ * read (not in the list itself, so that every write still fills it). */
+static void
+lazy_element(lua_State *L, const struct value *v, lua_Integer k)
+{
+	int rec;
+
+	if (lua_rawgetp(L, 1, &lazy_elems) != LUA_TTABLE) {
+		lua_pop(L, 1);
+		lua_newtable(L);
+		lua_pushvalue(L, -1);
+		lua_rawsetp(L, 1, &lazy_elems);
+	}
+	if (lua_rawgeti(L, -1, k) != LUA_TNIL) {
+		lua_remove(L, -2);
+		return;
+	}
+	lua_pop(L, 1);
+	rec = lazy_rec(L, 0);
+	push_lazy(L, rec, v->items[k - 1]);
+	lua_remove(L, rec);
+	lua_pushvalue(L, -1);
+	lua_rawseti(L, -3, k);
+	lua_remove(L, -2);
+}
+
 static int
 lazy_index(lua_State *L)
 {
+	const struct value *v = lazy_list(L);
+	lua_Integer k;
+
+	/* a list's elements one by one (ipairs, t[i]): SITE.pages[i] on
+	 * every page must not make every page's table */
+	if (v && lua_isinteger(L, 2)) {
+		k = lua_tointeger(L, 2);
+		if (k < 1 || (size_t)k > v->n) {
+			lua_pushnil(L);
+			return 1;
+		}
+		lazy_element(L, v, k);
+		return 1;
+	}
 	ast_fill(L, 1);
 	lua_settop(L, 2);
-	lua_rawget(L, 1);
+	lua_gettable(L, 1);	/* a list's methods come with its metatable */
 	return 1;
 }
 
@@ -1884,6 +1955,12 @@ lazy_newindex(lua_State *L)
 static int
 lazy_len(lua_State *L)
 {
+	const struct value *v = lazy_list(L);
+
+	if (v) {
+		lua_pushinteger(L, (lua_Integer)v->n);
+		return 1;
+	}
 	ast_fill(L, 1);
 	lua_pushinteger(L, (lua_Integer)lua_rawlen(L, 1));
 	return 1;

@@ -30,8 +30,13 @@ List.__index = List
 List.__name = "List"
 mt.List = List
 
+-- a lazy list (luaast.h) is filled before it gets the metatable; it would
+-- get this one when filled anyway
+local lazy_fill = _TEBIKI.fill
 local function mklist(t)
-	return setmetatable(t or {}, List)
+	if t == nil then return setmetatable({}, List) end
+	if lazy_fill then lazy_fill(t) end
+	return setmetatable(t, List)
 end
 
 function List:new(t)
@@ -1301,9 +1306,14 @@ function _TEBIKI.make_site(v, prepared)
 	for k, x in pairs(v) do
 		if k ~= "pages" then site[k] = x end
 	end
+	if prepared then
+		-- a lazy list: PAGE reads one entry, not the whole list
+		site.pages = v.pages or mklist()
+		site.data = site.data or {}
+		return setmetatable(site, LAZY_SITE_MT)
+	end
 	site.pages = mklist(v.pages or {})
 	site.data = site.data or {}
-	if prepared then return setmetatable(site, LAZY_SITE_MT) end
 	for _, p in ipairs(site.pages) do
 		p.data = p.data or {}
 		p.meta = p.meta or {}
