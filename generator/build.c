@@ -1244,18 +1244,56 @@ join_reaper(struct build *b)
  * states got large: they keep what the filters read of SITE, a few KB for
  * every page they have filtered.  Filters start every page afresh, so the
  * output is the same. */
+static void *
+free_worker(void *arg)
+{
+	flt_worker_free(arg);
+	return NULL;
+}
+
 static void
 recycle_worker(struct build *b, int worker)
 {
-	struct flt_worker *w;
+	struct flt_worker *w, *old = b->workers[worker];
+	pthread_t t;
 
-	if (flt_worker_memory(b->workers[worker]) <= b->worker_max)
+	if (flt_worker_memory(old) <= b->worker_max)
 		return;
 	if ((w = flt_worker_new(b->flt_opts, b->frozen, b->d)) == NULL)
 		return;
-	flt_worker_free(b->workers[worker]);
 	b->workers[worker] = w;
 	__atomic_add_fetch(&b->recycled, 1, __ATOMIC_RELAXED);
+	/* closing a grown state takes a while (~80 ms at 30k pages): a
+	 * thread does it while this one goes on (joined after pass 2) */
+	pthread_mutex_lock(&b->reap_lock);
+	if (b->nreap >= 8) {		/* a few at a time */
+		size_t i;
+
+		for (i = 0; i < b->nreap; i++)
+			pthread_join(b->reap_threads[i], NULL);
+		b->nreap = 0;
+	}
+	if (pthread_create(&t, NULL, free_worker, old) == 0) {
+		b->reap_threads = xreallocarray(b->reap_threads,
+		    b->nreap + 1, sizeof(*b->reap_threads));
+		b->reap_threads[b->nreap++] = t;
+		old = NULL;
+	}
+	pthread_mutex_unlock(&b->reap_lock);
+	flt_worker_free(old);
+}
+
+/* Waits for the threads freeing replaced workers. */
+static void
+join_recycled(struct build *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->nreap; i++)
+		pthread_join(b->reap_threads[i], NULL);
+	free(b->reap_threads);
+	b->reap_threads = NULL;
+	b->nreap = 0;
 }
 
 /* pool_fn: makes worker i (reads the frozen SITE, which nobody writes). */
@@ -2513,6 +2551,8 @@ build_release(struct build *b)
 
 	p1_join(b);
 	rc_join(b);
+	join_recycled(b);
+	pthread_mutex_destroy(&b->reap_lock);
 
 	for (i = 0; i < b->npages; i++) {
 		struct page *p = &b->pages[i];
@@ -2591,6 +2631,7 @@ build_run(const struct build_opts *o, struct diag *d)
 	size_t seq0 = 0, seq1 = 0;
 
 	memset(&b, 0, sizeof(b));
+	pthread_mutex_init(&b.reap_lock, NULL);
 	b.lock_fd = -1;
 	b.opts = o;
 	b.timing = getenv("TEBIKI_TIMING") != NULL;
@@ -2726,6 +2767,7 @@ build_run(const struct build_opts *o, struct diag *d)
 		}
 	}
 	pool_run(jobs, b.npages, pass2_page, &b);
+	join_recycled(&b);
 	seq1 = d->n;
 	/* the filters are done: their Lua states go before the generated
 	 * pages and the index need the memory */

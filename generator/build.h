@@ -159,6 +159,9 @@ struct build {
 	size_t			 worker_max;	/* bytes: a worker is replaced
 						 * once it holds more */
 	size_t			 recycled;	/* workers replaced */
+	pthread_mutex_t		 reap_lock;	/* guards reap_threads */
+	pthread_t		*reap_threads;	/* freeing replaced workers */
+	size_t			 nreap;
 	struct flt_file		*flt_files;
 	struct flt_opts		*flt_opts;
 	int			 nworkers;
