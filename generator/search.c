@@ -863,7 +863,6 @@ sub_of(uint64_t h)
 struct bpart {
 	size_t		 lo, hi;
 	struct tpart	 sub[NSUB];
-	int		 cached;	/* read from the search cache */
 };
 
 /* Frees what a term table holds. */
