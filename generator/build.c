@@ -470,14 +470,8 @@ pass1_page(void *arg, size_t i, int worker)
 
 	(void)worker;
 	p->from_file = page_load(&p->src, p->f->path, p->f->src, b->d) == 0;
-	{
-		struct sha256 h;
-
-		sha256_init(&h);
-		sha256_update(&h, p->src.text.ptr ? p->src.text.ptr : "",
-		    p->src.text.len);
-		sha256_final(&h, p->src_sum);
-	}
+	sha256_sum(p->src.text.ptr ? p->src.text.ptr : "", p->src.text.len,
+	    p->src_sum);
 	/* type: front matter, else the folder */
 	if ((s = meta_str(b, p, "type")) != NULL) {
 		for (k = 0; known_types[k]; k++)
@@ -1981,17 +1975,14 @@ drop_sources(struct build *b)
 static int
 reread_source(struct build *b, struct page *p)
 {
-	struct sha256 h;
 	unsigned char sum[32];
 
 	p->dropped = 0;
 	if (page_reread(&p->src, p->f->path, p->body_off) == -1)
 		return diag_err(b->d, p->f->src, 0, 0, "cannot read file "
 		    "again: %s", strerror(errno));
-	sha256_init(&h);
-	sha256_update(&h, p->src.text.ptr ? p->src.text.ptr : "",
-	    p->src.text.len);
-	sha256_final(&h, sum);
+	sha256_sum(p->src.text.ptr ? p->src.text.ptr : "", p->src.text.len,
+	    sum);
 	if (memcmp(sum, p->src_sum, sizeof(sum)) != 0)
 		return diag_err(b->d, p->f->src, 0, 0, "the file changed "
 		    "while the site was being built: build again");

@@ -46,7 +46,6 @@ cc_load(const char *path)
 	struct buf f = BUF_INIT;
 	const unsigned char *p, *end;
 	unsigned char sum[32];
-	struct sha256 h;
 	const struct value *e;
 	size_t m = sizeof(MAGIC) - 1, i;
 
@@ -56,9 +55,7 @@ cc_load(const char *path)
 		goto out;
 	p = (const unsigned char *)f.ptr + m + 32;
 	end = (const unsigned char *)f.ptr + f.len;
-	sha256_init(&h);
-	sha256_update(&h, p, (size_t)(end - p));
-	sha256_final(&h, sum);
+	sha256_sum(p, (size_t)(end - p), sum);
 	if (memcmp(sum, f.ptr + m, 32) != 0)
 		goto out;
 	c->all = val_decode(&p, end);
@@ -116,7 +113,6 @@ cc_save(const char *path, const char *const *paths,
 	struct value *all = val_list(), *e;
 	struct buf out = BUF_INIT, body = BUF_INIT;
 	unsigned char sum[32];
-	struct sha256 h;
 	char *tmp;
 	size_t i;
 	int rc, err;
@@ -132,9 +128,7 @@ cc_save(const char *path, const char *const *paths,
 	}
 	val_encode(all, &body);
 	val_unref(all);
-	sha256_init(&h);
-	sha256_update(&h, body.ptr ? body.ptr : "", body.len);
-	sha256_final(&h, sum);
+	sha256_sum(body.ptr ? body.ptr : "", body.len, sum);
 	buf_puts(&out, MAGIC);
 	buf_put(&out, sum, 32);
 	buf_put(&out, body.ptr ? body.ptr : "", body.len);

@@ -213,12 +213,9 @@ export_tag(struct exp *x, const char *s, size_t len, struct buf *o)
 	if (tag_is(s, len, "meta")) {
 		v = attr(s, len, "http-equiv");
 		if (v && strcasecmp(v, "Content-Security-Policy") == 0) {
-			struct sha256 h;
 			unsigned char dig[32];
 
-			sha256_init(&h);
-			sha256_update(&h, x->css, strlen(x->css));
-			sha256_final(&h, dig);
+			sha256_sum(x->css, strlen(x->css), dig);
 			buf_puts(o, "<meta http-equiv=\"Content-Security-Policy\" "
 			    "content=\"default-src 'none'; img-src data:; "
 			    "style-src 'sha256-");

@@ -171,7 +171,6 @@ load_bucket(struct rcache *c, const char *path, unsigned char sum[32],
     uint32_t *cnt)
 {
 	struct buf raw = BUF_INIT;
-	struct sha256 h;
 	struct rd r;
 	uint32_t n, i;
 	int rc = -1;
@@ -182,9 +181,7 @@ load_bucket(struct rcache *c, const char *path, unsigned char sum[32],
 		goto out;
 	/* the last 32 bytes are the SHA-256 of the rest: a torn or mixed
 	 * file is an empty bucket */
-	sha256_init(&h);
-	sha256_update(&h, raw.ptr, raw.len - 32);
-	sha256_final(&h, sum);
+	sha256_sum(raw.ptr, raw.len - 32, sum);
 	if (memcmp(sum, raw.ptr + raw.len - 32, 32) != 0)
 		goto out;
 	r.p = (const unsigned char *)raw.ptr + sizeof(MAGIC) - 1;
@@ -317,7 +314,6 @@ rc_save(const struct rcache *old, const char *dir, const struct rc_entry *v,
 	uint32_t count[NBUCKETS];
 	unsigned char same[NBUCKETS];
 	unsigned char sum[32];
-	struct sha256 h;
 	unsigned k;
 	size_t i;
 	char *path;
@@ -348,9 +344,7 @@ rc_save(const struct rcache *old, const char *dir, const struct rc_entry *v,
 		for (i = 0; i < n && count[k]; i++)
 			if (bucket(v[i].out) == k)
 				put_entry(&b, &v[i]);
-		sha256_init(&h);
-		sha256_update(&h, b.ptr, b.len);
-		sha256_final(&h, sum);
+		sha256_sum(b.ptr, b.len, sum);
 		/* the same bytes as the file read at the start: left alone */
 		if (old && old->ok[k] && memcmp(old->sum[k], sum, 32) == 0)
 			continue;

@@ -390,25 +390,29 @@ sdoc_release(struct sdoc *o)
 	buf_release(&o->pos);
 }
 
+/* Frees what a term table holds. */
+static void
+tpart_release(struct tpart *tp)
+{
+	size_t i;
+
+	for (i = 0; i < tp->tcap; i++) {
+		free(tp->terms[i].s);
+		buf_release(&tp->terms[i].post);
+		buf_release(&tp->terms[i].pos);
+	}
+	free(tp->terms);
+	memset(tp, 0, sizeof(*tp));
+}
+
 /* Empties the term table. */
 static void
 free_terms(struct srch *s)
 {
-	size_t i;
 	int k;
 
-	for (k = 0; k < MAX_THREADS; k++) {
-		struct tpart *tp = &s->part[k];
-
-		for (i = 0; i < tp->tcap; i++) {
-			free(tp->terms[i].s);
-			buf_release(&tp->terms[i].post);
-			buf_release(&tp->terms[i].pos);
-		}
-		free(tp->terms);
-		tp->terms = NULL;
-		tp->nterms = tp->tcap = 0;
-	}
+	for (k = 0; k < MAX_THREADS; k++)
+		tpart_release(&s->part[k]);
 	s->nterms = 0;
 }
 
@@ -430,7 +434,6 @@ srch_set_reuse(struct srch *s, int reuse)
 	s->reuse = reuse;
 }
 
-/* See search.h. */
 void
 srch_set_lean(struct srch *s, int lean)
 {
@@ -783,9 +786,8 @@ nthreads(const struct srch *s)
 static void
 tokenize_all(struct srch *s, size_t lo, size_t hi)
 {
-	pthread_t tid[MAX_THREADS];
 	struct worker w[MAX_THREADS];
-	int n = nthreads(s), i, started = 0;
+	int n = nthreads(s), i;
 
 	for (i = 0; i < n; i++) {
 		w[i].s = s;
@@ -793,17 +795,7 @@ tokenize_all(struct srch *s, size_t lo, size_t hi)
 		w[i].step = (size_t)n;
 		w[i].end = hi;
 	}
-	for (i = 1; i < n; i++) {
-		if (pthread_create(&tid[i], NULL, work, &w[i]) != 0)
-			break;
-		started = i;
-	}
-	/* documents of threads that could not start are done here */
-	for (i = started + 1; i < n; i++)
-		work(&w[i]);
-	work(&w[0]);
-	for (i = 1; i <= started; i++)
-		pthread_join(tid[i], NULL);
+	parallel(n, work, w, sizeof(*w));
 }
 
 /* --------------------------------------------------------------- merging */
@@ -864,21 +856,6 @@ struct bpart {
 	size_t		 lo, hi;
 	struct tpart	 sub[NSUB];
 };
-
-/* Frees what a term table holds. */
-static void
-tpart_release(struct tpart *tp)
-{
-	size_t i;
-
-	for (i = 0; i < tp->tcap; i++) {
-		free(tp->terms[i].s);
-		buf_release(&tp->terms[i].post);
-		buf_release(&tp->terms[i].pos);
-	}
-	free(tp->terms);
-	memset(tp, 0, sizeof(*tp));
-}
 
 struct merger {
 	struct srch	*s;
@@ -1017,16 +994,6 @@ merge(struct srch *s, struct bpart *bp)
  * match, or is damaged, is a miss. */
 
 static void
-sum_of(const void *p, size_t n, unsigned char out[32])
-{
-	struct sha256 h;
-
-	sha256_init(&h);
-	sha256_update(&h, p, n);
-	sha256_final(&h, out);
-}
-
-static void
 sum_str(struct sha256 *h, const char *str)
 {
 	uint32_t n = (uint32_t)strlen(str);
@@ -1138,7 +1105,7 @@ cache_save(const struct srch *s, const struct bpart *bp, size_t index,
 			buf_put(&b, t->pos.ptr, t->pos.len);
 		}
 	}
-	sum_of(b.ptr, b.len, sum);
+	sha256_sum(b.ptr, b.len, sum);
 	buf_put(&b, sum, 32);
 	snprintf(suffix, sizeof(suffix), ".%ld.tmp", (long)getpid());
 	path = batch_path(s, index, "");
@@ -1206,7 +1173,7 @@ cache_load(struct srch *s, struct bpart *bp, size_t index,
 
 	if (util_read_file(path, &b) == -1 || b.len < 6 + 32 + 32)
 		goto out;
-	sum_of(b.ptr, b.len - 32, sum);
+	sha256_sum(b.ptr, b.len - 32, sum);
 	if (memcmp(b.ptr, "TKSB1\n", 6) != 0 ||
 	    memcmp(b.ptr + 6, key, 32) != 0 ||
 	    memcmp(b.ptr + b.len - 32, sum, 32) != 0)

@@ -219,15 +219,22 @@ sha256_final(struct sha256 *s, unsigned char out[32])
 }
 
 void
-sha256_hex(const void *p, size_t n, char hex[65])
+sha256_sum(const void *p, size_t n, unsigned char out[32])
 {
 	struct sha256 s;
-	unsigned char d[32];
-	int i;
 
 	sha256_init(&s);
 	sha256_update(&s, p, n);
-	sha256_final(&s, d);
+	sha256_final(&s, out);
+}
+
+void
+sha256_hex(const void *p, size_t n, char hex[65])
+{
+	unsigned char d[32];
+	int i;
+
+	sha256_sum(p, n, d);
 	for (i = 0; i < 32; i++) {
 		hex[i * 2] = "0123456789abcdef"[d[i] >> 4];
 		hex[i * 2 + 1] = "0123456789abcdef"[d[i] & 15];

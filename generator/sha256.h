@@ -21,6 +21,8 @@ void	sha256_final(struct sha256 *, unsigned char out[32]);
  * with no other thread hashing: sha256_accel(0) switches to the portable
  * code, sha256_accel(1) back to the fastest the CPU has. */
 int	sha256_accel(int enable);
+/* Digest of a buffer into out[32]. */
+void	sha256_sum(const void *, size_t, unsigned char out[32]);
 /* Hex digest of a buffer into hex[65]. */
 void	sha256_hex(const void *, size_t, char hex[65]);
 
