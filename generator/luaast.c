@@ -2031,9 +2031,7 @@ to_value(lua_State *L, int idx, int depth)
 			    (long long)lua_tointeger(L, idx));
 		else
 			snprintf(numbuf, sizeof(numbuf), "%.14g", x);
-		free(v->str);	/* val_num's own rendering */
-		v->str = xstrdup(numbuf);
-		v->len = strlen(numbuf);
+		val_set_text(v, numbuf, strlen(numbuf));	/* not val_num's */
 		return v;
 	case LUA_TSTRING: {
 		size_t len;

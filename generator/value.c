@@ -2,6 +2,7 @@
  * value: reference-counted, position-carrying value tree.
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,44 @@ val_new(enum val_kind k)
 	v->kind = k;
 	v->refs = 1;
 	return v;
+}
+
+/* The text of v when it sits in v's own allocation (see value.h). */
+static int
+inline_text(const struct value *v)
+{
+	return v->str == (const char *)(v + 1);
+}
+
+/* A scalar of kind k with a copy of s[0..n) as its text, in one
+ * allocation. */
+static struct value *
+val_new_text(enum val_kind k, const char *s, size_t n)
+{
+	struct value *v;
+
+	if (n > SIZE_MAX - sizeof(*v) - 1)
+		fatal("out of memory");
+	v = xmalloc(sizeof(*v) + n + 1);
+	memset(v, 0, sizeof(*v));
+	v->kind = k;
+	v->refs = 1;
+	v->str = (char *)(v + 1);
+	memcpy(v->str, s, n);
+	v->str[n] = '\0';
+	v->len = n;
+	return v;
+}
+
+void
+val_set_text(struct value *v, const char *s, size_t n)
+{
+	char *t = xstrndup(s, n);
+
+	if (!inline_text(v))
+		free(v->str);
+	v->str = t;
+	v->len = n;
 }
 
 struct value *
@@ -38,27 +77,22 @@ val_bool(int b)
 struct value *
 val_num(double d)
 {
-	struct value *v = val_new(VAL_NUM);
+	struct value *v;
 	char tmp[64];
 
-	v->num = d;
 	if (d == floor(d) && fabs(d) < 1e15)
 		snprintf(tmp, sizeof(tmp), "%.0f", d);
 	else
 		snprintf(tmp, sizeof(tmp), "%.17g", d);
-	v->str = xstrdup(tmp);
-	v->len = strlen(tmp);
+	v = val_new_text(VAL_NUM, tmp, strlen(tmp));
+	v->num = d;
 	return v;
 }
 
 struct value *
 val_strn(const char *s, size_t n)
 {
-	struct value *v = val_new(VAL_STR);
-
-	v->str = xstrndup(s, n);
-	v->len = n;
-	return v;
+	return val_new_text(VAL_STR, s, n);
 }
 
 struct value *
@@ -119,7 +153,8 @@ val_unref(struct value *v)
 	}
 	free(v->items);
 	free(v->keys);
-	free(v->str);
+	if (!inline_text(v))
+		free(v->str);
 	free(v);
 }
 
@@ -257,7 +292,8 @@ val_copy(const struct value *v)
 
 	if (v == NULL)
 		return NULL;
-	c = val_new(v->kind);
+	c = v->str ? val_new_text(v->kind, v->str, v->len) :
+	    val_new(v->kind);
 	c->line = v->line;
 	c->col = v->col;
 	c->b = v->b;
@@ -265,10 +301,6 @@ val_copy(const struct value *v)
 	c->y = v->y;
 	c->m = v->m;
 	c->d = v->d;
-	if (v->str) {
-		c->str = xstrndup(v->str, v->len);
-		c->len = v->len;
-	}
 	for (i = 0; i < v->n; i++) {
 		if (v->kind == VAL_MAP) {
 			reserve(c);
@@ -493,26 +525,38 @@ dec_size(const unsigned char **p, const unsigned char *end, size_t *n)
 	return -1;
 }
 
+/* The bytes of a string of the binary form, in place (NULL when cut
+ * short). */
+static const unsigned char *
+dec_span(const unsigned char **p, const unsigned char *end, size_t *len)
+{
+	const unsigned char *s;
+
+	if (dec_size(p, end, len) == -1 || *len > (size_t)(end - *p))
+		return NULL;
+	s = *p;
+	*p += *len;
+	return s;
+}
+
 /* A string of the binary form, NUL-terminated (NULL when cut short). */
 static char *
 dec_str(const unsigned char **p, const unsigned char *end, size_t *len)
 {
-	char *s;
+	const unsigned char *s = dec_span(p, end, len);
 
-	if (dec_size(p, end, len) == -1 || *len > (size_t)(end - *p))
-		return NULL;
-	s = xstrndup((const char *)*p, *len);
-	*p += *len;
-	return s;
+	return s ? xstrndup((const char *)s, *len) : NULL;
 }
 
 static struct value *
 decode(const unsigned char **p, const unsigned char *end, int depth)
 {
 	struct value *v = NULL, *item;
+	const unsigned char *t;
 	size_t n, i, len;
+	double num;
 	char *s;
-	int kind;
+	int kind, y, m, d;
 
 	if (*p >= end || depth > ENC_DEPTH)
 		return NULL;
@@ -527,22 +571,25 @@ decode(const unsigned char **p, const unsigned char *end, int depth)
 	case VAL_NUM:
 		if ((size_t)(end - *p) < sizeof(double))
 			return NULL;
-		v = val_new(VAL_NUM);
-		memcpy(&v->num, *p, sizeof(double));
+		memcpy(&num, *p, sizeof(double));
 		*p += sizeof(double);
-		if ((v->str = dec_str(p, end, &v->len)) == NULL)
-			goto bad;
+		if ((t = dec_span(p, end, &len)) == NULL)
+			return NULL;
+		v = val_new_text(VAL_NUM, (const char *)t, len);
+		v->num = num;
 		return v;
 	case VAL_STR:
 	case VAL_DATE:
-		if ((s = dec_str(p, end, &len)) == NULL)
+		if ((t = dec_span(p, end, &len)) == NULL)
 			return NULL;
-		v = val_new((enum val_kind)kind);
-		v->str = s;
-		v->len = len;
-		if (kind == VAL_DATE &&
-		    val_parse_date(s, len, &v->y, &v->m, &v->d) == -1)
-			goto bad;
+		v = val_new_text((enum val_kind)kind, (const char *)t, len);
+		if (kind == VAL_DATE) {
+			if (val_parse_date(v->str, len, &y, &m, &d) == -1)
+				goto bad;
+			v->y = y;
+			v->m = (unsigned char)m;
+			v->d = (unsigned char)d;
+		}
 		return v;
 	case VAL_LIST:
 		if (dec_size(p, end, &n) == -1 || n > (size_t)(end - *p))

@@ -24,15 +24,23 @@ enum val_kind {
 	VAL_MAP
 };
 
+/*
+ * A big site holds millions of these at once (front matter, filter data,
+ * template contexts): the small fields are packed, and the text of a
+ * scalar made by val_strn(), val_str() or val_num() sits in the same
+ * allocation, right after the struct.  Change str only through
+ * val_set_text(), which knows whether it may be freed.
+ */
 struct value {
-	enum val_kind	  kind;
+	enum val_kind	  kind : 8;
+	unsigned	  quoted : 1;	/* scalar was quoted in YAML */
+	unsigned	  b : 1;	/* VAL_BOOL */
+	unsigned char	  m, d;		/* VAL_DATE: month, day */
+	int		  y;		/* VAL_DATE: year */
 	int		  refs;
 	int		  line;		/* 1-based; 0 if unknown */
 	int		  col;		/* 1-based, in code points; 0 if unknown */
-	int		  quoted;	/* scalar was quoted in YAML */
-	int		  b;		/* VAL_BOOL */
 	double		  num;		/* VAL_NUM */
-	int		  y, m, d;	/* VAL_DATE */
 	char		 *str;		/* STR, DATE, NUM (source text); NUL-terminated */
 	size_t		  len;		/* bytes in str */
 	struct value	**items;	/* LIST items, MAP values */
@@ -51,6 +59,8 @@ struct value	*val_strn(const char *, size_t);
 struct value	*val_str_own(char *);
 struct value	*val_list(void);
 struct value	*val_map(void);
+/* Replaces the text of a scalar with a copy of s[0..n). */
+void		 val_set_text(struct value *, const char *s, size_t n);
 /* Sets the position and returns the value, for chaining. */
 struct value	*val_at(struct value *, int line, int col);
 

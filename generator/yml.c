@@ -145,9 +145,7 @@ scalar(struct ctx *c, const yaml_event_t *ev)
 		} else if (is_tag(tag, "int") || is_tag(tag, "float")) {
 			if (strlen(s) == n && is_number(s, &num)) {
 				v = val_num(num);
-				free(v->str);
-				v->str = xstrndup(s, n);
-				v->len = n;
+				val_set_text(v, s, n);
 				return v;
 			}
 		} else if (is_tag(tag, "timestamp")) {
@@ -179,9 +177,7 @@ scalar(struct ctx *c, const yaml_event_t *ev)
 		goto date;
 	if (strlen(s) == n && is_number(s, &num)) {
 		v = val_num(num);
-		free(v->str);
-		v->str = xstrndup(s, n);
-		v->len = n;
+		val_set_text(v, s, n);
 		return v;
 	}
 	return val_strn(s, n);
@@ -189,8 +185,8 @@ date:
 	v = val_strn(s, n);
 	v->kind = VAL_DATE;
 	v->y = y;
-	v->m = m;
-	v->d = d;
+	v->m = (unsigned char)m;
+	v->d = (unsigned char)d;
 	return v;
 }
 
@@ -287,10 +283,10 @@ attach(struct ctx *c, struct value *v, size_t size)
 			return;
 		}
 		if (v->str == NULL) {
-			free(v->str);
-			v->str = xstrdup(v->kind == VAL_BOOL ?
-			    (v->b ? "true" : "false") : "null");
-			v->len = strlen(v->str);
+			const char *t = v->kind == VAL_BOOL ?
+			    (v->b ? "true" : "false") : "null";
+
+			val_set_text(v, t, strlen(t));
 		}
 		v->kind = VAL_STR;
 		f->skip = 0;

@@ -46,9 +46,7 @@ normalize(struct value *v)
 			if (strtod(tmp, NULL) == v->num)
 				break;
 		}
-		free(v->str);
-		v->str = xstrdup(tmp);
-		v->len = strlen(tmp);
+		val_set_text(v, tmp, strlen(tmp));
 	}
 	if (v->kind == VAL_LIST || v->kind == VAL_MAP)
 		for (i = 0; i < v->n; i++)

@@ -30,10 +30,11 @@ sample(void)
 	val_set(m, "int", val_num(42));
 	val_set(m, "neg", val_num(-0.1));
 	val_set(m, "big", val_num(1e300));
-	d = val_new(VAL_DATE);
-	d->str = xstrdup("2025-06-01");
-	d->len = 10;
-	val_parse_date(d->str, d->len, &d->y, &d->m, &d->d);
+	d = val_str("2025-06-01");
+	d->kind = VAL_DATE;
+	d->y = 2025;
+	d->m = 6;
+	d->d = 1;
 	val_set(m, "date", d);
 	val_push(l, val_str("8.13"));
 	val_push(l, val_list());
