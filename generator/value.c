@@ -2,6 +2,7 @@
  * value: reference-counted, position-carrying value tree.
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -134,7 +135,7 @@ val_at(struct value *v, int line, int col)
 struct value *
 val_ref(struct value *v)
 {
-	if (v)
+	if (v && !v->immortal)
 		__atomic_add_fetch(&v->refs, 1, __ATOMIC_RELAXED);
 	return v;
 }
@@ -144,7 +145,8 @@ val_unref(struct value *v)
 {
 	size_t i;
 
-	if (v == NULL || __atomic_sub_fetch(&v->refs, 1, __ATOMIC_ACQ_REL) > 0)
+	if (v == NULL || v->immortal ||
+	    __atomic_sub_fetch(&v->refs, 1, __ATOMIC_ACQ_REL) > 0)
 		return;
 	for (i = 0; i < v->n; i++) {
 		val_unref(v->items[i]);
@@ -189,10 +191,78 @@ find_key(const struct value *map, const char *key)
 	return -1;
 }
 
+/*
+ * Interned keys.  A big site's maps repeat a few dozen key texts millions
+ * of times ("title", "url", a filter's "target"...): each short key text
+ * gets one immortal value, shared by every map.  The table is global and
+ * locked; every thread keeps a small direct-mapped cache of it in front,
+ * so that a key seen before costs a hash and a compare.  Full (half the
+ * slots in use) means no more interning: keys are made as before.  The
+ * interned values live as long as the process (at most 2,048 short
+ * strings, reachable from the table), so that no thread still running at
+ * exit can find a key freed.
+ */
+#define INTERN_LEN	32		/* longest key text interned */
+#define INTERN_SLOTS	4096		/* power of two */
+#define INTERN_CACHE	256		/* per thread, power of two */
+
+static struct value *intern_tab[INTERN_SLOTS];
+static size_t intern_n;
+static pthread_mutex_t intern_lock = PTHREAD_MUTEX_INITIALIZER;
+static _Thread_local struct value *intern_cache[INTERN_CACHE];
+
+static unsigned
+key_hash(const char *s, size_t n)
+{
+	unsigned h = 2166136261u;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 16777619u;
+	return h;
+}
+
+/* The interned value of key[0..n), or NULL (too long, table full). */
+static struct value *
+intern_key(const char *key, size_t n)
+{
+	struct value *v, **slot;
+	unsigned h;
+	size_t j;
+
+	if (n > INTERN_LEN)
+		return NULL;
+	h = key_hash(key, n);
+	v = intern_cache[h & (INTERN_CACHE - 1)];
+	if (v && v->len == n && memcmp(v->str, key, n) == 0)
+		return v;
+	pthread_mutex_lock(&intern_lock);
+	for (j = h & (INTERN_SLOTS - 1);; j = (j + 1) & (INTERN_SLOTS - 1)) {
+		slot = &intern_tab[j];
+		v = *slot;
+		if (v == NULL) {
+			if (intern_n >= INTERN_SLOTS / 2)
+				break;
+			v = val_new_text(VAL_STR, key, n);
+			v->immortal = 1;
+			*slot = v;
+			intern_n++;
+			break;
+		}
+		if (v->len == n && memcmp(v->str, key, n) == 0)
+			break;
+	}
+	pthread_mutex_unlock(&intern_lock);
+	if (v)
+		intern_cache[h & (INTERN_CACHE - 1)] = v;
+	return v;
+}
+
 void
 val_set(struct value *map, const char *key, struct value *v)
 {
 	long i = find_key(map, key);
+	size_t n;
 
 	if (i >= 0) {
 		val_unref(map->items[i]);
@@ -200,7 +270,9 @@ val_set(struct value *map, const char *key, struct value *v)
 		return;
 	}
 	reserve(map);
-	map->keys[map->n] = val_str(key);
+	n = strlen(key);
+	if ((map->keys[map->n] = intern_key(key, n)) == NULL)
+		map->keys[map->n] = val_strn(key, n);
 	map->items[map->n++] = v;
 }
 

@@ -29,12 +29,15 @@ enum val_kind {
  * template contexts): the small fields are packed, and the text of a
  * scalar made by val_strn(), val_str() or val_num() sits in the same
  * allocation, right after the struct.  Change str only through
- * val_set_text(), which knows whether it may be freed.
+ * val_set_text(), which knows whether it may be freed.  The keys val_set()
+ * makes are interned (one shared, immortal value per short key text):
+ * never change a key in place.
  */
 struct value {
 	enum val_kind	  kind : 8;
 	unsigned	  quoted : 1;	/* scalar was quoted in YAML */
 	unsigned	  b : 1;	/* VAL_BOOL */
+	unsigned	  immortal : 1;	/* an interned map key: never freed */
 	unsigned char	  m, d;		/* VAL_DATE: month, day */
 	int		  y;		/* VAL_DATE: year */
 	int		  refs;

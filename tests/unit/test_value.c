@@ -3,6 +3,7 @@
  * in it) and for ccache.h: exact round trips, and no crash, leak or wrong
  * value on cut or damaged bytes.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -196,9 +197,100 @@ test_json_string(void)
 	}
 }
 
+/* Keys made on another thread (test_intern). */
+struct intern_arg {
+	struct value	*map;
+};
+
+static void *
+intern_thread(void *arg)
+{
+	struct intern_arg *a = arg;
+	char k[16];
+	int i;
+
+	a->map = val_map();
+	for (i = 0; i < 200; i++) {
+		snprintf(k, sizeof(k), "t%d", i % 50);
+		val_set(a->map, k, val_num(i));
+	}
+	return NULL;
+}
+
+/* val_set's keys: one shared value per short key text, on every thread;
+ * long keys and keys past a full table are made as before; freeing maps
+ * never frees a shared key (ASan and valgrind runs see to the rest). */
+static void
+test_intern(void)
+{
+	struct value *a = val_map(), *b = val_map(), *big = val_map(), *c;
+	struct intern_arg ta, tb;
+	pthread_t t1, t2;
+	char k[64], longk[64];
+	size_t i, shared = 0;
+	int same = 1, ok = 1;
+
+	memset(longk, 'k', 40);
+	longk[40] = '\0';
+	val_set(a, "title", val_str("A"));
+	val_set(b, "title", val_str("B"));
+	val_set(a, longk, val_num(1));
+	val_set(b, longk, val_num(2));
+	OK(a->keys[0] == b->keys[0], "a short key is one shared value");
+	OK(a->keys[0]->immortal && !a->items[0]->immortal,
+	    "the key is interned, the item is not");
+	OK(a->keys[1] != b->keys[1] && !a->keys[1]->immortal,
+	    "a key of 40 bytes is a value of its own");
+	STR_EQ(val_cstr(val_get(b, longk)), "2", "long key found");
+	val_set(a, "title", val_str("A2"));
+	STR_EQ(val_cstr(val_get(a, "title")), "A2", "replaced under a "
+	    "shared key");
+	STR_EQ(val_cstr(val_get(b, "title")), "B", "other map unchanged");
+	/* a copy of a map holds keys of its own, equal in text */
+	c = val_copy(a);
+	STR_EQ(c->keys[0]->str, "title", "copied key");
+	val_unref(c);
+	val_unref(a);
+	STR_EQ(b->keys[0]->str, "title", "the shared key outlives a map");
+	val_unref(b);
+
+	/* two threads at once get the same values for the same texts */
+	pthread_create(&t1, NULL, intern_thread, &ta);
+	pthread_create(&t2, NULL, intern_thread, &tb);
+	pthread_join(t1, NULL);
+	pthread_join(t2, NULL);
+	INT_EQ(ta.map->n, 50, "thread map keys");
+	for (i = 0; i < ta.map->n; i++) {
+		snprintf(k, sizeof(k), "t%zu", i);
+		same = same && ta.map->keys[i] == tb.map->keys[i] &&
+		    strcmp(ta.map->keys[i]->str, k) == 0 &&
+		    val_get(tb.map, k) == tb.map->items[i];
+	}
+	OK(same, "threads share the interned keys");
+	val_unref(ta.map);
+	val_unref(tb.map);
+
+	/* more distinct keys than the table takes: every one still works */
+	for (i = 0; i < 3000; i++) {
+		snprintf(k, sizeof(k), "key-%zu", i);
+		val_set(big, k, val_num((double)i));
+	}
+	for (i = 0; i < 3000 && ok; i++) {
+		snprintf(k, sizeof(k), "key-%zu", i);
+		ok = val_get(big, k) && val_get(big, k)->num == (double)i &&
+		    strcmp(big->keys[i]->str, k) == 0;
+		shared += big->keys[i]->immortal;
+	}
+	OK(ok, "3000 distinct keys set and found");
+	OK(shared > 1000 && shared < 3000, "the table filled up, then keys "
+	    "were made one by one (%zu interned)", shared);
+	val_unref(big);
+}
+
 int
 main(void)
 {
+	test_intern();
 	test_json_string();
 	test_roundtrip();
 	test_ccache();
