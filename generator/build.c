@@ -31,6 +31,7 @@
 #include "render.h"
 #include "search.h"
 #include "sha256.h"
+#include "spill.h"
 #include "util.h"
 #include "value.h"
 
@@ -1761,6 +1762,48 @@ page_key(struct build *b, struct page *p, const struct buf *in)
 	p->keyed = 1;
 }
 
+/* Keeps page p's body until the render cache and the print page have
+ * read it: in the spill when there is one, else in memory.  `own` is
+ * html when it is malloc'd and taken, else NULL. */
+static void
+keep_body(struct build *b, struct page *p, const char *html, char *own)
+{
+	size_t n = strlen(html);
+
+	if (b->bodies && spill_put(b->bodies, html, n, &p->html_off) == 0) {
+		p->html_len = n;
+		p->html_spilled = 1;
+		free(own);
+		return;
+	}
+	p->body_html = own ? own : xstrdup(html);
+}
+
+/* See build.h. */
+const char *
+build_body(const struct build *b, const struct page *p, char **tofree)
+{
+	*tofree = NULL;
+	if (!p->html_spilled)
+		return p->body_html ? p->body_html : "";
+	if ((*tofree = spill_get(b->bodies, p->html_off, p->html_len)) == NULL) {
+		diag_err(b->d, p->f->src, 0, 0, "cannot read back the page's "
+		    "body from the scratch file: %s", strerror(errno));
+		return "";
+	}
+	return *tofree;
+}
+
+/* The render cache's loader of spilled bodies (rc_save). */
+static char *
+load_body(void *ctx, const void *ref)
+{
+	char *t;
+	const char *s = build_body(ctx, ref, &t);
+
+	return t ? t : xstrdup(s);
+}
+
 /* Puts the output of entry e in place of rendering the page: the file
  * (already in the work dir, or copied from the current output after
  * checking its hash), the body, the search text and the diagnostics.
@@ -1792,7 +1835,7 @@ reuse(struct build *b, struct page *p, const struct rc_entry *e)
 		return -1;
 	memcpy(p->out_hex, e->hex, sizeof(p->out_hex));
 	p->out_len = e->len;
-	p->body_html = xstrdup(e->body ? e->body : "");
+	keep_body(b, p, e->body ? e->body : "", NULL);
 	if (b->cfg.search) {
 		p->sections = xcalloc(e->nsecs + 1, sizeof(*p->sections));
 		for (k = 0; k < e->nsecs; k++) {
@@ -1925,7 +1968,8 @@ save_rcache(struct build *b, size_t seq0, size_t seq1)
 		memcpy(v[n].key, p->rkey, 32);
 		memcpy(v[n].hex, p->out_hex, 65);
 		v[n].len = p->out_len;
-		v[n].body = p->body_html;
+		v[n].body = p->html_spilled ? NULL : p->body_html;
+		v[n].ref = p;
 		v[n].secs = p->sections;
 		v[n].nsecs = p->nsections;
 		v[n].diags = p->diags;
@@ -1934,7 +1978,7 @@ save_rcache(struct build *b, size_t seq0, size_t seq1)
 	}
 	/* as "<bucket>.bin.new" files: put in place only once the build has
 	 * succeeded (commit_rcache), removed otherwise (build_release) */
-	if (rc_save(b->rcache, b->rcache_path, v, n) == 0)
+	if (rc_save(b->rcache, b->rcache_path, v, n, load_body, b) == 0)
 		b->rcache_new = 1;
 	else
 		rc_discard(b->rcache_path);
@@ -2060,6 +2104,13 @@ pass2_page(void *arg, size_t i, int worker)
 		write_hashed(b, p->out, out.ptr, out.len, p->out_hex);
 	}
 	buf_release(&out);
+	/* the render cache and the print page read it back later */
+	if (p->body_html) {
+		char *body = p->body_html;
+
+		p->body_html = NULL;
+		keep_body(b, p, body, body);
+	}
 	drop_source(p);
 }
 
@@ -2544,6 +2595,8 @@ build_release(struct build *b)
 	rc_join(b);
 	join_recycled(b);
 	pthread_mutex_destroy(&b->reap_lock);
+	spill_close(b->bodies);
+	b->bodies = NULL;
 
 	for (i = 0; i < b->npages; i++) {
 		struct page *p = &b->pages[i];
@@ -2743,6 +2796,8 @@ build_run(const struct build_opts *o, struct diag *d)
 	seq0 = d->n;
 	join_reaper(&b);
 	drop_sources(&b);
+	if (b.tmp_dir)
+		b.bodies = spill_open(b.tmp_dir);
 #ifdef __GLIBC__
 	/* the sources and the filters' site state go back to the system:
 	 * pass 2 grows from what is left, not from the high-water mark */

@@ -11,6 +11,7 @@
 
 #include <pthread.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "hmap.h"
@@ -81,7 +82,10 @@ struct page {
 	int			 overdue;	/* next review has passed */
 	size_t			*stale_by;	/* lessons that call for an update */
 	size_t			 nstale;
-	char			*body_html;	/* pass 2 */
+	char			*body_html;	/* pass 2, until spilled */
+	uint64_t		 html_off;	/* body_html in b->bodies */
+	size_t			 html_len;
+	int			 html_spilled;	/* read it with build_body() */
 	char			*plain;		/* plain text for filters (page.text) */
 	struct srch_section	*sections;	/* pass 2: text for search */
 	size_t			 nsections;
@@ -124,6 +128,7 @@ struct build {
 	struct ccache		*ccache;	/* previous collects, or NULL */
 	unsigned char		(*ckeys)[32];	/* collect key per filtered page */
 	struct rcache		*rcache;	/* previous renders, or NULL */
+	struct spill		*bodies;	/* pass 2's bodies, or NULL */
 	struct ccache		*p1;		/* pass-1 cache, during pass 1 */
 	unsigned char		 p1_salt[32];
 	pthread_t		 p1_thread;	/* writes it after pass 1 */
@@ -205,6 +210,11 @@ int		 build_stream_end(struct build *, const char *rel,
 void		 build_stream_abort(struct build_stream *);
 /* Audience level of a classification (public 0, internal 1, else 2). */
 int		 build_level(const char *);
+/* The body HTML of page p after pass 2, wherever it is kept (spill.h);
+ * *tofree gets what the caller frees afterwards (may be NULL).  A body
+ * that cannot be read back is reported and comes back as "". */
+const char	*build_body(const struct build *, const struct page *p,
+		    char **tofree);
 /* With TEBIKI_TIMING set, prints the time since the last mark to stderr
  * (a profiling aid for `make bench`, never in normal output); NULL only
  * sets the mark.  Main thread only. */

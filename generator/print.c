@@ -384,11 +384,10 @@ static void
 rewrite_body(const struct build *b, const struct plan *pl, size_t pos,
     struct buf *out)
 {
-	const char *s = b->pages[pl->idx[pos]].body_html, *e, *q;
-	char qc;
+	char *tofree, qc;
+	const char *s = build_body(b, &b->pages[pl->idx[pos]], &tofree), *e,
+	    *q;
 
-	if (s == NULL)
-		return;
 	while (*s) {
 		if (strncmp(s, "<!--", 4) == 0) {
 			e = strstr(s + 4, "-->");
@@ -413,6 +412,7 @@ rewrite_body(const struct build *b, const struct plan *pl, size_t pos,
 			s = e;
 		}
 	}
+	free(tofree);
 }
 
 /* ---------------------------------------------------------------------

@@ -278,17 +278,22 @@ putstr(struct buf *b, const char *s)
 	buf_put(b, s, n);
 }
 
-/* Appends entry e in the file format. */
+/* Appends entry e in the file format (a NULL body comes from load). */
 static void
-put_entry(struct buf *b, const struct rc_entry *e)
+put_entry(struct buf *b, const struct rc_entry *e,
+    char *(*load)(void *, const void *), void *ctx)
 {
+	char *body = NULL;
 	size_t k;
 
 	putstr(b, e->out);
 	buf_put(b, e->key, 32);
 	buf_put(b, e->hex, 64);
 	put32(b, (uint32_t)e->len);
-	putstr(b, e->body);
+	if (e->body == NULL && load)
+		body = load(ctx, e->ref);
+	putstr(b, e->body ? e->body : body);
+	free(body);
 	put32(b, (uint32_t)e->nsecs);
 	for (k = 0; k < e->nsecs; k++) {
 		putstr(b, e->secs[k].anchor);
@@ -308,7 +313,7 @@ put_entry(struct buf *b, const struct rc_entry *e)
 /* See rcache.h. */
 int
 rc_save(const struct rcache *old, const char *dir, const struct rc_entry *v,
-    size_t n)
+    size_t n, char *(*load)(void *, const void *), void *ctx)
 {
 	struct buf b = BUF_INIT;
 	uint32_t count[NBUCKETS];
@@ -343,7 +348,7 @@ rc_save(const struct rcache *old, const char *dir, const struct rc_entry *v,
 		put32(&b, count[k]);
 		for (i = 0; i < n && count[k]; i++)
 			if (bucket(v[i].out) == k)
-				put_entry(&b, &v[i]);
+				put_entry(&b, &v[i], load, ctx);
 		sha256_sum(b.ptr, b.len, sum);
 		/* the same bytes as the file read at the start: left alone */
 		if (old && old->ok[k] && memcmp(old->sum[k], sum, 32) == 0)

@@ -32,7 +32,9 @@ struct rc_entry {
 	unsigned char		 key[32];
 	char			 hex[65];	/* SHA-256 of the output file */
 	size_t			 len;		/* its size */
-	char			*body;		/* body HTML */
+	char			*body;		/* body HTML; for rc_save, NULL
+						   means load(ctx, ref) */
+	const void		*ref;
 	struct srch_section	*secs;
 	size_t			 nsecs;
 	struct rc_diag		*diags;
@@ -52,7 +54,8 @@ const struct rc_entry	*rc_find(const struct rcache *, const char *out,
  * only those whose bytes differ from what `old` (may be NULL) read;
  * rc_commit puts them in place, rc_discard drops them.  0 or -1. */
 int			 rc_save(const struct rcache *old, const char *dir,
-			    const struct rc_entry *, size_t n);
+			    const struct rc_entry *, size_t n,
+			    char *(*load)(void *ctx, const void *ref), void *ctx);
 void			 rc_commit(const char *dir);
 void			 rc_discard(const char *dir);
 
