@@ -2369,6 +2369,41 @@ search_file(void *arg, const char *rel, const void *p, size_t len)
 }
 
 /* Indexes every page of this build and writes search/. */
+/* The index is made last and needs only its own copy of the text: the
+ * site's model, the pages' front matter and headings, the templates and
+ * the previous build's caches (saved already) go before its postings are
+ * made, the largest thing it holds. */
+static void
+drop_site(struct build *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->npages; i++) {
+		struct page *p = &b->pages[i];
+
+		page_src_release(&p->src);
+		md_headings_free(p->heads, p->nheads);
+		md_headings_free(p->fheads, p->nfheads);
+		p->heads = p->fheads = NULL;
+		p->nheads = p->nfheads = 0;
+		free(p->stale_by);
+		p->stale_by = NULL;
+		p->nstale = 0;
+		val_unref(p->tmpl_extra);
+		p->tmpl_extra = NULL;
+	}
+	model_free(b->model);
+	b->model = NULL;
+	render_release(b);
+	rc_free(b->rcache);
+	b->rcache = NULL;
+	cc_free(b->ccache);
+	b->ccache = NULL;
+#ifdef __GLIBC__
+	malloc_trim(0);
+#endif
+}
+
 static void
 write_search(struct build *b, int jobs)
 {
@@ -2464,6 +2499,7 @@ write_search(struct build *b, int jobs)
 		free(title);
 	}
 	build_phase(b, "search: add");
+	drop_site(b);
 	if (b->opts->write)
 		srch_write(s, b->tmp_dir, b->d);
 	if (b->timing) {
