@@ -458,6 +458,8 @@ p1_join(struct build *b)
 	b->p1_job = NULL;
 }
 
+static void	drop_text(struct page *);
+
 static void
 pass1_page(void *arg, size_t i, int worker)
 {
@@ -575,9 +577,10 @@ pass1_page(void *arg, size_t i, int worker)
 	 * it (load_text) */
 	plain_text(p);
 	free(h1);
-	/* Pass 2 parses the page again (cheap) rather than every page's
-	 * tree staying in memory between the passes. */
+	/* Pass 2 reads and parses the page again (cheap) rather than every
+	 * page's source and tree staying in memory between the passes. */
 	md_release(&p->md);
+	drop_text(p);
 }
 
 /* ---------------------------------------------------------------------
@@ -1037,7 +1040,21 @@ static cmark_node *
 load_doc(void *ctx)
 {
 	struct page *p = ctx;
+	unsigned char sum[32];
 
+	if (p->md.root == NULL && p->dropped) {
+		/* read again; a file that changed since pass 1 gets no tree
+		 * here, and pass 2 fails the build for it */
+		if (page_reread(&p->src, p->f->path, p->body_off) == -1)
+			return NULL;
+		sha256_sum(p->src.text.ptr ? p->src.text.ptr : "",
+		    p->src.text.len, sum);
+		if (memcmp(sum, p->src_sum, sizeof(sum)) != 0) {
+			page_drop_text(&p->src);
+			return NULL;
+		}
+		p->dropped = 0;
+	}
 	if (p->md.root == NULL && p->src.body) {
 		md_parse(&p->md, p->src.body, p->src.body_len, p->raw_html);
 		md_assign_ids(&p->md);
@@ -1995,23 +2012,27 @@ commit_rcache(struct build *b)
 	}
 }
 
-/* Between the filters' site phase and pass 2 nothing reads the pages'
- * source texts (the front matter values are a tree of their own): they
- * are freed, and pass 2 reads a page's file again when it renders it. */
+/* Between pass 1 and pass 2 nothing but a filter reading page.doc needs a
+ * page's source text (the front matter values are a tree of their own):
+ * it is freed, and read again when needed (load_doc, pass 2). */
+static void
+drop_text(struct page *p)
+{
+	if (!p->from_file || p->dropped)
+		return;
+	p->body_off = (size_t)(p->src.body - p->src.text.ptr);
+	page_drop_text(&p->src);
+	p->dropped = 1;
+}
+
+/* The sources read again for filters go before pass 2, too. */
 static void
 drop_sources(struct build *b)
 {
 	size_t i;
 
-	for (i = 0; i < b->npages; i++) {
-		struct page *p = &b->pages[i];
-
-		if (!p->from_file || p->src.text.ptr == NULL)
-			continue;
-		p->body_off = (size_t)(p->src.body - p->src.text.ptr);
-		page_drop_text(&p->src);
-		p->dropped = 1;
-	}
+	for (i = 0; i < b->npages; i++)
+		drop_text(&b->pages[i]);
 }
 
 /* Reads the source of a page dropped by drop_sources again; -1 after

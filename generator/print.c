@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "build.h"
@@ -16,6 +18,7 @@
 #include "pool.h"
 #include "print.h"
 #include "render.h"
+#include "sha256.h"
 #include "template.h"
 #include "util.h"
 #include "value.h"
@@ -26,6 +29,7 @@ struct plan {
 	int		*nested;	/* a procedure under its policy */
 	char		**anchor;	/* "doc-POL-BASIC" */
 	size_t		 n, cap;
+	char		 mark[48];	/* a body's place: mark, index, "-" */
 	struct hmap	 by_out;	/* page output path -> position */
 };
 
@@ -72,6 +76,30 @@ str_or_null(const char *s)
 /* ---------------------------------------------------------------------
  * Order
  */
+
+/* A mark for the bodies no text of the site contains (see put_bodies). */
+static void
+make_mark(struct plan *pl)
+{
+	struct {
+		struct timespec	 t;
+		pid_t		 pid;
+		const void	*at;
+	} seed;
+	unsigned char sum[32];
+	size_t k;
+
+	memset(&seed, 0, sizeof(seed));
+	clock_gettime(CLOCK_REALTIME, &seed.t);
+	seed.pid = getpid();
+	seed.at = pl;
+	sha256_sum(&seed, sizeof(seed), sum);
+	memcpy(pl->mark, "tebikiprintbody", 15);
+	for (k = 0; k < 12; k++)
+		snprintf(pl->mark + 15 + 2 * k, 3, "%02x", sum[k]);
+	/* the position follows: the mark ends with a letter */
+	memcpy(pl->mark + 15 + 24, "x", 2);
+}
 
 /* Appends page `pi` to the plan with its anchor ("doc-" and the id, or
  * the output path, with other characters as '-'). */
@@ -165,6 +193,7 @@ plan_make(struct plan *pl, const struct build *b, const unsigned char *want)
 
 	memset(pl, 0, sizeof(*pl));
 	hm_init(&pl->by_out);
+	make_mark(pl);
 	/* chapters by number, source order on ties */
 	{
 		struct chap *cs = xcalloc(b->npages + 1, sizeof(*cs));
@@ -461,7 +490,8 @@ doc_ctx(const struct build *b, const struct plan *pl, size_t pos)
 	val_set(doc, "review_overdue", val_bool(p->overdue));
 	val_set(e, "has_doc", val_bool(p->id != NULL));
 	val_set(e, "doc", doc);
-	rewrite_body(b, pl, pos, &body);
+	/* the body itself is put in while the page is written (write_plan) */
+	buf_printf(&body, "%s%zu-", pl->mark, pos);
 	val_set(e, "content", val_str_own(buf_detach(&body)));
 	return e;
 }
@@ -507,11 +537,98 @@ write_css(struct build *b, const char *css_path, const char *left,
 	return rc;
 }
 
+/*
+ * The bodies.  The whole handbook holds every body of the site: rather
+ * than put them all in the template's context, each document's content is
+ * a mark (a random prefix, its position, "-"), and the rendered page is
+ * written with every mark replaced by the rewritten body, made a window of
+ * documents at a time on the worker threads.  The mark is letters, digits
+ * and '-', which HTML escaping leaves alone, so it is found wherever and
+ * however often the template puts the content.
+ */
+#define BODY_WINDOW	128
+
+struct bodies {
+	const struct build	*b;
+	const struct plan	*pl;
+	size_t			 lo, hi;	/* positions in the window */
+	struct buf		 w[BODY_WINDOW];
+};
+
+static void
+body_work(void *arg, size_t i, int worker)
+{
+	struct bodies *bw = arg;
+
+	(void)worker;
+	buf_reset(&bw->w[i]);
+	rewrite_body(bw->b, bw->pl, bw->lo + i, &bw->w[i]);
+}
+
+/* The rewritten body at plan position pos. */
+static const struct buf *
+body_at(struct bodies *bw, size_t pos)
+{
+	if (pos < bw->lo || pos >= bw->hi) {
+		bw->lo = pos;
+		bw->hi = bw->pl->n - pos > BODY_WINDOW ? pos + BODY_WINDOW :
+		    bw->pl->n;
+		pool_run(bw->b->jobs > 0 ? bw->b->jobs : 1, bw->hi - bw->lo,
+		    body_work, bw);
+	}
+	return &bw->w[pos - bw->lo];
+}
+
+/* The first mark[0..ml) in [s, e), or NULL. */
+static const char *
+find_mark(const char *s, const char *e, const char *mark, size_t ml)
+{
+	while ((size_t)(e - s) >= ml &&
+	    (s = memchr(s, mark[0], (size_t)(e - s) - ml + 1)) != NULL) {
+		if (memcmp(s, mark, ml) == 0)
+			return s;
+		s++;
+	}
+	return NULL;
+}
+
+/* Appends the rendered page `t` to out with every mark replaced. */
+static void
+put_bodies(const struct build *b, const struct plan *pl, const struct buf *t,
+    struct buf *out)
+{
+	struct bodies bw;
+	const char *s = t->ptr, *e = t->ptr + t->len, *m, *q;
+	size_t ml = strlen(pl->mark), pos, k;
+	const struct buf *body;
+
+	memset(&bw, 0, sizeof(bw));
+	bw.b = b;
+	bw.pl = pl;
+	while ((m = find_mark(s, e, pl->mark, ml)) != NULL) {
+		for (q = m + ml, pos = 0; q < e && *q >= '0' && *q <= '9' &&
+		    pos < pl->n; q++)
+			pos = pos * 10 + (size_t)(*q - '0');
+		if (q == m + ml || q >= e || *q != '-' || pos >= pl->n) {
+			/* not a mark after all: keep the text */
+			buf_put(out, s, (size_t)(m + ml - s));
+			s = m + ml;
+			continue;
+		}
+		buf_put(out, s, (size_t)(m - s));
+		body = body_at(&bw, pos);
+		buf_put(out, body->ptr ? body->ptr : "", body->len);
+		s = q + 1;
+	}
+	buf_put(out, s, (size_t)(e - s));
+	for (k = 0; k < BODY_WINDOW; k++)
+		buf_release(&bw.w[k]);
+}
+
 struct doc_job {
 	struct build		*b;
 	const struct plan	*pl;
 	struct value		**out;
-	int			 spend;	/* the bodies are not needed after */
 };
 
 static void
@@ -521,13 +638,6 @@ doc_work(void *arg, size_t i, int worker)
 
 	(void)worker;
 	job->out[i] = doc_ctx(job->b, job->pl, i);
-	if (job->spend) {
-		/* the context has the body, rewritten: one copy, not two */
-		struct page *p = &job->b->pages[job->pl->idx[i]];
-
-		free(p->body_html);
-		p->body_html = NULL;
-	}
 }
 
 /* Renders the plan into `out_path`; `all` marks the whole handbook. */
@@ -537,7 +647,7 @@ write_plan(struct build *b, const struct plan *pl, const char *out_path,
 {
 	struct value *ctx = val_map(), *pg = val_map(), *pr = val_map();
 	struct value *docs = val_list();
-	struct buf out = BUF_INIT;
+	struct buf out = BUF_INIT, tpl = BUF_INIT;
 	struct build_stream st;
 	const char *lang = b->cfg.language;
 	int level = 0, rc = -1;
@@ -551,9 +661,6 @@ write_plan(struct build *b, const struct plan *pl, const char *out_path,
 		job.b = b;
 		job.pl = pl;
 		job.out = xcalloc(pl->n + 1, sizeof(*job.out));
-		/* the whole handbook is the last use of the bodies (the render
-		 * cache has them already) unless a selection follows */
-		job.spend = all && !b->opts->print_ids && !b->opts->print_type;
 		pool_run(b->jobs > 0 ? b->jobs : 1, pl->n, doc_work, &job);
 		for (i = 0; i < pl->n; i++) {
 			int l = build_level(
@@ -615,15 +722,19 @@ write_plan(struct build *b, const struct plan *pl, const char *out_path,
 	val_set(ctx, "layout", val_str("print"));
 	val_set(ctx, "page", pg);
 	val_set(ctx, "print", pr);
-	/* the whole handbook is large: written while it is rendered */
-	build_stream_begin(b, out_path, &out, &st);
-	if (tmpl_render(b->tmpl, "print", ctx, &out, b->d) == -1) {
-		build_stream_abort(&st);
+	/* rendered with marks for the bodies, then written with the bodies
+	 * put in (put_bodies): the whole handbook is large */
+	if (tmpl_render(b->tmpl, "print", ctx, &tpl, b->d) == -1)
 		goto out;
-	}
+	val_unref(ctx);
+	ctx = NULL;
+	build_stream_begin(b, out_path, &out, &st);
+	put_bodies(b, pl, &tpl, &out);
+	buf_release(&tpl);
 	if (build_stream_end(b, out_path, &out, &st) == 0 && rc != -2)
 		rc = 0;
 out:
+	buf_release(&tpl);
 	buf_release(&out);
 	val_unref(ctx);
 	return rc == 0 ? 0 : -1;
