@@ -1796,6 +1796,46 @@ keep_body(struct build *b, struct page *p, const char *html, char *own)
 	p->body_html = own ? own : xstrdup(html);
 }
 
+/* Moves the texts of page p's search sections to the spill, if there is
+ * one (the index reads them a batch at a time, srch_set_spill). */
+static void
+keep_sections(struct build *b, struct page *p)
+{
+	size_t k;
+
+	if (b->bodies == NULL || p->nsections == 0)
+		return;
+	p->sec_off = xcalloc(p->nsections, sizeof(*p->sec_off));
+	p->sec_len = xcalloc(p->nsections, sizeof(*p->sec_len));
+	for (k = 0; k < p->nsections; k++) {
+		const char *t = p->sections[k].text;
+
+		p->sec_len[k] = strlen(t);
+		if (spill_put(b->bodies, t, p->sec_len[k], &p->sec_off[k]) ==
+		    -1)
+			continue;	/* this one stays in memory */
+		free((char *)t);
+		p->sections[k].text = NULL;
+	}
+}
+
+/* The text of page p's search section k (see build_body). */
+static const char *
+section_text(const struct build *b, const struct page *p, size_t k,
+    char **tofree)
+{
+	*tofree = NULL;
+	if (p->sections[k].text)
+		return p->sections[k].text;
+	if ((*tofree = spill_get(b->bodies, p->sec_off[k], p->sec_len[k])) ==
+	    NULL) {
+		diag_err(b->d, p->f->src, 0, 0, "cannot read back the page's "
+		    "search text from the scratch file: %s", strerror(errno));
+		return "";
+	}
+	return *tofree;
+}
+
 /* See build.h. */
 const char *
 build_body(const struct build *b, const struct page *p, char **tofree)
@@ -1811,12 +1851,14 @@ build_body(const struct build *b, const struct page *p, char **tofree)
 	return *tofree;
 }
 
-/* The render cache's loader of spilled bodies (rc_save). */
+/* The render cache's loader of spilled texts (rc_save): the body of page
+ * ref (what < 0) or the text of its search section `what`. */
 static char *
-load_body(void *ctx, const void *ref)
+load_text_of(void *ctx, const void *ref, long what)
 {
 	char *t;
-	const char *s = build_body(ctx, ref, &t);
+	const char *s = what < 0 ? build_body(ctx, ref, &t) :
+	    section_text(ctx, ref, (size_t)what, &t);
 
 	return t ? t : xstrdup(s);
 }
@@ -1861,6 +1903,7 @@ reuse(struct build *b, struct page *p, const struct rc_entry *e)
 			p->sections[k].text = xstrdup(e->secs[k].text);
 		}
 		p->nsections = e->nsecs;
+		keep_sections(b, p);
 	}
 	for (k = 0; k < e->ndiags; k++)
 		diag_emit(b->d, (enum diag_sev)e->diags[k].sev,
@@ -1995,7 +2038,7 @@ save_rcache(struct build *b, size_t seq0, size_t seq1)
 	}
 	/* as "<bucket>.bin.new" files: put in place only once the build has
 	 * succeeded (commit_rcache), removed otherwise (build_release) */
-	if (rc_save(b->rcache, b->rcache_path, v, n, load_body, b) == 0)
+	if (rc_save(b->rcache, b->rcache_path, v, n, load_text_of, b) == 0)
 		b->rcache_new = 1;
 	else
 		rc_discard(b->rcache_path);
@@ -2132,6 +2175,7 @@ pass2_page(void *arg, size_t i, int worker)
 		p->body_html = NULL;
 		keep_body(b, p, body, body);
 	}
+	keep_sections(b, p);
 	drop_source(p);
 }
 
@@ -2332,14 +2376,18 @@ dump_corpus(struct build *b, const char *path)
 		}
 		buf_puts(&j, "],\"sections\":[");
 		for (k = 0; k < p->nsections; k++) {
+			const char *t;
+			char *tofree;
+
 			if (k)
 				buf_putc(&j, ',');
 			buf_puts(&j, "{\"heading\":");
 			val_json_string(&j, p->sections[k].heading,
 			    strlen(p->sections[k].heading));
 			buf_puts(&j, ",\"text\":");
-			val_json_string(&j, p->sections[k].text,
-			    strlen(p->sections[k].text));
+			t = section_text(b, p, k, &tofree);
+			val_json_string(&j, t, strlen(t));
+			free(tofree);
 			buf_putc(&j, '}');
 		}
 		buf_puts(&j, "]}");
@@ -2373,7 +2421,11 @@ free_sections(struct page *p)
 		free((char *)p->sections[k].text);
 	}
 	free(p->sections);
+	free(p->sec_off);
+	free(p->sec_len);
 	p->sections = NULL;
+	p->sec_off = NULL;
+	p->sec_len = NULL;
 	p->nsections = 0;
 }
 
@@ -2436,6 +2488,7 @@ write_search(struct build *b, int jobs)
 
 	srch_set_threads(s, jobs);
 	srch_set_lean(s, 1);			/* written once */
+	srch_set_spill(s, b->bodies);
 	if (b->rcache_path) {
 		/* the tokenizer's batches are kept with the render cache */
 		struct sha256 h;
@@ -2489,6 +2542,8 @@ write_search(struct build *b, int jobs)
 		doc.ntags = nt;
 		doc.sections = p->sections;
 		doc.nsections = p->nsections;
+		doc.text_off = p->sec_off;
+		doc.text_len = p->sec_len;
 		srch_add(s, &doc);
 		/* the index has its own copy now (the render cache was saved
 		 * before the index is made, the print page made earlier) */

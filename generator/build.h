@@ -89,6 +89,8 @@ struct page {
 	char			*plain;		/* plain text for filters (page.text) */
 	struct srch_section	*sections;	/* pass 2: text for search */
 	size_t			 nsections;
+	uint64_t		*sec_off;	/* texts in b->bodies, or NULL */
+	size_t			*sec_len;
 	struct value		*tmpl_extra;	/* from filters, may be NULL */
 	/* render cache (rcache.h) */
 	unsigned char		 src_sum[32];	/* SHA-256 of src.text */

@@ -281,9 +281,9 @@ putstr(struct buf *b, const char *s)
 /* Appends entry e in the file format (a NULL body comes from load). */
 static void
 put_entry(struct buf *b, const struct rc_entry *e,
-    char *(*load)(void *, const void *), void *ctx)
+    char *(*load)(void *, const void *, long), void *ctx)
 {
-	char *body = NULL;
+	char *body = NULL, *t;
 	size_t k;
 
 	putstr(b, e->out);
@@ -291,14 +291,17 @@ put_entry(struct buf *b, const struct rc_entry *e,
 	buf_put(b, e->hex, 64);
 	put32(b, (uint32_t)e->len);
 	if (e->body == NULL && load)
-		body = load(ctx, e->ref);
+		body = load(ctx, e->ref, -1);
 	putstr(b, e->body ? e->body : body);
 	free(body);
 	put32(b, (uint32_t)e->nsecs);
 	for (k = 0; k < e->nsecs; k++) {
 		putstr(b, e->secs[k].anchor);
 		putstr(b, e->secs[k].heading);
-		putstr(b, e->secs[k].text);
+		t = e->secs[k].text == NULL && load ? load(ctx, e->ref,
+		    (long)k) : NULL;
+		putstr(b, e->secs[k].text ? e->secs[k].text : t);
+		free(t);
 	}
 	put32(b, (uint32_t)e->ndiags);
 	for (k = 0; k < e->ndiags; k++) {
@@ -313,7 +316,7 @@ put_entry(struct buf *b, const struct rc_entry *e,
 /* See rcache.h. */
 int
 rc_save(const struct rcache *old, const char *dir, const struct rc_entry *v,
-    size_t n, char *(*load)(void *, const void *), void *ctx)
+    size_t n, char *(*load)(void *, const void *, long), void *ctx)
 {
 	struct buf b = BUF_INIT;
 	uint32_t count[NBUCKETS];

@@ -33,7 +33,9 @@ struct rc_entry {
 	char			 hex[65];	/* SHA-256 of the output file */
 	size_t			 len;		/* its size */
 	char			*body;		/* body HTML; for rc_save, NULL
-						   means load(ctx, ref) */
+						   means load(ctx, ref, -1), and a
+						   NULL secs[k].text load(ctx, ref,
+						   k) */
 	const void		*ref;
 	struct srch_section	*secs;
 	size_t			 nsecs;
@@ -55,7 +57,8 @@ const struct rc_entry	*rc_find(const struct rcache *, const char *out,
  * rc_commit puts them in place, rc_discard drops them.  0 or -1. */
 int			 rc_save(const struct rcache *old, const char *dir,
 			    const struct rc_entry *, size_t n,
-			    char *(*load)(void *ctx, const void *ref), void *ctx);
+			    char *(*load)(void *ctx, const void *ref, long what),
+			    void *ctx);
 void			 rc_commit(const char *dir);
 void			 rc_discard(const char *dir);
 

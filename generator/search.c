@@ -3,6 +3,9 @@
  * docs/search.md for the file format).
  */
 #include <errno.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <limits.h>
 #include <math.h>
 #include <pthread.h>
@@ -17,6 +20,7 @@
 #include "diag.h"
 #include "search.h"
 #include "sha256.h"
+#include "spill.h"
 #include "tokenize.h"
 #include "util.h"
 #include "value.h"
@@ -52,6 +56,8 @@ struct sdoc {
 	char	**controls; size_t ncontrols;
 	char	**tags; size_t ntags;
 	char	**anchors, **headings, **texts; size_t nsections;
+	uint64_t *soff;			/* texts[k] NULL: in the spill, */
+	size_t	 *slen;			/* slen[k] bytes at soff[k] */
 	/* filled by the tokenizer */
 	unsigned *hstart, *bstart;	/* per section heading/body positions */
 	unsigned  blen;			/* body length in positions */
@@ -118,6 +124,8 @@ struct srch {
 	int		 cut;	/* texts cut: no second srch_write */
 	char		*cache;	/* batch cache directory (srch_set_cache) */
 	unsigned char	 salt[32];
+	struct spill	*spill;	/* srch_set_spill */
+	int		 spill_err;	/* errno of a text not read back */
 };
 
 static void		 parallel(int, void *(*)(void *), void *, size_t);
@@ -360,6 +368,18 @@ srch_add(struct srch *s, const struct srch_doc *d)
 
 		o->anchors[i] = dup_clean(sec->anchor ? sec->anchor : "");
 		o->headings[i] = dup_clean(sec->heading ? sec->heading : "");
+		if (sec->text == NULL && s->spill && d->text_off) {
+			/* read with its batch (load_texts) */
+			if (o->soff == NULL) {
+				o->soff = xcalloc(d->nsections + 1,
+				    sizeof(*o->soff));
+				o->slen = xcalloc(d->nsections + 1,
+				    sizeof(*o->slen));
+			}
+			o->soff[i] = d->text_off[i];
+			o->slen[i] = d->text_len[i];
+			continue;
+		}
 		o->texts[i] = dup_clean(sec->text ? sec->text : "");
 	}
 	buf_init(&o->terms);
@@ -382,6 +402,8 @@ sdoc_release(struct sdoc *o)
 	free_list(o->anchors, o->nsections);
 	free_list(o->headings, o->nsections);
 	free_list(o->texts, o->nsections);
+	free(o->soff);
+	free(o->slen);
 	free(o->hstart);
 	free(o->bstart);
 	free(o->dt);
@@ -438,6 +460,12 @@ void
 srch_set_lean(struct srch *s, int lean)
 {
 	s->lean = lean;
+}
+
+void
+srch_set_spill(struct srch *s, struct spill *sp)
+{
+	s->spill = sp;
 }
 
 void
@@ -1007,33 +1035,95 @@ struct summer {
 	int		 k, n;
 };
 
+/* The SHA-256 of what the tokenizer reads of o (its batch's cache key). */
+static void
+doc_sum(struct sdoc *o)
+{
+	struct sha256 h;
+	size_t j;
+
+	sha256_init(&h);
+	sum_str(&h, o->title);
+	sha256_update(&h, &o->ncontrols, sizeof(o->ncontrols));
+	for (j = 0; j < o->ncontrols; j++)
+		sum_str(&h, o->controls[j]);
+	sha256_update(&h, &o->ntags, sizeof(o->ntags));
+	for (j = 0; j < o->ntags; j++)
+		sum_str(&h, o->tags[j]);
+	sha256_update(&h, &o->nsections, sizeof(o->nsections));
+	for (j = 0; j < o->nsections; j++) {
+		sum_str(&h, o->headings[j]);
+		sum_str(&h, o->texts[j]);
+	}
+	sha256_final(&h, o->sum);
+}
+
 /* Thread body: the sums of documents k, k+n, ... */
 static void *
 sum_work(void *arg)
 {
 	struct summer *w = arg;
-	struct sha256 h;
-	size_t i, j;
+	size_t i;
 
-	for (i = (size_t)w->k; i < w->s->ndocs; i += (size_t)w->n) {
-		struct sdoc *o = &w->s->docs[i];
+	for (i = (size_t)w->k; i < w->s->ndocs; i += (size_t)w->n)
+		if (w->s->docs[i].soff == NULL)	/* else with its batch */
+			doc_sum(&w->s->docs[i]);
+	return NULL;
+}
 
-		sha256_init(&h);
-		sum_str(&h, o->title);
-		sha256_update(&h, &o->ncontrols, sizeof(o->ncontrols));
-		for (j = 0; j < o->ncontrols; j++)
-			sum_str(&h, o->controls[j]);
-		sha256_update(&h, &o->ntags, sizeof(o->ntags));
-		for (j = 0; j < o->ntags; j++)
-			sum_str(&h, o->tags[j]);
-		sha256_update(&h, &o->nsections, sizeof(o->nsections));
-		for (j = 0; j < o->nsections; j++) {
-			sum_str(&h, o->headings[j]);
-			sum_str(&h, o->texts[j]);
+/* Reads the texts of the documents of a batch from the spill (and sums
+ * them for the cache): docs first, first + step, ... below end. */
+static void *
+load_work(void *arg)
+{
+	struct worker *w = arg;
+	struct srch *s = w->s;
+	size_t i, k;
+	char *raw;
+
+	for (i = w->first; i < w->end; i += w->step) {
+		struct sdoc *o = &s->docs[i];
+
+		if (o->soff == NULL)
+			continue;
+		for (k = 0; k < o->nsections; k++) {
+			if (o->texts[k])
+				continue;
+			raw = spill_get(s->spill, o->soff[k], o->slen[k]);
+			if (raw == NULL)
+				__atomic_store_n(&s->spill_err, errno ? errno :
+				    EIO, __ATOMIC_RELAXED);
+			o->texts[k] = dup_clean(raw ? raw : "");
+			free(raw);
 		}
-		sha256_final(&h, o->sum);
+		free(o->soff);
+		free(o->slen);
+		o->soff = NULL;
+		o->slen = NULL;
+		if (s->cache)
+			doc_sum(o);
 	}
 	return NULL;
+}
+
+/* load_work on the documents [lo, hi). */
+static void
+load_texts(struct srch *s, size_t lo, size_t hi)
+{
+	struct worker w[MAX_THREADS];
+	int i, n = nthreads(s);
+
+	if (s->spill == NULL)
+		return;
+	if ((size_t)n > hi - lo)
+		n = (int)(hi - lo);
+	for (i = 0; i < n; i++) {
+		w[i].s = s;
+		w[i].first = lo + (size_t)i;
+		w[i].step = (size_t)n;
+		w[i].end = hi;
+	}
+	parallel(n, load_work, w, sizeof(*w));
 }
 
 /* The key of batch part bp (the documents' sums are made). */
@@ -2425,6 +2515,13 @@ srch_write(struct srch *s, const char *outdir, struct diag *d)
 		bp.lo = lo;
 		bp.hi = hi;
 		t0 = now_ms();
+		load_texts(s, lo, hi);
+		if (s->spill_err) {
+			diag_err(d, NULL, 0, 0, "cannot read back the text to "
+			    "index from the scratch file: %s",
+			    strerror(s->spill_err));
+			goto out;
+		}
 		if (s->cache)
 			batch_key(s, &bp, key);
 		if (s->cache && cache_load(s, &bp, nb, key)) {
@@ -2439,6 +2536,12 @@ srch_write(struct srch *s, const char *outdir, struct diag *d)
 		s->stats.tokenize_ms += now_ms() - t0;
 		t0 = now_ms();
 		merge(s, &bp);
+#ifdef __GLIBC__
+		/* a batch's tokens were made and freed on the worker threads:
+		 * that memory goes back to the system before the next batch,
+		 * not to the other threads' arenas, where it would stay */
+		malloc_trim(0);
+#endif
 		s->stats.merge_ms += now_ms() - t0;
 	}
 	/* files of batches past the last one (the site got smaller) */

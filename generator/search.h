@@ -17,13 +17,14 @@
 #define SEARCH_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct diag;
 
 struct srch_section {
 	const char	*anchor;	/* heading id, "" for page top */
 	const char	*heading;
-	const char	*text;		/* plain text */
+	const char	*text;		/* plain text; NULL: see text_off */
 };
 
 struct srch_doc {
@@ -32,6 +33,10 @@ struct srch_doc {
 	const char *const *controls; size_t ncontrols;	/* canonical ids "8.13" */
 	const char *const *tags; size_t ntags;
 	const struct srch_section *sections; size_t nsections;
+	/* with srch_set_spill: section k's text, when NULL, is text_len[k]
+	 * bytes at text_off[k] in the spill */
+	const uint64_t	*text_off;
+	const size_t	*text_len;
 };
 
 /* Figures about the last srch_write(). */
@@ -77,6 +82,11 @@ void		 srch_set_reuse(struct srch *, int);
  * feels; the index written is the same, but a second srch_write on this
  * index fails. */
 void		 srch_set_lean(struct srch *, int);
+/* Section texts given as NULL are in this spill (spill.h, srch_doc's
+ * text_off): the index reads them a batch at a time, so that a big site's
+ * text is never all in memory at once.  With srch_set_lean. */
+struct spill;
+void		 srch_set_spill(struct srch *, struct spill *);
 /* Documents are tokenized and merged `docs` at a time (0: the default,
  * 512); the index is the same for any count.  For tests. */
 void		 srch_set_batch(struct srch *, size_t docs);
