@@ -1250,7 +1250,7 @@ join_reaper(struct build *b)
 
 /* A worker may grow by this much over twice its size when new before it
  * is replaced. */
-#define WORKER_SLACK	((size_t)16 << 20)
+#define WORKER_SLACK	((size_t)8 << 20)
 
 /* Replaces the filter worker of thread `worker` by a new one when its Lua
  * states got large: they keep what the filters read of SITE, a few KB for

@@ -3,9 +3,6 @@
  * docs/search.md for the file format).
  */
 #include <errno.h>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 #include <limits.h>
 #include <math.h>
 #include <pthread.h>
@@ -2536,12 +2533,6 @@ srch_write(struct srch *s, const char *outdir, struct diag *d)
 		s->stats.tokenize_ms += now_ms() - t0;
 		t0 = now_ms();
 		merge(s, &bp);
-#ifdef __GLIBC__
-		/* a batch's tokens were made and freed on the worker threads:
-		 * that memory goes back to the system before the next batch,
-		 * not to the other threads' arenas, where it would stay */
-		malloc_trim(0);
-#endif
 		s->stats.merge_ms += now_ms() - t0;
 	}
 	/* files of batches past the last one (the site got smaller) */
