@@ -1796,6 +1796,19 @@ keep_body(struct build *b, struct page *p, const char *html, char *own)
 	p->body_html = own ? own : xstrdup(html);
 }
 
+/* A text of page p could not be read back from the spill (errno): the
+ * build fails, said once. */
+static void
+spill_failed(const struct build *b, const struct page *p)
+{
+	int e = errno;
+
+	if (spill_first_failure(b->bodies))
+		diag_err(b->d, p->f->src, 0, 0, "cannot read back what pass 2 "
+		    "made of this page from the build's scratch file (%s); "
+		    "nothing was changed: build again", strerror(e));
+}
+
 /* Moves the texts of page p's search sections to the spill, if there is
  * one (the index reads them a batch at a time, srch_set_spill). */
 static void
@@ -1829,8 +1842,7 @@ section_text(const struct build *b, const struct page *p, size_t k,
 		return p->sections[k].text;
 	if ((*tofree = spill_get(b->bodies, p->sec_off[k], p->sec_len[k])) ==
 	    NULL) {
-		diag_err(b->d, p->f->src, 0, 0, "cannot read back the page's "
-		    "search text from the scratch file: %s", strerror(errno));
+		spill_failed(b, p);
 		return "";
 	}
 	return *tofree;
@@ -1844,8 +1856,7 @@ build_body(const struct build *b, const struct page *p, char **tofree)
 	if (!p->html_spilled)
 		return p->body_html ? p->body_html : "";
 	if ((*tofree = spill_get(b->bodies, p->html_off, p->html_len)) == NULL) {
-		diag_err(b->d, p->f->src, 0, 0, "cannot read back the page's "
-		    "body from the scratch file: %s", strerror(errno));
+		spill_failed(b, p);
 		return "";
 	}
 	return *tofree;
@@ -2908,7 +2919,9 @@ build_run(const struct build_opts *o, struct diag *d)
 	seq0 = d->n;
 	join_reaper(&b);
 	drop_sources(&b);
-	if (b.tmp_dir)
+	/* test hook: the bodies and texts kept in memory, as where the file
+	 * system makes no scratch file */
+	if (b.tmp_dir && !getenv("TEBIKI_TEST_NO_SPILL"))
 		b.bodies = spill_open(b.tmp_dir);
 #ifdef __GLIBC__
 	/* the sources and the filters' site state go back to the system:
@@ -2948,6 +2961,9 @@ build_run(const struct build_opts *o, struct diag *d)
 	malloc_trim(0);
 #endif
 	build_phase(&b, "pass 2");
+	/* test hook: the scratch file cannot be read back */
+	if (b.bodies && getenv("TEBIKI_TEST_SPILL_CUT"))
+		spill_cut(b.bodies);
 	if (b.timing && b.rcache_path)
 		fprintf(stderr, "tebiki: timing: %zu of %zu pages from the "
 		    "render cache\n", b.rc_hits, b.npages);

@@ -13,6 +13,7 @@
 struct spill {
 	int		 fd;
 	uint64_t	 end;		/* bytes reserved so far (atomic) */
+	int		 failed;	/* spill_first_failure (atomic) */
 };
 
 /* See spill.h. */
@@ -89,6 +90,20 @@ uint64_t
 spill_size(const struct spill *s)
 {
 	return __atomic_load_n(&s->end, __ATOMIC_RELAXED);
+}
+
+/* See spill.h. */
+int
+spill_first_failure(struct spill *s)
+{
+	return __atomic_exchange_n(&s->failed, 1, __ATOMIC_RELAXED) == 0;
+}
+
+/* See spill.h. */
+void
+spill_cut(struct spill *s)
+{
+	(void)ftruncate(s->fd, 0);
 }
 
 /* See spill.h. */

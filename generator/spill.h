@@ -29,8 +29,14 @@ int		 spill_put(struct spill *, const char *s, size_t n,
 /* A malloc'd, NUL-terminated copy of the n bytes at off, or NULL (errno
  * set) when they cannot be read. */
 char		*spill_get(struct spill *, uint64_t off, size_t n);
+/* 1 for the first caller only: a read that failed is reported once,
+ * not once per text. */
+int		 spill_first_failure(struct spill *);
 /* Bytes written so far. */
 uint64_t	 spill_size(const struct spill *);
+/* Empties the file, so that every later spill_get fails: for tests of
+ * what a build does when its scratch file cannot be read back. */
+void		 spill_cut(struct spill *);
 void		 spill_close(struct spill *);
 
 #endif

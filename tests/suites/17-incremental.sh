@@ -190,4 +190,38 @@ t_eq "failing build exits 1" $? 1
 t_eq "failed build keeps the cache" "$(stat -c '%n %i %y' "$RC"/*.bin)" "$m0"
 t_eq "failed build leaves no partial cache" "$(ls "$S/.tebiki-cache" | wc -l) $(ls "$RC" | grep -c new)" "$n0 0"
 
+# Pass 2's bodies and search texts wait in an unnamed scratch file
+# (generator/spill.h) for the render cache, the print page and the index.
+# Kept in memory instead (a file system without O_TMPFILE), the site is
+# the same, from a clean build and from the cache after an edit.
+sed -i '$d' "$S/content/procedures/mfa.md"
+P=$T_TMP/spill; rm -rf "$P"; mkdir -p "$P"
+cp -R "$ROOT/site.yaml" "$ROOT/content" "$ROOT/data" "$ROOT/catalogs" "$P/"
+tk build -s "$P" -o "$P/a" $TODAY --no-cache >/dev/null 2>&1
+t_eq "scratch file: clean build" $? 0
+TEBIKI_TEST_NO_SPILL=1 tk build -s "$P" -o "$P/b" $TODAY --no-cache >/dev/null 2>&1
+t_eq "in memory: clean build" $? 0
+if diff -r "$P/a" "$P/b" >"$T_TMP/sp.diff"; then t_ok "in memory: the same site"
+else t_bad "in memory: the same site" "$(head -10 "$T_TMP/sp.diff")"; fi
+para=$(grep -o '<p>[^<]*</p>' "$P/a/procedures/backup.html" | head -1)
+[ -n "$para" ] && t_contains "the print page has the bodies" "$(cat "$P/a/print.html")" "$para" || t_bad "a paragraph in backup.html"
+t_lacks "no body mark left in the print page" "$(cat "$P/a/print.html" "$P/a"/print-*.html 2>/dev/null)" "tebikiprintbody"
+tk build -s "$P" -o "$P/c" $TODAY >/dev/null 2>&1
+echo "追記した段落。" >>"$P/content/procedures/backup.md"
+tk build -s "$P" -o "$P/c" $TODAY >/dev/null 2>&1
+TEBIKI_TEST_NO_SPILL=1 tk build -s "$P" -o "$P/d" $TODAY --no-cache >/dev/null 2>&1
+if diff -r "$P/c" "$P/d" >"$T_TMP/sp.diff"; then t_ok "after an edit: cache and scratch file as in memory"
+else t_bad "after an edit: cache and scratch file as in memory" "$(head -10 "$T_TMP/sp.diff")"; fi
+# a scratch file that cannot be read back fails the build, once, and
+# leaves the output and the render cache as they were
+cp -R "$P/c" "$P/before"
+m1=$(stat -c '%n %i %y' "$P"/.tebiki-cache/render-*/*.bin 2>/dev/null | md5sum)
+echo "もう一行。" >>"$P/content/procedures/backup.md"
+out=$(TEBIKI_TEST_SPILL_CUT=1 tk build -s "$P" -o "$P/c" $TODAY 2>&1)
+t_eq "scratch file lost: exits 1" $? 1
+t_contains "scratch file lost: says so" "$out" "cannot read back what pass 2 made of this page from the build's scratch file"
+t_eq "scratch file lost: said once" "$(printf '%s\n' "$out" | grep -c 'cannot read back what pass 2')" 1
+if diff -r "$P/before" "$P/c" >/dev/null; then t_ok "scratch file lost: old output kept"; else t_bad "scratch file lost: old output kept"; fi
+t_eq "scratch file lost: render cache kept" "$(stat -c '%n %i %y' "$P"/.tebiki-cache/render-*/*.bin 2>/dev/null | md5sum)" "$m1"
+
 t_done
