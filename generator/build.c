@@ -1853,6 +1853,8 @@ const char *
 build_body(const struct build *b, const struct page *p, char **tofree)
 {
 	*tofree = NULL;
+	if (p->body_rc)
+		return p->body_rc;
 	if (!p->html_spilled)
 		return p->body_html ? p->body_html : "";
 	if ((*tofree = spill_get(b->bodies, p->html_off, p->html_len)) == NULL) {
@@ -1905,16 +1907,18 @@ reuse(struct build *b, struct page *p, const struct rc_entry *e)
 		return -1;
 	memcpy(p->out_hex, e->hex, sizeof(p->out_hex));
 	p->out_len = e->len;
-	keep_body(b, p, e->body ? e->body : "", NULL);
+	/* the body and the search texts stay in the render cache's memory
+	 * (it is loaded whole) until the index has copied them: borrowed,
+	 * neither copied nor spilled */
+	p->body_rc = e->body ? e->body : "";
 	if (b->cfg.search) {
 		p->sections = xcalloc(e->nsecs + 1, sizeof(*p->sections));
 		for (k = 0; k < e->nsecs; k++) {
 			p->sections[k].anchor = xstrdup(e->secs[k].anchor);
 			p->sections[k].heading = xstrdup(e->secs[k].heading);
-			p->sections[k].text = xstrdup(e->secs[k].text);
+			p->sections[k].text = e->secs[k].text;
 		}
 		p->nsections = e->nsecs;
-		keep_sections(b, p);
 	}
 	for (k = 0; k < e->ndiags; k++)
 		diag_emit(b->d, (enum diag_sev)e->diags[k].sev,
@@ -2039,7 +2043,8 @@ save_rcache(struct build *b, size_t seq0, size_t seq1)
 		memcpy(v[n].key, p->rkey, 32);
 		memcpy(v[n].hex, p->out_hex, 65);
 		v[n].len = p->out_len;
-		v[n].body = p->html_spilled ? NULL : p->body_html;
+		v[n].body = p->body_rc ? (char *)p->body_rc : p->html_spilled ?
+		    NULL : p->body_html;
 		v[n].ref = p;
 		v[n].secs = p->sections;
 		v[n].nsecs = p->nsections;
@@ -2429,7 +2434,8 @@ free_sections(struct page *p)
 	for (k = 0; k < p->nsections; k++) {
 		free((char *)p->sections[k].anchor);
 		free((char *)p->sections[k].heading);
-		free((char *)p->sections[k].text);
+		if (p->body_rc == NULL)		/* else the render cache's */
+			free((char *)p->sections[k].text);
 	}
 	free(p->sections);
 	free(p->sec_off);
@@ -2475,6 +2481,9 @@ drop_site(struct build *b)
 		p->nstale = 0;
 		val_unref(p->tmpl_extra);
 		p->tmpl_extra = NULL;
+		/* what is borrowed from the render cache goes with it */
+		free_sections(p);
+		p->body_rc = NULL;
 	}
 	model_free(b->model);
 	b->model = NULL;

@@ -86,6 +86,8 @@ struct page {
 	uint64_t		 html_off;	/* body_html in b->bodies */
 	size_t			 html_len;
 	int			 html_spilled;	/* read it with build_body() */
+	const char		*body_rc;	/* or the render cache's, borrowed
+						   (with the sections' texts) */
 	char			*plain;		/* plain text for filters (page.text) */
 	struct srch_section	*sections;	/* pass 2: text for search */
 	size_t			 nsections;
