@@ -1524,9 +1524,12 @@ run_filters(struct build *b, int jobs)
 	val_unref(extra);
 	if (rc == 0)
 		save_ccache(b, fps, n, cached);
-	if (b->timing)
-		fprintf(stderr, "tebiki: timing: collect on %d threads\n",
-		    flt_site_collect_threads(b->flt));
+	if (b->timing) {
+		int by_page, nt = flt_site_collect_threads(b->flt, &by_page);
+
+		fprintf(stderr, "tebiki: timing: collect on %d threads%s\n", nt,
+		    by_page ? ", by page" : "");
+	}
 	if (b->timing && cached) {
 		size_t hits = 0;
 

@@ -55,6 +55,7 @@ struct flt_site {
 	struct value		**collected;	/* after collect, before link;
 						   NULL when not reusable */
 	int			 collect_threads;	/* for the timing line */
+	int			 collect_by_page;	/* side by side by page */
 };
 
 struct flt_worker {
@@ -917,12 +918,14 @@ flt_site_run(struct flt_site *site, const struct flt_page *pages, size_t n,
 	jobs = site->opts.jobs > 0 ? site->opts.jobs : 1;
 	for (i = 0, todo = 0; i < n; i++)
 		todo += site->cached == NULL || site->cached[i] == NULL;
-	/* the pipeline already runs one thread per file with a collect:
-	 * side by side by page only when there are more threads than that */
+	/* page-local collects run side by side by page, every thread with
+	 * states of its own for every file: balanced however unequal the
+	 * files are (the pipeline below runs one thread per file, which is
+	 * as slow as the slowest file) */
 	site->collect_threads = (int)(ncollect < 2 ? 1 : ncollect);
-	if (local && ncollect > 0 && jobs > (int)ncollect &&
-	    todo >= 4 * (size_t)jobs) {
+	if (local && ncollect > 0 && jobs > 1 && todo >= 4 * (size_t)jobs) {
 		site->collect_threads = jobs;
+		site->collect_by_page = 1;
 		collect_parallel(site, site->frozen, jobs);
 	} else {
 		collect_all(site);
@@ -962,8 +965,9 @@ out:
 
 /* See filter.h. */
 int
-flt_site_collect_threads(const struct flt_site *site)
+flt_site_collect_threads(const struct flt_site *site, int *by_page)
 {
+	*by_page = site->collect_by_page;
 	return site->collect_threads;
 }
 

@@ -98,11 +98,13 @@ struct flt_site		*flt_site_new(const struct flt_opts *, struct diag *);
 int			 flt_site_run(struct flt_site *, const struct flt_page *,
 			    size_t n, const struct value *extra,
 			    struct value *const *cached, struct diag *);
-/* How many threads ran collect in the last flt_site_run: one per file
- * with a collect (a pipeline), or opts.jobs when every such file is
- * page_local and there are more threads than files (pages side by side,
- * each thread with Lua states of its own). */
-int			 flt_site_collect_threads(const struct flt_site *);
+/* The threads collect ran on (for the timing line): one per file with a
+ * collect (a pipeline: a file sees the page.data of the files before it),
+ * or opts.jobs, *by_page set, when every such file is page_local and
+ * there are several threads (pages side by side, each thread with Lua
+ * states of its own for every file). */
+int			 flt_site_collect_threads(const struct flt_site *,
+			    int *by_page);
 /* Page i's data as collect left it (before link), for a later build's
  * `cached`; NULL when it may not be reused (a file's collect is not
  * page_local, or collect reported something).  Borrowed. */

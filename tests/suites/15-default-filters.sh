@@ -169,7 +169,13 @@ return {
 EOT
 TEBIKI_TIMING=1 tk build -j 4 --no-cache -s "$L" -o "$L/p3" --today 2025-06-01 >/dev/null 2>"$T_TMP/l3.err"
 t_eq "page_local collect, 4 threads: build" $? 0
-t_contains "collect ran on 4 threads" "$(cat "$T_TMP/l3.err")" "collect on 4 threads"
+t_contains "collect ran on 4 threads" "$(cat "$T_TMP/l3.err")" "collect on 4 threads, by page"
+# as many threads as collecting files: still by page (the pipeline, one
+# thread per file, is as slow as the slowest file)
+TEBIKI_TIMING=1 tk build -j 2 --no-cache -s "$L" -o "$L/p2" --today 2025-06-01 >/dev/null 2>"$T_TMP/l2.err"
+t_contains "2 threads, 2 files: collect by page" "$(cat "$T_TMP/l2.err")" "collect on 2 threads, by page"
+if diff -r "$L/p3" "$L/p2" >/dev/null; then t_ok "2 threads by page: the same site"
+else t_bad "2 threads by page: the same site" "$(diff -r "$L/p3" "$L/p2" | head -5)"; fi
 tk build -j 1 --no-cache -s "$L" -o "$L/p1" --today 2025-06-01 >/dev/null 2>&1
 t_eq "page_local collect, 1 thread: build" $? 0
 if diff -r "$L/p1" "$L/p3" >/dev/null; then
