@@ -2461,7 +2461,6 @@ search_file(void *arg, const char *rel, const void *p, size_t len)
 	return put_file(b, rel, p, len, hex);
 }
 
-/* Indexes every page of this build and writes search/. */
 /* The index is made last and needs only its own copy of the text: the
  * site's model, the pages' front matter and headings, the templates and
  * the previous build's caches (saved already) go before its postings are
@@ -2500,6 +2499,7 @@ drop_site(struct build *b)
 #endif
 }
 
+/* Indexes every page of this build and writes search/. */
 static void
 write_search(struct build *b, int jobs)
 {
@@ -2568,8 +2568,9 @@ write_search(struct build *b, int jobs)
 		doc.text_off = p->sec_off;
 		doc.text_len = p->sec_len;
 		srch_add(s, &doc);
-		/* the index has its own copy now (the render cache was saved
-		 * before the index is made, the print page made earlier) */
+		/* the index has its own copy now, or the texts' places in the
+		 * scratch file (the render cache was saved before the index is
+		 * made, the print page made earlier) */
 		free_sections(p);
 		free(p->body_html);
 		p->body_html = NULL;
