@@ -43,7 +43,8 @@
 #define DOC_CAP		500	/* code points of text kept per document */
 #define HDR_SINGLE	80	/* posting header below this: one field, tf <= 16 */
 #define MAX_THREADS	8
-#define TOKEN_BATCH	512	/* documents tokenized and merged at a time */
+#define TOKEN_BATCH	512	/* documents tokenized and merged at a time, */
+#define TOKEN_BATCH_MIN	64	/* ... or a 16th of them, at least this */
 #define NSUB		8	/* sub-tables of a batch part (>= MAX_THREADS) */
 
 static const int field_weight[NFIELDS] = { 5, 8, 2, 3, 1 };
@@ -789,6 +790,20 @@ work(void *arg)
 	}
 	scratch_release(&sc);
 	return NULL;
+}
+
+/* Documents per batch: a 16th of them within TOKEN_BATCH_MIN..TOKEN_BATCH,
+ * so that a small site's edit tokenizes few documents again (a batch
+ * comes from the cache only when none of its documents changed) and a
+ * big site's batches hold little memory.  The index is the same for any
+ * batch size. */
+static size_t
+auto_batch(size_t ndocs)
+{
+	size_t b = (ndocs + 15) / 16;
+
+	return b < TOKEN_BATCH_MIN ? TOKEN_BATCH_MIN : b > TOKEN_BATCH ?
+	    TOKEN_BATCH : b;
 }
 
 /* Threads to use: srch_set_threads or one per CPU, 1..MAX_THREADS and
@@ -2503,7 +2518,7 @@ srch_write(struct srch *s, const char *outdir, struct diag *d)
 	}
 	s->stats.tokenize_ms += now_ms() - t0;
 	for (lo = 0, nb = 0; lo < s->ndocs; lo = hi, nb++) {
-		size_t batch = s->batch ? s->batch : TOKEN_BATCH;
+		size_t batch = s->batch ? s->batch : auto_batch(s->ndocs);
 		struct bpart bp;
 		unsigned char key[32];
 
