@@ -1813,10 +1813,13 @@ spill_failed(const struct build *b, const struct page *p)
 }
 
 /* Moves the texts of page p's search sections to the spill, if there is
- * one (the index reads them a batch at a time, srch_set_spill). */
+ * one (the index reads them a batch at a time, srch_set_spill): one after
+ * the other in one write, so that they are read back in one, too. */
 static void
 keep_sections(struct build *b, struct page *p)
 {
+	struct buf all = BUF_INIT;
+	uint64_t off;
 	size_t k;
 
 	if (b->bodies == NULL || p->nsections == 0)
@@ -1824,15 +1827,24 @@ keep_sections(struct build *b, struct page *p)
 	p->sec_off = xcalloc(p->nsections, sizeof(*p->sec_off));
 	p->sec_len = xcalloc(p->nsections, sizeof(*p->sec_len));
 	for (k = 0; k < p->nsections; k++) {
-		const char *t = p->sections[k].text;
-
-		p->sec_len[k] = strlen(t);
-		if (spill_put(b->bodies, t, p->sec_len[k], &p->sec_off[k]) ==
-		    -1)
-			continue;	/* this one stays in memory */
-		free((char *)t);
-		p->sections[k].text = NULL;
+		p->sec_len[k] = strlen(p->sections[k].text);
+		p->sec_off[k] = all.len;	/* in `all`, for now */
+		buf_put(&all, p->sections[k].text, p->sec_len[k]);
 	}
+	if (spill_put(b->bodies, all.ptr, all.len, &off) == 0) {
+		for (k = 0; k < p->nsections; k++) {
+			p->sec_off[k] += off;
+			free((char *)p->sections[k].text);
+			p->sections[k].text = NULL;
+		}
+	} else {
+		/* they stay in memory */
+		free(p->sec_off);
+		free(p->sec_len);
+		p->sec_off = NULL;
+		p->sec_len = NULL;
+	}
+	buf_release(&all);
 }
 
 /* The text of page p's search section k (see build_body). */
@@ -1867,15 +1879,39 @@ build_body(const struct build *b, const struct page *p, char **tofree)
 	return *tofree;
 }
 
+/* What load_text_of read last: every search text of one page, read in one
+ * go (keep_sections wrote them one after the other). */
+struct text_cache {
+	struct build		*b;
+	const struct page	*p;
+	char			*all;
+};
+
 /* The render cache's loader of spilled texts (rc_save): the body of page
  * ref (what < 0) or the text of its search section `what`. */
 static char *
 load_text_of(void *ctx, const void *ref, long what)
 {
+	struct text_cache *tc = ctx;
+	const struct page *p = ref;
+	size_t k = (size_t)what, n = 0, j;
 	char *t;
-	const char *s = what < 0 ? build_body(ctx, ref, &t) :
-	    section_text(ctx, ref, (size_t)what, &t);
+	const char *s;
 
+	if (what >= 0 && p->sections[k].text == NULL) {
+		if (tc->p != p) {
+			free(tc->all);
+			for (j = 0; j < p->nsections; j++)
+				n += p->sec_len[j];
+			tc->p = p;
+			tc->all = spill_get(tc->b->bodies, p->sec_off[0], n);
+		}
+		if (tc->all)
+			return xstrndup(tc->all + (p->sec_off[k] -
+			    p->sec_off[0]), p->sec_len[k]);
+	}
+	s = what < 0 ? build_body(tc->b, p, &t) : section_text(tc->b, p, k,
+	    &t);
 	return t ? t : xstrdup(s);
 }
 
@@ -2026,6 +2062,7 @@ attribute_diags(struct build *b, size_t seq0, size_t seq1)
 static void
 save_rcache(struct build *b, size_t seq0, size_t seq1)
 {
+	struct text_cache tc;
 	struct rc_entry *v;
 	size_t i, n = 0;
 
@@ -2057,10 +2094,14 @@ save_rcache(struct build *b, size_t seq0, size_t seq1)
 	}
 	/* as "<bucket>.bin.new" files: put in place only once the build has
 	 * succeeded (commit_rcache), removed otherwise (build_release) */
-	if (rc_save(b->rcache, b->rcache_path, v, n, load_text_of, b) == 0)
+	tc.b = b;
+	tc.p = NULL;
+	tc.all = NULL;
+	if (rc_save(b->rcache, b->rcache_path, v, n, load_text_of, &tc) == 0)
 		b->rcache_new = 1;
 	else
 		rc_discard(b->rcache_path);
+	free(tc.all);
 	free(v);
 }
 

@@ -131,16 +131,21 @@ static unsigned long	 get_varint(const unsigned char **);
 
 /* ---------------------------------------------------------------- helpers */
 
+/* A sanitized copy of s[0..n); caller frees. */
+static char *
+dup_clean_n(const char *s, size_t n)
+{
+	struct buf b = BUF_INIT;
+
+	tok_sanitize(&b, s, n);
+	return buf_detach(&b);
+}
+
 /* A sanitized copy of s (NULL stays NULL); caller frees. */
 static char *
 dup_clean(const char *s)
 {
-	struct buf b = BUF_INIT;
-
-	if (s == NULL)
-		return NULL;
-	tok_sanitize(&b, s, strlen(s));
-	return buf_detach(&b);
+	return s ? dup_clean_n(s, strlen(s)) : NULL;
 }
 
 /* Sanitized copies of n strings (NULL items become ""); caller frees
@@ -1090,24 +1095,47 @@ load_work(void *arg)
 {
 	struct worker *w = arg;
 	struct srch *s = w->s;
-	size_t i, k;
+	size_t i, k, first, total;
+	uint64_t at;
 	char *raw;
+	int whole;
 
 	for (i = w->first; i < w->end; i += w->step) {
 		struct sdoc *o = &s->docs[i];
 
 		if (o->soff == NULL)
 			continue;
-		for (k = 0; k < o->nsections; k++) {
+		/* the texts one after the other (as build.c writes them):
+		 * read in one go */
+		whole = 1;
+		for (k = 0, first = SIZE_MAX, total = 0, at = 0;
+		    k < o->nsections && whole; k++) {
 			if (o->texts[k])
 				continue;
-			raw = spill_get(s->spill, o->soff[k], o->slen[k]);
-			if (raw == NULL)
+			if (first == SIZE_MAX) {
+				first = k;
+				at = o->soff[k];
+			}
+			whole = o->soff[k] == at + total;
+			total += o->slen[k];
+		}
+		raw = whole && first != SIZE_MAX ? spill_get(s->spill,
+		    o->soff[first], total) : NULL;
+		for (k = 0; k < o->nsections; k++) {
+			char *one = NULL;
+
+			if (o->texts[k])
+				continue;
+			if (raw == NULL && (one = spill_get(s->spill,
+			    o->soff[k], o->slen[k])) == NULL)
 				__atomic_store_n(&s->spill_err, errno ? errno :
 				    EIO, __ATOMIC_RELAXED);
-			o->texts[k] = dup_clean(raw ? raw : "");
-			free(raw);
+			o->texts[k] = raw ? dup_clean_n(raw + (o->soff[k] -
+			    o->soff[first]), o->slen[k]) : dup_clean(one ? one :
+			    "");
+			free(one);
 		}
+		free(raw);
 		free(o->soff);
 		free(o->slen);
 		o->soff = NULL;
