@@ -827,20 +827,30 @@ nthreads(const struct srch *s)
 	return n;
 }
 
-/* Tokenizes documents [lo, hi) with up to MAX_THREADS threads. */
+/* Runs fn on documents [lo, hi) with up to MAX_THREADS threads, each
+ * taking lo + its number, then every n-th. */
 static void
-tokenize_all(struct srch *s, size_t lo, size_t hi)
+on_docs(struct srch *s, size_t lo, size_t hi, void *(*fn)(void *))
 {
 	struct worker w[MAX_THREADS];
 	int n = nthreads(s), i;
 
+	if ((size_t)n > hi - lo)
+		n = hi > lo ? (int)(hi - lo) : 1;
 	for (i = 0; i < n; i++) {
 		w[i].s = s;
 		w[i].first = lo + (size_t)i;
 		w[i].step = (size_t)n;
 		w[i].end = hi;
 	}
-	parallel(n, work, w, sizeof(*w));
+	parallel(n, fn, w, sizeof(*w));
+}
+
+/* Tokenizes documents [lo, hi). */
+static void
+tokenize_all(struct srch *s, size_t lo, size_t hi)
+{
+	on_docs(s, lo, hi, work);
 }
 
 /* --------------------------------------------------------------- merging */
@@ -1047,11 +1057,6 @@ sum_str(struct sha256 *h, const char *str)
 	sha256_update(h, str, n);
 }
 
-struct summer {
-	struct srch	*s;
-	int		 k, n;
-};
-
 /* The SHA-256 of what the tokenizer reads of o (its batch's cache key). */
 static void
 doc_sum(struct sdoc *o)
@@ -1075,14 +1080,14 @@ doc_sum(struct sdoc *o)
 	sha256_final(&h, o->sum);
 }
 
-/* Thread body: the sums of documents k, k+n, ... */
+/* Thread body: the sums of documents first, first + step, ... below end. */
 static void *
 sum_work(void *arg)
 {
-	struct summer *w = arg;
+	struct worker *w = arg;
 	size_t i;
 
-	for (i = (size_t)w->k; i < w->s->ndocs; i += (size_t)w->n)
+	for (i = w->first; i < w->end; i += w->step)
 		if (w->s->docs[i].soff == NULL)	/* else with its batch */
 			doc_sum(&w->s->docs[i]);
 	return NULL;
@@ -1150,20 +1155,8 @@ load_work(void *arg)
 static void
 load_texts(struct srch *s, size_t lo, size_t hi)
 {
-	struct worker w[MAX_THREADS];
-	int i, n = nthreads(s);
-
-	if (s->spill == NULL)
-		return;
-	if ((size_t)n > hi - lo)
-		n = (int)(hi - lo);
-	for (i = 0; i < n; i++) {
-		w[i].s = s;
-		w[i].first = lo + (size_t)i;
-		w[i].step = (size_t)n;
-		w[i].end = hi;
-	}
-	parallel(n, load_work, w, sizeof(*w));
+	if (s->spill)
+		on_docs(s, lo, hi, load_work);
 }
 
 /* The key of batch part bp (the documents' sums are made). */
@@ -2533,15 +2526,7 @@ srch_write(struct srch *s, const char *outdir, struct diag *d)
 	s->nparts = nthreads(s);
 	t0 = now_ms();
 	if (s->cache) {
-		struct summer w[MAX_THREADS];
-		int k;
-
-		for (k = 0; k < s->nparts; k++) {
-			w[k].s = s;
-			w[k].k = k;
-			w[k].n = s->nparts;
-		}
-		parallel(s->nparts, sum_work, w, sizeof(*w));
+		on_docs(s, 0, s->ndocs, sum_work);
 		(void)util_mkdir_p(s->cache);
 	}
 	s->stats.tokenize_ms += now_ms() - t0;
