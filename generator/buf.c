@@ -59,7 +59,7 @@ buf_reset(struct buf *b)
 
 /* Makes room for `extra` more bytes plus the NUL. */
 void
-buf_grow(struct buf *b, size_t extra)
+buf_grow_slow(struct buf *b, size_t extra)
 {
 	size_t need, ncap;
 
@@ -83,11 +83,11 @@ buf_grow(struct buf *b, size_t extra)
 }
 
 void
-buf_put(struct buf *b, const void *p, size_t n)
+buf_put_slow(struct buf *b, const void *p, size_t n)
 {
 	if (n == 0)
 		return;
-	buf_grow(b, n);
+	buf_grow_slow(b, n);
 	memcpy(b->ptr + b->len, p, n);
 	b->len += n;
 	b->ptr[b->len] = '\0';
@@ -100,9 +100,9 @@ buf_puts(struct buf *b, const char *s)
 }
 
 void
-buf_putc(struct buf *b, int c)
+buf_putc_slow(struct buf *b, int c)
 {
-	buf_grow(b, 1);
+	buf_grow_slow(b, 1);
 	b->ptr[b->len++] = (char)c;
 	b->ptr[b->len] = '\0';
 }

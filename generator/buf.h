@@ -27,10 +27,10 @@ extern char buf_empty[];
 void	 buf_init(struct buf *);
 void	 buf_release(struct buf *);
 void	 buf_reset(struct buf *);
-void	 buf_grow(struct buf *, size_t extra);
-void	 buf_put(struct buf *, const void *, size_t);
+void	 buf_grow_slow(struct buf *, size_t extra);
+void	 buf_put_slow(struct buf *, const void *, size_t);
 void	 buf_puts(struct buf *, const char *);
-void	 buf_putc(struct buf *, int);
+void	 buf_putc_slow(struct buf *, int);
 void	 buf_printf(struct buf *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 void	 buf_vprintf(struct buf *, const char *, va_list)
@@ -46,5 +46,42 @@ char	*buf_detach(struct buf *);
 void	 buf_set_sink(struct buf *, size_t cap,
 	    void (*sink)(void *, const void *, size_t), void *arg);
 void	 buf_drain(struct buf *);
+
+/*
+ * The appends every module makes byte by byte or a few bytes at a time:
+ * when the bytes fit (cap - len > n: room for them and the NUL), they are
+ * copied here, inline; anything else (the static "" of an empty buffer,
+ * growing, a sink to drain) takes the slow path in buf.c.
+ */
+/* Makes room for `extra` more bytes (and the NUL). */
+static inline void
+buf_grow(struct buf *b, size_t extra)
+{
+	if (extra >= b->cap - b->len)
+		buf_grow_slow(b, extra);
+}
+
+static inline void
+buf_put(struct buf *b, const void *p, size_t n)
+{
+	if (n < b->cap - b->len) {
+		__builtin_memcpy(b->ptr + b->len, p, n);
+		b->len += n;
+		b->ptr[b->len] = '\0';
+	} else if (n > 0) {
+		buf_put_slow(b, p, n);
+	}
+}
+
+static inline void
+buf_putc(struct buf *b, int c)
+{
+	if (b->cap - b->len > 1) {
+		b->ptr[b->len++] = (char)c;
+		b->ptr[b->len] = '\0';
+	} else {
+		buf_putc_slow(b, c);
+	}
+}
 
 #endif

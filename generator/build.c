@@ -3045,7 +3045,9 @@ build_run(const struct build_opts *o, struct diag *d)
 	build_phase(&b, "manifest");
 	if (o->write && swap_output(&b) == -1)
 		goto out;
+	build_phase(&b, "swap");
 	commit_rcache(&b);
+	build_phase(&b, "commit rcache");
 	status = CMD_OK;
 out:
 	if (b.lock_fd >= 0)

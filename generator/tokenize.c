@@ -90,14 +90,40 @@ decode(const unsigned char *p, size_t n, long *cp)
 	return need + 1;
 }
 
+/* Writes code point c (a scalar value, as decode() and utf8proc give)
+ * as UTF-8 at d; returns the bytes written (1 to 4). */
+static inline size_t
+encode(unsigned char *d, long c)
+{
+	if (c < 0x80) {
+		d[0] = (unsigned char)c;
+		return 1;
+	}
+	if (c < 0x800) {
+		d[0] = (unsigned char)(0xc0 | (c >> 6));
+		d[1] = (unsigned char)(0x80 | (c & 0x3f));
+		return 2;
+	}
+	if (c < 0x10000) {
+		d[0] = (unsigned char)(0xe0 | (c >> 12));
+		d[1] = (unsigned char)(0x80 | ((c >> 6) & 0x3f));
+		d[2] = (unsigned char)(0x80 | (c & 0x3f));
+		return 3;
+	}
+	d[0] = (unsigned char)(0xf0 | (c >> 18));
+	d[1] = (unsigned char)(0x80 | ((c >> 12) & 0x3f));
+	d[2] = (unsigned char)(0x80 | ((c >> 6) & 0x3f));
+	d[3] = (unsigned char)(0x80 | (c & 0x3f));
+	return 4;
+}
+
 /* Appends code point c as UTF-8. */
 static void
 put_cp(struct buf *b, long c)
 {
-	utf8proc_uint8_t tmp[4];
-	utf8proc_ssize_t k = utf8proc_encode_char((utf8proc_int32_t)c, tmp);
+	unsigned char tmp[4];
 
-	buf_put(b, tmp, (size_t)k);
+	buf_put(b, tmp, encode(tmp, c));
 }
 
 void
@@ -310,8 +336,11 @@ emit(struct tok_list *l, const long *c, size_t n, unsigned pos, int cap)
 
 	if (cap && n > TOK_MAX_CP)
 		return;
+	buf_grow(&l->terms, n * 4 + 1);
 	for (i = 0; i < n; i++)
-		put_cp(&l->terms, c[i]);
+		l->terms.len += encode((unsigned char *)l->terms.ptr +
+		    l->terms.len, c[i]);
+	l->terms.ptr[l->terms.len] = '\0';
 	buf_putc(&l->terms, '\0');
 	/* drop duplicates among the tokens of this unit */
 	for (i = l->n; i-- > 0 && l->v[i].pos == pos;) {
