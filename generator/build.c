@@ -2493,13 +2493,20 @@ free_sections(struct page *p)
 /* srch_writer: a search file goes through the ledger like every other
  * output file (srch_write reports a failure). */
 static int
-search_file(void *arg, const char *rel, const void *p, size_t len)
+search_file(void *arg, const char *rel, const void *p, size_t len,
+    const char hex[65])
+{
+	return put_file(arg, rel, p, len, hex);
+}
+
+/* srch_keeper: a search file made as the last build made it is kept when
+ * the work directory holds it (the ledger), like any unchanged output. */
+static int
+search_keep(void *arg, const char *rel, const char hex[65], size_t len)
 {
 	struct build *b = arg;
-	char hex[65];
 
-	sha256_hex(p, len, hex);
-	return put_file(b, rel, p, len, hex);
+	return b->ledger != NULL && ldg_put(b->ledger, rel, hex, len);
 }
 
 /* The index is made last and needs only its own copy of the text: the
@@ -2564,7 +2571,7 @@ write_search(struct build *b, int jobs)
 		srch_set_cache(s, dir, salt);
 		free(dir);
 	}
-	srch_set_writer(s, search_file, b);	/* through the ledger */
+	srch_set_writer(s, search_file, search_keep, b);	/* the ledger */
 	/* test hook: the indexed text as JSON, the ground truth for the
 	 * recall/precision test (tests/suites/41-search-example.sh) */
 	if (getenv("TEBIKI_SEARCH_CORPUS"))
@@ -2648,9 +2655,10 @@ write_search(struct build *b, int jobs)
 
 		srch_get_stats(s, &st);
 		fprintf(stderr, "tebiki: timing: search: tokenize %.0f ms, "
-		    "merge %.0f ms, write %.0f ms (%zu files; %zu of %zu "
-		    "batches from the cache)\n", st.tokenize_ms, st.merge_ms,
-		    st.write_ms, st.files, st.batches_cached, st.batches);
+		    "merge %.0f ms, write %.0f ms (%zu files, %zu kept; %zu "
+		    "of %zu batches from the cache)\n", st.tokenize_ms,
+		    st.merge_ms, st.write_ms, st.files, st.files_kept,
+		    st.batches_cached, st.batches);
 	}
 	srch_free(s);
 	free(ctl);

@@ -124,6 +124,21 @@ struct srch {
 	unsigned char	 salt[32];
 	struct spill	*spill;	/* srch_set_spill */
 	int		 spill_err;	/* errno of a text not read back */
+	srch_keeper	*keeper;	/* srch_set_writer; with a cache: */
+	struct srec	*old;	/* the files of the last write, by key */
+	size_t		 nold;
+	struct srec	*recs;	/* the files of this write */
+	size_t		 nrecs, rcap;
+};
+
+/* A file of the last write, as the shard cache keeps it (shards.bin in the
+ * cache directory): the key of what its content was made from (job_key),
+ * its name ("r/0123456789"), size and SHA-256. */
+struct srec {
+	unsigned char	 key[32];
+	char		 name[32];
+	uint64_t	 size;
+	char		 hex[65];
 };
 
 static void		 parallel(int, void *(*)(void *), void *, size_t);
@@ -516,9 +531,10 @@ srch_set_cache(struct srch *s, const char *dir, const unsigned char salt[32])
 }
 
 void
-srch_set_writer(struct srch *s, srch_writer *fn, void *arg)
+srch_set_writer(struct srch *s, srch_writer *fn, srch_keeper *keep, void *arg)
 {
 	s->writer = fn;
+	s->keeper = keep;
 	s->warg = arg;
 }
 
@@ -534,6 +550,8 @@ srch_free(struct srch *s)
 	free(s->docs);
 	free_terms(s);
 	free(s->cache);
+	free(s->old);
+	free(s->recs);
 	free(s);
 }
 
@@ -1437,7 +1455,8 @@ term_ptr_cmp(const void *a, const void *b)
  * is the path (caller frees). */
 static int
 put_shard(const struct srch *s, const char *root, const char *dir,
-    const struct buf *payload, char name[32], size_t *size, char **failed)
+    const struct buf *payload, char name[32], size_t *size, char hex[65],
+    char **failed)
 {
 	struct buf out = BUF_INIT;
 	char *path;
@@ -1452,8 +1471,9 @@ put_shard(const struct srch *s, const char *root, const char *dir,
 	buf_puts(&out, "]);\n");
 	*size = out.len;
 	if (s->writer) {
+		sha256_hex(out.ptr, out.len, hex);
 		path = xasprintf("search/%s.js", name);
-		if (s->writer(s->warg, path, out.ptr, out.len) == -1) {
+		if (s->writer(s->warg, path, out.ptr, out.len, hex) == -1) {
 			err = errno ? errno : EIO;
 			*failed = path;
 		} else {
@@ -1489,9 +1509,9 @@ static int
 write_shard(struct srch *s, const char *root, const char *dir,
     const struct buf *payload, char name[32], struct diag *d)
 {
-	char *failed = NULL;
+	char *failed = NULL, hex[65];
 	size_t size;
-	int err = put_shard(s, root, dir, payload, name, &size, &failed);
+	int err = put_shard(s, root, dir, payload, name, &size, hex, &failed);
 
 	if (err) {
 		diag_err(d, NULL, 0, 0, "cannot write '%s': %s", failed,
@@ -1532,6 +1552,10 @@ struct job {
 	size_t	 size;
 	int	 err;
 	char	*failed;
+	char	 hex[65];	/* with the shard cache: */
+	unsigned char key[32];	/* job_key() */
+	int	 keyed;		/* key made */
+	int	 kept;		/* the caller kept the last write's file */
 };
 
 struct writer {
@@ -1547,18 +1571,273 @@ struct writer {
 static void	term_payload(struct term **, size_t, size_t, int, struct buf *);
 static void	doc_payload(const struct srch *, size_t, size_t, struct buf *);
 
-/* Thread body: builds and writes jobs k, k+n, ... */
+/* ------------------------------------------------------- the shard cache */
+
+/*
+ * With a cache directory and a keeper (srch_set_writer), every file a job
+ * makes is recorded under a key of everything its content is made from:
+ * the salt, the kind, and per term its bytes, df, flags, postings and
+ * positions (and a split term's bound, whole df and tie id), or per
+ * document its tokenizer sum, strings, anchors and section positions.
+ * The next write asks the keeper about a job whose key it finds: when the
+ * caller still has that file (the ledger: same SHA-256 and size in the
+ * work directory), the job's payload is not built, named or hashed.
+ */
+
+static void
+key_bytes(struct sha256 *h, const void *p, size_t n)
+{
+	uint64_t len = n;
+
+	sha256_update(h, &len, sizeof(len));
+	if (n)
+		sha256_update(h, p, n);
+}
+
+static void
+key_str(struct sha256 *h, const char *str)
+{
+	/* NULL and "" differ: a NULL date is printed as null */
+	if (str == NULL) {
+		uint64_t none = UINT64_MAX;
+
+		sha256_update(h, &none, sizeof(none));
+		return;
+	}
+	key_bytes(h, str, strlen(str));
+}
+
+/* The key of job jb of `kind` (0 t, 1 p, 2 d, 3 r; terms v). */
+static void
+job_key(const struct srch *s, int kind, struct term **v, const struct job *jb,
+    unsigned char key[32])
+{
+	struct sha256 h;
+	uint64_t head[3] = { FORMAT_VERSION, (uint64_t)kind,
+	    jb->end - jb->first };
+	size_t i, k;
+
+	sha256_init(&h);
+	sha256_update(&h, s->salt, sizeof(s->salt));
+	sha256_update(&h, "tebiki search shard 1", 21);
+	sha256_update(&h, head, sizeof(head));
+	for (i = jb->first; i < jb->end; i++) {
+		if (kind == 2) {
+			const struct sdoc *o = &s->docs[i];
+			uint64_t n = o->nsections;
+
+			sha256_update(&h, o->sum, sizeof(o->sum));
+			key_str(&h, o->url);
+			key_str(&h, o->type);
+			key_str(&h, o->type_label);
+			key_str(&h, o->lang);
+			key_str(&h, o->date);
+			sha256_update(&h, &n, sizeof(n));
+			for (k = 0; k < o->nsections; k++) {
+				unsigned pos[2] = { o->hstart[k], o->bstart[k] };
+
+				key_str(&h, o->anchors[k]);
+				sha256_update(&h, pos, sizeof(pos));
+			}
+		} else {
+			const struct term *t = v[i];
+			uint64_t f[4] = { t->df, (uint64_t)t->sep,
+			    (uint64_t)t->bigram, t->tail != NULL };
+
+			key_bytes(&h, t->s, t->len);
+			sha256_update(&h, f, sizeof(f));
+			if (t->tail) {
+				uint64_t g[2] = { t->df_full, t->tie_id };
+
+				sha256_update(&h, &t->bound, sizeof(t->bound));
+				sha256_update(&h, g, sizeof(g));
+			}
+			key_bytes(&h, t->post.ptr, t->post.len);
+			key_bytes(&h, t->pos.ptr, t->pos.len);
+		}
+	}
+	sha256_final(&h, key);
+}
+
+static int
+rec_cmp(const void *a, const void *b)
+{
+	return memcmp(((const struct srec *)a)->key,
+	    ((const struct srec *)b)->key, 32);
+}
+
+/* The last write's record of key, or NULL. */
+static const struct srec *
+find_rec(const struct srch *s, const unsigned char key[32])
+{
+	struct srec probe;
+
+	if (s->nold == 0)
+		return NULL;
+	memcpy(probe.key, key, 32);
+	return bsearch(&probe, s->old, s->nold, sizeof(*s->old), rec_cmp);
+}
+
+/* Records the file job jb made or kept (main thread). */
+static void
+add_rec(struct srch *s, const struct job *jb)
+{
+	struct srec *r;
+
+	if (s->nrecs == s->rcap) {
+		s->rcap = s->rcap ? s->rcap * 2 : 256;
+		s->recs = xreallocarray(s->recs, s->rcap, sizeof(*s->recs));
+	}
+	r = &s->recs[s->nrecs++];
+	memset(r, 0, sizeof(*r));
+	memcpy(r->key, jb->key, 32);
+	snprintf(r->name, sizeof(r->name), "%s", jb->name);
+	r->size = jb->size;
+	memcpy(r->hex, jb->hex, 65);
+}
+
+#define REC_MAGIC	"tebiki-shards 1\n"
+#define REC_BYTES	(32 + 32 + 8 + 64)
+
+/* 1 when name is one the jobs make: a kind, '/', 10 lowercase hex. */
+static int
+rec_name_ok(const char *name)
+{
+	size_t i;
+
+	if (strchr("tpdr", name[0]) == NULL || name[0] == '\0' ||
+	    name[1] != '/')
+		return 0;
+	for (i = 2; i < 12; i++)
+		if (!((name[i] >= '0' && name[i] <= '9') ||
+		    (name[i] >= 'a' && name[i] <= 'f')))
+			return 0;
+	return name[12] == '\0';
+}
+
+/* Reads the last write's records from the cache (none when the file is
+ * missing, damaged or of another format: every job is then made). */
+static void
+load_recs(struct srch *s)
+{
+	char *path = xasprintf("%s/shards.bin", s->cache);
+	struct buf f = BUF_INIT;
+	unsigned char sum[32];
+	const unsigned char *p;
+	size_t magic = sizeof(REC_MAGIC) - 1, n, i, k;
+	uint64_t count;
+
+	s->nold = 0;
+	if (util_read_file(path, &f) == -1 || f.len < magic + 8 + 32 ||
+	    memcmp(f.ptr, REC_MAGIC, magic) != 0)
+		goto out;
+	memcpy(&count, f.ptr + magic, 8);
+	if (count > (f.len - magic - 8 - 32) / REC_BYTES ||
+	    f.len != magic + 8 + count * REC_BYTES + 32)
+		goto out;
+	sha256_sum(f.ptr, f.len - 32, sum);
+	if (memcmp(sum, f.ptr + f.len - 32, 32) != 0)
+		goto out;
+	n = (size_t)count;
+	s->old = xcalloc(n ? n : 1, sizeof(*s->old));
+	p = (const unsigned char *)f.ptr + magic + 8;
+	for (i = 0; i < n; i++, p += REC_BYTES) {
+		struct srec *r = &s->old[s->nold];
+
+		memcpy(r->key, p, 32);
+		memcpy(r->name, p + 32, 32);
+		memcpy(&r->size, p + 64, 8);
+		memcpy(r->hex, p + 72, 64);
+		r->hex[64] = '\0';
+		if (r->name[31] != '\0' || !rec_name_ok(r->name))
+			continue;
+		for (k = 0; k < 64; k++)
+			if (!((r->hex[k] >= '0' && r->hex[k] <= '9') ||
+			    (r->hex[k] >= 'a' && r->hex[k] <= 'f')))
+				break;
+		if (k == 64)
+			s->nold++;
+	}
+	if (s->nold > 1)
+		qsort(s->old, s->nold, sizeof(*s->old), rec_cmp);
+out:
+	buf_release(&f);
+	free(path);
+}
+
+/* Writes this write's records for the next one (a failure only costs
+ * speed next time). */
+static void
+save_recs(const struct srch *s)
+{
+	char *path = xasprintf("%s/shards.bin", s->cache);
+	char *tmp = xasprintf("%s.new", path);
+	struct buf b = BUF_INIT;
+	unsigned char sum[32];
+	uint64_t count = s->nrecs;
+	size_t i;
+
+	buf_puts(&b, REC_MAGIC);
+	buf_put(&b, &count, 8);
+	for (i = 0; i < s->nrecs; i++) {
+		const struct srec *r = &s->recs[i];
+
+		buf_put(&b, r->key, 32);
+		buf_put(&b, r->name, 32);
+		buf_put(&b, &r->size, 8);
+		buf_put(&b, r->hex, 64);
+	}
+	sha256_sum(b.ptr, b.len, sum);
+	buf_put(&b, sum, 32);
+	if (util_write_file(tmp, b.ptr, b.len) == -1 ||
+	    rename(tmp, path) == -1)
+		(void)unlink(tmp);
+	buf_release(&b);
+	free(tmp);
+	free(path);
+}
+
+/* ------------------------------------------------------------- the writers */
+
+
+/* 1 when the caller keeps the file of record r as it is. */
+static int
+keep_file(const struct srch *s, const struct srec *r)
+{
+	char *path = xasprintf("search/%s.js", r->name);
+	int kept = s->keeper(s->warg, path, r->hex, (size_t)r->size) == 1;
+
+	free(path);
+	return kept;
+}
+
+/* Thread body: builds and writes jobs k, k+n, ...; with the shard cache, a
+ * job whose key the last write had is not built when the caller still has
+ * its file. */
 static void *
 write_jobs(void *arg)
 {
 	struct writer *w = arg;
 	struct buf payload = BUF_INIT;
 	static const char *const dir[] = { "t", "p", "d", "r" };
+	const struct srec *r;
 	size_t j;
 
 	for (j = (size_t)w->k; j < w->njob; j += (size_t)w->n) {
 		struct job *jb = &w->job[j];
 
+		if (w->s->keeper && w->s->cache) {
+			job_key(w->s, w->kind, w->v, jb, jb->key);
+			jb->keyed = 1;
+			r = find_rec(w->s, jb->key);
+			if (r && keep_file(w->s, r)) {
+				memcpy(jb->name, r->name, sizeof(jb->name));
+				memcpy(jb->hex, r->hex, sizeof(jb->hex));
+				jb->size = (size_t)r->size;
+				jb->kept = 1;
+				continue;
+			}
+		}
 		buf_reset(&payload);
 		if (w->kind == 2)
 			doc_payload(w->s, jb->first, jb->end, &payload);
@@ -1566,7 +1845,7 @@ write_jobs(void *arg)
 			term_payload(w->v, jb->first, jb->end, w->kind == 1,
 			    &payload);
 		jb->err = put_shard(w->s, w->root, dir[w->kind], &payload,
-		    jb->name, &jb->size, &jb->failed);
+		    jb->name, &jb->size, jb->hex, &jb->failed);
 	}
 	buf_release(&payload);
 	return NULL;
@@ -1602,6 +1881,9 @@ run_jobs(struct srch *s, const char *root, int kind, struct term **v,
 			rc = -1;
 		} else if (!job[j].err) {
 			count_file(s, job[j].size);
+			s->stats.files_kept += job[j].kept;
+			if (job[j].keyed)
+				add_rec(s, &job[j]);
 		}
 		free(job[j].failed);
 		job[j].failed = NULL;
@@ -2515,6 +2797,7 @@ int
 srch_write(struct srch *s, const char *outdir, struct diag *d)
 {
 	char *root = NULL, *path = NULL, fname[32], lname[32], avg[32];
+	char hex[65];
 	struct buf man = BUF_INIT, shards = BUF_INIT, docs = BUF_INIT;
 	struct buf pshards = BUF_INIT, rshards = BUF_INIT;
 	size_t i, lo, hi, nb;
@@ -2602,6 +2885,9 @@ srch_write(struct srch *s, const char *outdir, struct diag *d)
 			break;
 	}
 	t0 = now_ms();
+	s->nrecs = 0;
+	if (s->cache && s->keeper)
+		load_recs(s);
 	if (write_terms(s, root, &shards, &rshards, &pshards, d) == -1 ||
 	    write_docs(s, root, &docs, d) == -1 ||
 	    write_facets(s, root, fname, d) == -1 ||
@@ -2620,7 +2906,9 @@ srch_write(struct srch *s, const char *outdir, struct diag *d)
 	    "H.load?H.load(a):(H.q=H.q||[]).push(a)})([\"m\",\"manifest\",%s]);\n",
 	    man.ptr);
 	path = util_path_join(s->writer ? "search" : root, "manifest.js");
-	if (s->writer ? s->writer(s->warg, path, shards.ptr, shards.len) == -1 :
+	if (s->writer)
+		sha256_hex(shards.ptr, shards.len, hex);
+	if (s->writer ? s->writer(s->warg, path, shards.ptr, shards.len, hex) == -1 :
 	    util_write_file(path, shards.ptr, shards.len) == -1) {
 		diag_err(d, NULL, 0, 0, "cannot write '%s': %s", path,
 		    strerror(errno));
@@ -2629,9 +2917,14 @@ srch_write(struct srch *s, const char *outdir, struct diag *d)
 	s->stats.files++;
 	s->stats.bytes += shards.len;
 	s->stats.manifest_bytes = shards.len;
+	if (s->cache && s->keeper)
+		save_recs(s);
 	s->stats.write_ms = now_ms() - t0;
 	rc = 0;
 out:
+	free(s->old);
+	s->old = NULL;
+	s->nold = 0;
 	free(root);
 	free(path);
 	buf_release(&man);

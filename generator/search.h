@@ -55,6 +55,8 @@ struct srch_stats {
 	double	 tokenize_ms, merge_ms, write_ms;	/* phases of srch_write */
 	size_t	 batches;	/* documents are tokenized in batches */
 	size_t	 batches_cached;	/* of them read from the cache */
+	size_t	 files_kept;	/* of files, kept as the last write made
+				   them (the shard cache) */
 };
 
 /* A new empty index; free with srch_free(). */
@@ -72,11 +74,6 @@ void		 srch_get_stats(const struct srch *, struct srch_stats *);
 /* 1: srch_write does not empty outdir/search first (the caller removes
  * stale files itself). */
 void		 srch_set_reuse(struct srch *, int);
-/* Files go through fn(arg, "search/<name>.js", bytes, len) instead of
- * being written under outdir, and outdir/search is not emptied first (the
- * caller keeps track of what it wrote).  fn may be called from several
- * threads at once; it returns 0, or -1 with errno set (srch_write
- * reports the failure). */
 /* 1: once a document is tokenized, its section texts are cut to what the
  * doc shards show (SECTION_CAP code points), which a big site's memory
  * feels; the index written is the same, but a second srch_write on this
@@ -97,8 +94,26 @@ void		 srch_set_batch(struct srch *, size_t docs);
  * tokenizing it.  The index is the same with or without the cache. */
 void		 srch_set_cache(struct srch *, const char *dir,
 		    const unsigned char salt[32]);
-typedef int srch_writer(void *arg, const char *rel, const void *, size_t);
-void		 srch_set_writer(struct srch *, srch_writer *, void *arg);
+/* Files go through write(arg, "search/<name>.js", bytes, len, hex: their
+ * SHA-256) instead of being written under outdir, and outdir/search is
+ * not emptied first (the caller keeps track of what it wrote).
+ *
+ * With a cache (srch_set_cache) and `keep`, the files of term, tail,
+ * position and document shards are also recorded in the cache under a
+ * key of what each is made from.  A later write that makes a shard of the
+ * same key first asks keep(arg, "search/<name>.js", hex, len) for the
+ * file that write recorded: 1 means the caller has it as it was (and
+ * counts it as written), and the shard is not built again; 0 means it
+ * must be made.  The files are the same either way.
+ *
+ * Both may be called from several threads at once; write returns 0, or
+ * -1 with errno set (srch_write reports the failure). */
+typedef int srch_writer(void *arg, const char *rel, const void *, size_t,
+		    const char hex[65]);
+typedef int srch_keeper(void *arg, const char *rel, const char hex[65],
+		    size_t len);
+void		 srch_set_writer(struct srch *, srch_writer *write,
+		    srch_keeper *keep, void *arg);
 /* Terms whose postings with positions take at least `bytes` (base64; 0:
  * the default, 32 KB) keep their positions in a p/ file of their own, at
  * most 160 of them, largest first.  For tests and benchmarks. */

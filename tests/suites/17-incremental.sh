@@ -82,6 +82,17 @@ step "damaged search cache ignored" "$NPAGES" "$NPAGES"
 t_eq "damaged search batch made again, the others read" "$(batches)" "2 of 3"
 step "search cache written again" "$NPAGES" "$NPAGES"
 t_eq "search batches from the cache again" "$(batches)" "3 of 3"
+# the shard cache: "(N files, K kept; ...)": unchanged shards are not
+# made again, only the facets, the lengths and the manifest are
+kept() { sed -n 's/.*(\([0-9]*\) files, \([0-9]*\) kept;.*/\1 \2/p' "$T_TMP/inc.err"; }
+set -- $(kept)
+t_eq "nothing changed: every search shard kept" "${2:-none}" "$((${1:-0} - 3))"
+
+sz=$(stat -c %s "$SB/shards.bin")
+printf 'Z' | dd of="$SB/shards.bin" bs=1 seek=$((sz / 2)) conv=notrunc 2>/dev/null
+step "damaged shard records ignored" "$NPAGES" "$NPAGES"
+set -- $(kept)
+t_eq "damaged shard records: every shard made" "${2:-none}" 0
 
 # a damaged cache file (one byte changed in the middle) is not trusted:
 # its pages are rendered again, the others still come from the cache
@@ -112,6 +123,12 @@ step "collect cache written again" "$NPAGES" "$NPAGES" "$NPAGES" "$NPAGES"
 echo "追記した段落。復元の手順を確認すること。" >>"$S/content/procedures/backup.md"
 step "body edit" $((NPAGES - 3)) $((NPAGES - 1)) $((NPAGES - 1)) $((NPAGES - 1))
 t_eq "body edit: only its search batch made again" "$(batches)" "2 of 3"
+set -- $(kept)
+if [ "${2:-0}" -gt 0 ] && [ "${2:-0}" -lt "$((${1:-0} - 3))" ]; then
+	t_ok "body edit: some search shards kept, some made ($2 of $1 kept)"
+else
+	t_bad "body edit: some search shards kept, some made" "got '$(kept)'"
+fi
 t_contains "body edit shows" "$(cat "$S/public/procedures/backup.html")" "追記した段落"
 
 sed -i 's/^title: バックアップ方針$/title: バックアップ基本方針/' "$S/content/policies/backup.md"

@@ -14,6 +14,7 @@
 #include "diag.h"
 #include "harness.h"
 #include "search.h"
+#include "sha256.h"
 #include "util.h"
 
 static const char *const ctl_backup[] = { "8.13" };
@@ -258,7 +259,8 @@ many_docs(struct srch *s, int n)
 	many_docs_v(s, n, -1);
 }
 
-/* many_docs with document `changed` (or none) saying something else. */
+/* many_docs with document `changed` (or none) saying something else
+ * (1000 + k: document k, one word for another). */
 static void
 many_docs_v(struct srch *s, int n, int changed)
 {
@@ -282,6 +284,16 @@ many_docs_v(struct srch *s, int n, int changed)
 			buf_printf(&t1, "%s w%d ", words[(i + k) % 8], i % 13);
 		if (i == changed)
 			buf_puts(&t1, " \xe5\xa4\x89\xe6\x9b\xb4 changed");
+		/* 1000 + k: doc k says "log" where it said "audit" (both
+		 * are in its first section too): two terms' frequencies
+		 * change, no term comes or goes, no length changes */
+		if (i + 1000 == changed) {
+			buf_reset(&t1);
+			for (k = 0; k < i % 9; k++)
+				buf_printf(&t1, "%s w%d ", strcmp(words[(i + k) %
+				    8], "audit") ? words[(i + k) % 8] : "log",
+				    i % 13);
+		}
 		sec[0].anchor = "";
 		sec[0].heading = "";
 		sec[0].text = t0.ptr;
@@ -428,6 +440,223 @@ batch_cache(const char *dir, struct diag *d)
 	free(o2);
 	free(f);
 	free(stale);
+}
+
+/* A caller of the shard cache: a store directory that plays the output
+ * (files by their "search/..." names), what this write touched, and what
+ * the keeper and the writer were asked. */
+struct store {
+	char	*dir;
+	char	*touched[4096];
+	size_t	 ntouched;
+	int	 keep_answer;	/* -1: look at the file; 0: always "make it" */
+	size_t	 asked, kept, written;
+	int	 bad_path;	/* a path outside search/ or with ".." */
+};
+
+static void
+touch(struct store *st, const char *rel)
+{
+	size_t i;
+
+	if (strncmp(rel, "search/", 7) != 0 || strstr(rel, "..") != NULL)
+		st->bad_path = 1;
+	for (i = 0; i < st->ntouched; i++)
+		if (strcmp(st->touched[i], rel) == 0)
+			return;
+	if (st->ntouched < 4096)
+		st->touched[st->ntouched++] = xstrdup(rel);
+}
+
+static int
+store_write(void *arg, const char *rel, const void *p, size_t len,
+    const char hex[65])
+{
+	struct store *st = arg;
+	char *path = util_path_join(st->dir, rel), *dir = xstrdup(path);
+	char mine[65];
+	int rc;
+
+	sha256_hex(p, len, mine);
+	if (strcmp(mine, hex) != 0)
+		st->bad_path = 1;	/* the hex must be the content's */
+	*strrchr(dir, '/') = '\0';
+	util_mkdir_p(dir);
+	rc = util_write_file(path, p, len);
+	touch(st, rel);
+	st->written++;
+	free(path);
+	free(dir);
+	return rc;
+}
+
+static int
+store_keep(void *arg, const char *rel, const char hex[65], size_t len)
+{
+	struct store *st = arg;
+	char *path = util_path_join(st->dir, rel);
+	struct buf c = BUF_INIT;
+	char mine[65];
+	int same = 0;
+
+	st->asked++;
+	if (strncmp(rel, "search/", 7) != 0 || strstr(rel, "..") != NULL)
+		st->bad_path = 1;
+	else if (st->keep_answer != 0 && util_read_file(path, &c) == 0 &&
+	    c.len == len) {
+		sha256_hex(c.ptr, c.len, mine);
+		same = strcmp(mine, hex) == 0;
+	}
+	if (same) {
+		touch(st, rel);
+		st->kept++;
+	}
+	buf_release(&c);
+	free(path);
+	return same;
+}
+
+static int
+str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Writes n docs (doc `changed` edited) through the store, with the cache
+ * in cdir (NULL: none, and no keeper); `out` gets the files this write
+ * touched, sorted by name, names and bytes. */
+static struct srch_stats
+store_write_all(struct store *st, const char *cdir, int n, int changed,
+    struct buf *out, struct diag *d)
+{
+	static const unsigned char salt[32] = { 4, 5, 6 };
+	struct srch *s = srch_new();
+	struct srch_stats stats;
+	struct buf c = BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < st->ntouched; i++)
+		free(st->touched[i]);
+	st->ntouched = st->asked = st->kept = st->written = 0;
+	many_docs_v(s, n, changed);
+	srch_set_batch(s, 7);
+	srch_set_threads(s, 2);
+	srch_set_lean(s, 1);
+	if (cdir)
+		srch_set_cache(s, cdir, salt);
+	srch_set_writer(s, store_write, cdir ? store_keep : NULL, st);
+	INT_EQ(srch_write(s, "/nonexistent", d), 0, "srch_write through the "
+	    "store");
+	srch_get_stats(s, &stats);
+	srch_free(s);
+	qsort(st->touched, st->ntouched, sizeof(*st->touched), str_cmp);
+	buf_reset(out);
+	for (i = 0; i < st->ntouched; i++) {
+		char *path = util_path_join(st->dir, st->touched[i]);
+
+		buf_reset(&c);
+		util_read_file(path, &c);
+		buf_printf(out, "%s\n", st->touched[i]);
+		buf_put(out, c.ptr, c.len);
+		free(path);
+	}
+	buf_release(&c);
+	return stats;
+}
+
+/* The shard cache: a shard whose key the last write recorded is kept when
+ * the caller has its file, and the index is the bytes of one made without
+ * the cache (nothing changed, one edit, files lost, a damaged record
+ * file, a record file that names a path outside search/). */
+static void
+shard_cache(const char *dir, struct diag *d)
+{
+	struct store st, ref;
+	struct buf want = BUF_INIT, got = BUF_INIT, c = BUF_INIT;
+	struct srch_stats s1;
+	char *cdir = xasprintf("%s/shardcache", dir);
+	char *recs = xasprintf("%s/shards.bin", cdir);
+	size_t i;
+
+	memset(&st, 0, sizeof(st));
+	memset(&ref, 0, sizeof(ref));
+	st.dir = xasprintf("%s/store", dir);
+	ref.dir = xasprintf("%s/ref", dir);
+	st.keep_answer = -1;
+	(void)store_write_all(&ref, NULL, 300, -1, &want, d);
+	INT_EQ((int)ref.asked, 0, "no cache: no keeper");
+	s1 = store_write_all(&st, cdir, 300, -1, &got, d);
+	INT_EQ((int)s1.files_kept, 0, "cold: nothing kept");
+	OK(util_is_file(recs), "records written");
+	OK(want.len > 20000 && want.len == got.len &&
+	    memcmp(want.ptr, got.ptr, want.len) == 0, "cold: same bytes");
+	s1 = store_write_all(&st, cdir, 300, -1, &got, d);
+	INT_EQ((int)s1.files_kept, (int)s1.files - 3, "nothing changed: "
+	    "every shard kept (all but facets, lengths, manifest)");
+	INT_EQ((int)st.written, 3, "and only those three written");
+	OK(want.len == got.len && memcmp(want.ptr, got.ptr, want.len) == 0,
+	    "every shard kept: same bytes");
+	/* one document edited: some shards made again, the rest kept */
+	(void)store_write_all(&ref, NULL, 300, 100, &want, d);
+	s1 = store_write_all(&st, cdir, 300, 100, &got, d);
+	OK(s1.files_kept > 0 && s1.files_kept + 3 < s1.files,
+	    "one edit: %zu of %zu kept", s1.files_kept, s1.files);
+	OK(want.len == got.len && memcmp(want.ptr, got.ptr, want.len) == 0,
+	    "one edit: same bytes as without the cache");
+	/* two terms' frequencies in one document: only their postings change */
+	(void)store_write_all(&ref, NULL, 300, 1000 + 100, &want, d);
+	s1 = store_write_all(&st, cdir, 300, 1000 + 100, &got, d);
+	OK(s1.files_kept > 0 && s1.files_kept + 3 < s1.files,
+	    "one word for another: %zu of %zu kept", s1.files_kept, s1.files);
+	OK(want.len == got.len && memcmp(want.ptr, got.ptr, want.len) == 0,
+	    "one word for another: same bytes as without the cache");
+	(void)store_write_all(&ref, NULL, 300, 100, &want, d);
+	/* the caller lost its files: everything is made */
+	st.keep_answer = 0;
+	s1 = store_write_all(&st, cdir, 300, 100, &got, d);
+	INT_EQ((int)s1.files_kept, 0, "files lost: nothing kept");
+	OK(st.asked > 0, "the keeper was asked");
+	OK(want.len == got.len && memcmp(want.ptr, got.ptr, want.len) == 0,
+	    "files lost: same bytes");
+	st.keep_answer = -1;
+	/* a damaged record file: no record is used */
+	OK(util_read_file(recs, &c) == 0 && c.len > 200, "record file there");
+	c.ptr[c.len / 2] ^= 1;
+	util_write_file(recs, c.ptr, c.len);
+	s1 = store_write_all(&st, cdir, 300, 100, &got, d);
+	INT_EQ((int)st.asked, 0, "damaged records: the keeper not asked");
+	INT_EQ((int)s1.files_kept, 0, "damaged records: nothing kept");
+	OK(want.len == got.len && memcmp(want.ptr, got.ptr, want.len) == 0,
+	    "damaged records: same bytes");
+	/* a record naming "../x" (checksum made good): never asked about */
+	buf_reset(&c);
+	OK(util_read_file(recs, &c) == 0 && c.len > 200, "records again");
+	{
+		size_t magic = strlen("tebiki-shards 1\n");
+		unsigned char sum[32];
+
+		for (i = 0; i + 32 < c.len - magic - 8; i += 136)
+			memcpy(c.ptr + magic + 8 + i + 32, "../x/0123456789", 16);
+		sha256_sum(c.ptr, c.len - 32, sum);
+		memcpy(c.ptr + c.len - 32, sum, 32);
+		util_write_file(recs, c.ptr, c.len);
+	}
+	s1 = store_write_all(&st, cdir, 300, 100, &got, d);
+	INT_EQ((int)st.asked, 0, "bad names: the keeper not asked");
+	OK(!st.bad_path, "no path outside search/, every hex the content's");
+	OK(want.len == got.len && memcmp(want.ptr, got.ptr, want.len) == 0,
+	    "bad names: same bytes");
+	for (i = 0; i < st.ntouched; i++)
+		free(st.touched[i]);
+	for (i = 0; i < ref.ntouched; i++)
+		free(ref.touched[i]);
+	free(st.dir);
+	free(ref.dir);
+	free(cdir);
+	free(recs);
+	buf_release(&want);
+	buf_release(&got);
+	buf_release(&c);
 }
 
 int
@@ -583,6 +812,7 @@ main(void)
 	INT_EQ(diag_errors(&d), 0, "no diagnostics");
 	batches(dir, &d);
 	batch_cache(dir, &d);
+	shard_cache(dir, &d);
 	INT_EQ(diag_errors(&d), 0, "no diagnostics from the cached writes");
 	util_rmtree(dir);
 	srch_free(s);
