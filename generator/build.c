@@ -2531,15 +2531,14 @@ drop_site(struct build *b)
 		p->nstale = 0;
 		val_unref(p->tmpl_extra);
 		p->tmpl_extra = NULL;
-		/* what is borrowed from the render cache goes with it */
 		free_sections(p);
 		p->body_rc = NULL;
 	}
 	model_free(b->model);
 	b->model = NULL;
 	render_release(b);
-	rc_free(b->rcache);
-	b->rcache = NULL;
+	/* the render cache stays: the index uses the texts it has in place
+	 * (write_search frees it) */
 	cc_free(b->ccache);
 	b->ccache = NULL;
 #ifdef __GLIBC__
@@ -2552,9 +2551,9 @@ static void
 write_search(struct build *b, int jobs)
 {
 	struct srch *s = srch_new();
-	struct srch_doc doc;
-	const char **ctl = NULL, **tags = NULL;
-	size_t i, k, nc, nt;
+	struct srch_doc doc, *docs;
+	const char **ctl, **tags;
+	size_t i, k, nc, nt, nd = 0;
 	struct model *m = b->model;
 
 	srch_set_threads(s, jobs);
@@ -2576,6 +2575,9 @@ write_search(struct build *b, int jobs)
 	 * recall/precision test (tests/suites/41-search-example.sh) */
 	if (getenv("TEBIKI_SEARCH_CORPUS"))
 		dump_corpus(b, getenv("TEBIKI_SEARCH_CORPUS"));
+	/* the pages' documents are copied side by side (srch_add_all): what
+	 * they point to lives until drop_site */
+	docs = xcalloc(b->npages + 1, sizeof(*docs));
 	for (i = 0; i < b->npages; i++) {
 		struct page *p = &b->pages[i];
 		const struct value *tv = val_get(p->src.meta, "tags");
@@ -2594,15 +2596,16 @@ write_search(struct build *b, int jobs)
 			date = val_cstr(val_get(p->src.meta, "effective"));
 		doc.date = date;
 		nc = 0;
-		ctl = xreallocarray(ctl, m->out_off[i + 1] - m->out_off[i] + 1,
+		ctl = xcalloc(m->out_off[i + 1] - m->out_off[i] + 1,
 		    sizeof(*ctl));
 		for (k = m->out_off[i]; k < m->out_off[i + 1]; k++)
 			if (m->refs[k].kind == MODEL_CONTROL && (nc == 0 ||
 			    strcmp(ctl[nc - 1], m->ctls[m->refs[k].to].key)))
 				ctl[nc++] = m->ctls[m->refs[k].to].key;
 		nt = 0;
+		tags = NULL;
 		if (tv && tv->kind == VAL_LIST) {
-			tags = xreallocarray(tags, tv->n + 1, sizeof(*tags));
+			tags = xcalloc(tv->n + 1, sizeof(*tags));
 			for (k = 0; k < tv->n; k++)
 				if (val_cstr(tv->items[k]))
 					tags[nt++] = val_cstr(tv->items[k]);
@@ -2615,13 +2618,24 @@ write_search(struct build *b, int jobs)
 		doc.nsections = p->nsections;
 		doc.text_off = p->sec_off;
 		doc.text_len = p->sec_len;
-		srch_add(s, &doc);
-		/* the index has its own copy now, or the texts' places in the
-		 * scratch file (the render cache was saved before the index is
-		 * made, the print page made earlier) */
-		free_sections(p);
-		free(p->body_html);
-		p->body_html = NULL;
+		/* texts from the render cache: used where they are (the cache
+		 * is freed after the index is written) */
+		doc.borrow = p->body_rc != NULL;
+		docs[nd++] = doc;
+	}
+	srch_add_all(s, docs, nd);
+	for (i = 0; i < nd; i++) {
+		free((void *)docs[i].controls);
+		free((void *)docs[i].tags);
+	}
+	free(docs);
+	/* the index has its own copies now, or the texts' places in the
+	 * scratch file (the render cache was saved before the index is
+	 * made, the print page made earlier) */
+	for (i = 0; i < b->npages; i++) {
+		free_sections(&b->pages[i]);
+		free(b->pages[i].body_html);
+		b->pages[i].body_html = NULL;
 	}
 	/* control pages are documents too: the id typed finds the control */
 	for (i = 0; i < m->nctls; i++) {
@@ -2661,8 +2675,8 @@ write_search(struct build *b, int jobs)
 		    st.batches_cached, st.batches);
 	}
 	srch_free(s);
-	free(ctl);
-	free(tags);
+	rc_free(b->rcache);
+	b->rcache = NULL;
 }
 
 /* Writes .tebiki-manifest: every output file with its SHA-256, sorted

@@ -66,6 +66,8 @@ struct sdoc {
 	struct dterm *dt;		/* the document's distinct terms */
 	size_t	  nterms;
 	unsigned char sum[32];		/* of what the tokenizer reads */
+	int	  summed;		/* sum made (srch_add_all) */
+	int	  borrowed;		/* texts[] are the caller's (borrow) */
 };
 
 /* A distinct term of one document: its bytes in terms, the end of its
@@ -142,6 +144,7 @@ struct srec {
 };
 
 static void		 parallel(int, void *(*)(void *), void *, size_t);
+static int		 nthreads(const struct srch *);
 static unsigned long	 get_varint(const unsigned char **);
 
 /* ---------------------------------------------------------------- helpers */
@@ -383,17 +386,23 @@ srch_set_threads(struct srch *s, int n)
 	s->threads = n;
 }
 
-void
-srch_add(struct srch *s, const struct srch_doc *d)
+/* Room for n more documents. */
+static void
+grow_docs(struct srch *s, size_t n)
 {
-	struct sdoc *o;
+	if (s->cap - s->ndocs >= n)
+		return;
+	while (s->cap - s->ndocs < n)
+		s->cap = s->cap ? s->cap * 2 : 64;
+	s->docs = xreallocarray(s->docs, s->cap, sizeof(*s->docs));
+}
+
+/* Makes o the index's copy of d (see srch_add). */
+static void
+copy_doc(const struct srch *s, struct sdoc *o, const struct srch_doc *d)
+{
 	size_t i;
 
-	if (s->ndocs == s->cap) {
-		s->cap = s->cap ? s->cap * 2 : 64;
-		s->docs = xreallocarray(s->docs, s->cap, sizeof(*s->docs));
-	}
-	o = &s->docs[s->ndocs++];
 	memset(o, 0, sizeof(*o));
 	o->url = dup_clean(d->url ? d->url : "");
 	o->title = dup_clean(d->title ? d->title : "");
@@ -410,6 +419,15 @@ srch_add(struct srch *s, const struct srch_doc *d)
 	o->anchors = xcalloc(d->nsections + 1, sizeof(char *));
 	o->headings = xcalloc(d->nsections + 1, sizeof(char *));
 	o->texts = xcalloc(d->nsections + 1, sizeof(char *));
+	/* borrowed texts that need no clean-up are used in place */
+	o->borrowed = d->borrow && s->lean;
+	for (i = 0; i < d->nsections && o->borrowed; i++) {
+		const char *t = d->sections[i].text;
+		size_t n = t ? strlen(t) : 0;
+
+		if (t == NULL || tok_valid_len(t, n) != n)
+			o->borrowed = 0;
+	}
 	for (i = 0; i < d->nsections; i++) {
 		const struct srch_section *sec = &d->sections[i];
 
@@ -427,11 +445,70 @@ srch_add(struct srch *s, const struct srch_doc *d)
 			o->slen[i] = d->text_len[i];
 			continue;
 		}
-		o->texts[i] = dup_clean(sec->text ? sec->text : "");
+		o->texts[i] = o->borrowed ? (char *)sec->text :
+		    dup_clean(sec->text ? sec->text : "");
 	}
 	buf_init(&o->terms);
 	buf_init(&o->posts);
 	buf_init(&o->pos);
+}
+
+void
+srch_add(struct srch *s, const struct srch_doc *d)
+{
+	grow_docs(s, 1);
+	copy_doc(s, &s->docs[s->ndocs++], d);
+}
+
+static void	doc_sum(struct sdoc *);
+
+struct adder {
+	struct srch		*s;
+	const struct srch_doc	*in;
+	size_t			 base, first, step, n;
+};
+
+/* Thread body of srch_add_all: documents first, first + step, ... below
+ * n, and (with the cache) the sums of those whose texts it has. */
+static void *
+add_work(void *arg)
+{
+	struct adder *a = arg;
+	size_t i;
+
+	for (i = a->first; i < a->n; i += a->step) {
+		struct sdoc *o = &a->s->docs[a->base + i];
+
+		copy_doc(a->s, o, &a->in[i]);
+		if (a->s->cache && o->soff == NULL) {
+			doc_sum(o);
+			o->summed = 1;
+		}
+	}
+	return NULL;
+}
+
+void
+srch_add_all(struct srch *s, const struct srch_doc *docs, size_t n)
+{
+	struct adder a[MAX_THREADS];
+	int nt = nthreads(s), i;
+
+	if (n == 0)
+		return;
+	grow_docs(s, n);
+	if ((size_t)nt > n)
+		nt = (int)n;
+	for (i = 0; i < nt; i++) {
+		a[i].s = s;
+		a[i].in = docs;
+		a[i].base = s->ndocs;
+		a[i].first = (size_t)i;
+		a[i].step = (size_t)nt;
+		a[i].n = n;
+	}
+	parallel(nt, add_work, a, sizeof(*a));
+	s->ndocs += n;
 }
 
 /* Frees everything a document copy owns. */
@@ -448,7 +525,10 @@ sdoc_release(struct sdoc *o)
 	free_list(o->tags, o->ntags);
 	free_list(o->anchors, o->nsections);
 	free_list(o->headings, o->nsections);
-	free_list(o->texts, o->nsections);
+	if (o->borrowed)
+		free(o->texts);
+	else
+		free_list(o->texts, o->nsections);
 	free(o->soff);
 	free(o->slen);
 	free(o->hstart);
@@ -809,6 +889,8 @@ cut_texts(struct sdoc *o)
 {
 	size_t k, i, cps;
 
+	if (o->borrowed)	/* the caller's: doc_payload caps them */
+		return;
 	for (k = 0; k < o->nsections; k++) {
 		char *t = o->texts[k];
 
@@ -1135,7 +1217,8 @@ sum_work(void *arg)
 	size_t i;
 
 	for (i = w->first; i < w->end; i += w->step)
-		if (w->s->docs[i].soff == NULL)	/* else with its batch */
+		if (w->s->docs[i].soff == NULL &&	/* else with its batch */
+		    !w->s->docs[i].summed)
 			doc_sum(&w->s->docs[i]);
 	return NULL;
 }

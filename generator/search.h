@@ -37,6 +37,10 @@ struct srch_doc {
 	 * bytes at text_off[k] in the spill */
 	const uint64_t	*text_off;
 	const size_t	*text_len;
+	/* 1: the section texts stay valid and unchanged until srch_write
+	 * returns; with srch_set_lean, valid UTF-8 ones are then used where
+	 * they are instead of being copied */
+	int		 borrow;
 };
 
 /* Figures about the last srch_write(). */
@@ -64,6 +68,11 @@ struct srch	*srch_new(void);
 /* Copies the document (strings sanitized to valid UTF-8); it gets the next
  * doc id.  One thread at a time. */
 void		 srch_add(struct srch *, const struct srch_doc *);
+/* srch_add for docs[0..n), in that order, on the worker threads (and with
+ * the cache, the tokenizer sums of the documents whose texts are given
+ * are made there too). */
+void		 srch_add_all(struct srch *, const struct srch_doc *docs,
+		    size_t n);
 /* Worker threads for srch_write (0: one per CPU, the default). */
 void		 srch_set_threads(struct srch *, int);
 /* Replaces outdir/search/ with the index.  Returns 0, or -1 after

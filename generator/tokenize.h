@@ -50,6 +50,9 @@ void	 tok_text(struct tok_list *l, const char *s, size_t len);
 const char *tok_term(const struct tok_list *l, size_t i);
 /* Appends s with invalid UTF-8 replaced by U+FFFD to out. */
 void	 tok_sanitize(struct buf *out, const char *s, size_t len);
+/* The length of the longest prefix of s[0..len) that tok_sanitize leaves
+ * as it is (len when s is valid UTF-8). */
+size_t	 tok_valid_len(const char *s, size_t len);
 /* Appends the normalized form (sanitized, NFKC, lowercased) to out.
  * Code points that normalization leaves alone (ASCII, common kana, kanji
  * and CJK punctuation) skip utf8proc; tok_normalize_full is the same

@@ -181,13 +181,20 @@ val_push(struct value *list, struct value *item)
 static long
 find_key(const struct value *map, const char *key)
 {
-	size_t i;
+	size_t i, n;
 
 	if (map == NULL || map->kind != VAL_MAP)
 		return -1;
-	for (i = 0; i < map->n; i++)
-		if (strcmp(map->keys[i]->str, key) == 0)
+	/* lengths first: most keys of a map differ in length or first byte,
+	 * and a big map (controls, pages by id) is scanned whole */
+	n = strlen(key);
+	for (i = 0; i < map->n; i++) {
+		const struct value *k = map->keys[i];
+
+		if (k->len == n && k->str[0] == key[0] &&
+		    memcmp(k->str, key, n) == 0)
 			return (long)i;
+	}
 	return -1;
 }
 

@@ -5,6 +5,7 @@
  * shards.  Ranking itself is checked by tests/search/query.test.mjs.
  */
 #include <dirent.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -442,10 +443,105 @@ batch_cache(const char *dir, struct diag *d)
 	free(stale);
 }
 
+/* srch_add_all gives the index of srch_add one by one; borrowed texts
+ * (valid ones used in place, a few ill-formed ones copied and cleaned)
+ * give it too, and are left as they were. */
+static void
+add_all(const char *dir, struct diag *d)
+{
+	enum { N = 150 };
+	static const unsigned char salt[32] = { 7 };
+	struct srch_section (*secs)[2] = xcalloc(N, sizeof(*secs));
+	struct srch_doc *docs = xcalloc(N, sizeof(*docs));
+	char *texts[N][2], *before[N][2], url[N][24], title[N][24];
+	struct buf a = BUF_INIT, b = BUF_INIT;
+	int i, k, v, same = 1;
+	char *out[3], *cdir;
+	struct srch_stats st;
+
+	for (i = 0; i < N; i++) {
+		struct buf t = BUF_INIT;
+
+		for (k = 0; k < 2; k++) {
+			buf_reset(&t);
+			if (i % 37 == 5 && k == 1)	/* ill-formed */
+				buf_puts(&t, "bad \xff\xe3\x81 end ");
+			for (v = 0; v < 30 + (i * 7 + k) % 40; v++)
+				buf_printf(&t, "%s ", v % 3 ? "\xe7\xae\xa1\xe7"
+				    "\x90\x86\xe7\xad\x96" : "backup 8.13");
+			texts[i][k] = xstrdup(t.ptr);
+			before[i][k] = xstrdup(t.ptr);
+			secs[i][k].anchor = k ? "s" : "";
+			secs[i][k].heading = k ? "\xe6\x89\x8b\xe9\xa0\x86" : "";
+			secs[i][k].text = texts[i][k];
+		}
+		buf_release(&t);
+		snprintf(url[i], sizeof(url[i]), "p/%03d.html", i);
+		snprintf(title[i], sizeof(title[i]), "doc %d", i);
+		docs[i].url = url[i];
+		docs[i].title = title[i];
+		docs[i].type = "procedure";
+		docs[i].lang = "ja";
+		docs[i].sections = secs[i];
+		docs[i].nsections = 2;
+	}
+	for (v = 0; v < 3; v++) {
+		struct srch *s = srch_new();
+
+		srch_set_threads(s, 3);
+		srch_set_batch(s, 16);
+		srch_set_lean(s, 1);
+		/* one cache for the three: the sums made by srch_add_all
+		 * must find the batches srch_add's wrote */
+		cdir = xasprintf("%s/addall-cache", dir);
+		srch_set_cache(s, cdir, salt);
+		free(cdir);
+		if (v == 0) {
+			for (i = 0; i < N; i++)
+				srch_add(s, &docs[i]);
+		} else {
+			for (i = 0; i < N; i++)
+				docs[i].borrow = v == 2;
+			srch_add_all(s, docs, N);
+		}
+		out[v] = xasprintf("%s/addall%d", dir, v);
+		OK(srch_write(s, out[v], d) == 0, "srch_write, way %d", v);
+		srch_get_stats(s, &st);
+		OK(st.batches == 10 && st.batches_cached == (v ? 10 : 0),
+		    "way %d: %zu of %zu batches from the cache", v,
+		    st.batches_cached, st.batches);
+		srch_free(s);
+	}
+	slurp(out[0], &a);
+	for (v = 1; v < 3; v++) {
+		buf_reset(&b);
+		slurp(out[v], &b);
+		OK(a.len > 10000 && a.len == b.len && memcmp(a.ptr, b.ptr, a.len)
+		    == 0, "%s: same bytes as srch_add one by one",
+		    v == 1 ? "srch_add_all" : "srch_add_all, borrowed texts");
+	}
+	OK(strstr(a.ptr, "bad \xef\xbf\xbd") != NULL, "an ill-formed text "
+	    "cleaned in the doc shard");
+	for (i = 0; i < N; i++)
+		for (k = 0; k < 2; k++) {
+			same &= strcmp(texts[i][k], before[i][k]) == 0;
+			free(texts[i][k]);
+			free(before[i][k]);
+		}
+	OK(same, "borrowed texts left as they were");
+	for (v = 0; v < 3; v++)
+		free(out[v]);
+	free(secs);
+	free(docs);
+	buf_release(&a);
+	buf_release(&b);
+}
+
 /* A caller of the shard cache: a store directory that plays the output
  * (files by their "search/..." names), what this write touched, and what
  * the keeper and the writer were asked. */
 struct store {
+	pthread_mutex_t lock;	/* the writer threads call in at once */
 	char	*dir;
 	char	*touched[4096];
 	size_t	 ntouched;
@@ -478,13 +574,15 @@ store_write(void *arg, const char *rel, const void *p, size_t len,
 	int rc;
 
 	sha256_hex(p, len, mine);
-	if (strcmp(mine, hex) != 0)
-		st->bad_path = 1;	/* the hex must be the content's */
 	*strrchr(dir, '/') = '\0';
 	util_mkdir_p(dir);
 	rc = util_write_file(path, p, len);
+	pthread_mutex_lock(&st->lock);
+	if (strcmp(mine, hex) != 0)
+		st->bad_path = 1;	/* the hex must be the content's */
 	touch(st, rel);
 	st->written++;
+	pthread_mutex_unlock(&st->lock);
 	free(path);
 	free(dir);
 	return rc;
@@ -497,20 +595,22 @@ store_keep(void *arg, const char *rel, const char hex[65], size_t len)
 	char *path = util_path_join(st->dir, rel);
 	struct buf c = BUF_INIT;
 	char mine[65];
-	int same = 0;
+	int same = 0, bad = strncmp(rel, "search/", 7) != 0 ||
+	    strstr(rel, "..") != NULL;
 
-	st->asked++;
-	if (strncmp(rel, "search/", 7) != 0 || strstr(rel, "..") != NULL)
-		st->bad_path = 1;
-	else if (st->keep_answer != 0 && util_read_file(path, &c) == 0 &&
+	if (!bad && st->keep_answer != 0 && util_read_file(path, &c) == 0 &&
 	    c.len == len) {
 		sha256_hex(c.ptr, c.len, mine);
 		same = strcmp(mine, hex) == 0;
 	}
+	pthread_mutex_lock(&st->lock);
+	st->asked++;
+	st->bad_path |= bad;
 	if (same) {
 		touch(st, rel);
 		st->kept++;
 	}
+	pthread_mutex_unlock(&st->lock);
 	buf_release(&c);
 	free(path);
 	return same;
@@ -580,6 +680,8 @@ shard_cache(const char *dir, struct diag *d)
 
 	memset(&st, 0, sizeof(st));
 	memset(&ref, 0, sizeof(ref));
+	pthread_mutex_init(&st.lock, NULL);
+	pthread_mutex_init(&ref.lock, NULL);
 	st.dir = xasprintf("%s/store", dir);
 	ref.dir = xasprintf("%s/ref", dir);
 	st.keep_answer = -1;
@@ -652,6 +754,8 @@ shard_cache(const char *dir, struct diag *d)
 		free(ref.touched[i]);
 	free(st.dir);
 	free(ref.dir);
+	pthread_mutex_destroy(&st.lock);
+	pthread_mutex_destroy(&ref.lock);
 	free(cdir);
 	free(recs);
 	buf_release(&want);
@@ -813,6 +917,7 @@ main(void)
 	batches(dir, &d);
 	batch_cache(dir, &d);
 	shard_cache(dir, &d);
+	add_all(dir, &d);
 	INT_EQ(diag_errors(&d), 0, "no diagnostics from the cached writes");
 	util_rmtree(dir);
 	srch_free(s);

@@ -204,6 +204,70 @@ sanitize(void)
 	}
 }
 
+/* tok_valid_len: the first byte tok_sanitize would change.  Random byte
+ * strings biased towards UTF-8 (ASCII runs longer than eight bytes, kana,
+ * kanji, the E0/ED/F0/F4 edges, stray continuation bytes, cut sequences):
+ * what sanitize leaves of s starts with s[0..k), and at k (when k < n) it
+ * put a U+FFFD where s has none. */
+static void
+valid_len(void)
+{
+	/* parts, and whether each is ill-formed on its own */
+	static const struct { const char *p; int bad; } parts[] = {
+		{ "abcdefghijk", 0 }, { "a", 0 }, { " 8.13 ", 0 },
+		{ "\xe3\x81\x82", 0 }, { "\xe6\xbc\xa2", 0 }, { "\xef\xbf\xbd", 0 },
+		{ "\xe0\xa0\x80", 0 }, { "\xed\x9f\xbf", 0 },
+		{ "\xf0\x9f\x98\x80", 0 }, { "\xc3\xa9", 0 }, { "\xee\x80\x80", 0 },
+		{ "\xe0\x80\x80", 1 }, { "\xed\xa0\x80", 1 },
+		{ "\xf4\x90\x80\x80", 1 }, { "\x80", 1 }, { "\xff", 1 },
+		{ "\xe3\x81", 1 }, { "\xc3", 1 }, { "\xec\xbf", 1 },
+	};
+	unsigned seed = 12345;
+	int i, j, bad = 0, cases = 0, valid = 0;
+
+	for (i = 0; i < 20000; i++) {
+		char s[256];
+		size_t n = 0, k, np = sizeof(parts) / sizeof(parts[0]);
+		struct buf out = BUF_INIT;
+
+		seed = seed * 1103515245u + 12345u;
+		for (j = 0; j < 1 + (int)((seed >> 16) % 12); j++) {
+			const char *p;
+
+			seed = seed * 1103515245u + 12345u;
+			k = (seed >> 16) % np;
+			p = parts[k].p;
+			/* mostly well-formed text, now and then a bad part */
+			if (parts[k].bad && (seed >> 8) % 8 != 0)
+				p = "xyz";
+			memcpy(s + n, p, strlen(p));
+			n += strlen(p);
+		}
+		k = tok_valid_len(s, n);
+		tok_sanitize(&out, s, n);
+		cases++;
+		valid += k == n;
+		if (k > n || out.len < k || memcmp(out.ptr, s, k) != 0)
+			bad++;
+		else if (k < n && (out.len < k + 3 ||
+		    memcmp(out.ptr + k, "\xef\xbf\xbd", 3) != 0 ||
+		    (n - k >= 3 && memcmp(s + k, "\xef\xbf\xbd", 3) == 0)))
+			bad++;
+		else if (k == n && (out.len != n || memcmp(out.ptr, s, n) != 0))
+			bad++;
+		buf_release(&out);
+	}
+	OK(bad == 0, "tok_valid_len agrees with tok_sanitize (%d of %d cases "
+	    "wrong)", bad, cases);
+	OK(valid > 2000 && valid < cases - 2000, "both valid and invalid "
+	    "strings tried (%d valid of %d)", valid, cases);
+	INT_EQ((int)tok_valid_len("abcdefghij\xffk", 12), 10,
+	    "a bad byte after eight ASCII bytes");
+	INT_EQ((int)tok_valid_len("\xe3\x81\x82\xe3\x81", 5), 3,
+	    "a cut kana at the end");
+	INT_EQ((int)tok_valid_len("\xed\xa0\x80", 3), 0, "a surrogate");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -214,5 +278,6 @@ main(int argc, char **argv)
 	run_vectors(argc > 1 ? argv[1] : shared);
 	properties();
 	sanitize();
+	valid_len();
 	return DONE();
 }
