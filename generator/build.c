@@ -1224,6 +1224,28 @@ take_refs(struct build *b, size_t pi, const struct value *data)
 	}
 }
 
+/* Thread body: b->frozen_key, the SHA-256 of SITE as filters saw it (b->
+ * frozen: read only, here and on the main thread, until fkey_join). */
+static void *
+frozen_key_work(void *arg)
+{
+	struct build *b = arg;
+	struct buf j = BUF_INIT;
+
+	val_to_json(b->frozen, &j);
+	sha256_hex(j.ptr ? j.ptr : "", j.len, b->frozen_key);
+	buf_release(&j);
+	return NULL;
+}
+
+static void
+fkey_join(struct build *b)
+{
+	if (b->fkeying)
+		pthread_join(b->fkeyer, NULL);
+	b->fkeying = 0;
+}
+
 /* Thread body: closes the filters' site Lua states, gives the memory
  * back (the values are freed by the main thread: see join_reaper). */
 static void *
@@ -1571,15 +1593,16 @@ run_filters(struct build *b, int jobs)
 	if (getenv("TEBIKI_TEST_WORKER_MAX"))
 		b->worker_max = strtoul(getenv("TEBIKI_TEST_WORKER_MAX"),
 		    NULL, 10);
-	/* what filters see goes into the render cache's keys; then the site's
-	 * Lua state is not needed any more (it is the largest single thing
-	 * a big site's build holds) */
+	/* what filters see goes into the render cache's keys: a thread
+	 * serializes it while the main thread goes on (lifecycle, templates,
+	 * the work dir); open_rcache waits for it.  Then the site's Lua
+	 * state is not needed any more (it is the largest single thing a big
+	 * site's build holds) */
 	if (b->opts->write && !b->opts->no_cache) {
-		struct buf j2 = BUF_INIT;
-
-		val_to_json(flt_site_frozen(b->flt), &j2);
-		sha256_hex(j2.ptr ? j2.ptr : "", j2.len, b->frozen_key);
-		buf_release(&j2);
+		if (pthread_create(&b->fkeyer, NULL, frozen_key_work, b) == 0)
+			b->fkeying = 1;
+		else
+			frozen_key_work(b);
 	}
 	/* closing a big Lua state takes a while: a thread does it while the
 	 * main thread prepares pass 2 (joined before pass 2 starts) */
@@ -1978,6 +2001,7 @@ open_rcache(struct build *b)
 	if (!b->opts->write || b->opts->no_cache)
 		return;
 	b->rcache_path = cache_path(b, "render", "");
+	fkey_join(b);
 	global_key(b);
 	rc_join(b);	/* rc_start loaded it */
 	if (b->rcache == NULL)
@@ -2790,6 +2814,7 @@ build_release(struct build *b)
 {
 	size_t i;
 
+	fkey_join(b);
 	p1_join(b);
 	rc_join(b);
 	join_recycled(b);

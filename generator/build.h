@@ -163,6 +163,8 @@ struct build {
 	struct flt_site		*flt;		/* Lua filters: site phases */
 	pthread_t		 reaper;	/* frees the site state (build.c) */
 	int			 reaping;
+	pthread_t		 fkeyer;	/* makes frozen_key (build.c) */
+	int			 fkeying;
 	struct flt_worker	**workers;	/* one per thread, element filters */
 	struct value		*frozen;	/* SITE for new workers */
 	size_t			 worker_max;	/* bytes: a worker is replaced
