@@ -1981,6 +1981,9 @@ reuse(struct build *b, struct page *p, const struct rc_entry *e)
 			p->sections[k].text = e->secs[k].text;
 		}
 		p->nsections = e->nsecs;
+		memcpy(p->secsum, e->secsum, sizeof(p->secsum));
+		p->secsum_set = e->secsum_set;
+		p->secs_valid = e->secs_valid;
 	}
 	for (k = 0; k < e->ndiags; k++)
 		diag_emit(b->d, (enum diag_sev)e->diags[k].sev,
@@ -2112,6 +2115,9 @@ save_rcache(struct build *b, size_t seq0, size_t seq1)
 		v[n].ref = p;
 		v[n].secs = p->sections;
 		v[n].nsecs = p->nsections;
+		memcpy(v[n].secsum, p->secsum, sizeof(v[n].secsum));
+		v[n].secsum_set = p->secsum_set;
+		v[n].secs_valid = p->secs_valid;
 		v[n].diags = p->diags;
 		v[n].ndiags = p->ndiags;
 		n++;
@@ -2238,8 +2244,16 @@ pass2_page(void *arg, size_t i, int worker)
 		recycle_worker(b, worker);
 	}
 	resolve_links(b, p);
-	if (b->cfg.search)
+	if (b->cfg.search) {
 		extract_sections(p);
+		/* kept with the render cache: a later build's index sums this
+		 * page without reading its texts */
+		if (b->rcache_path) {
+			srch_sections_sum(p->sections, p->nsections, p->secsum,
+			    &p->secs_valid);
+			p->secsum_set = 1;
+		}
+	}
 	p->md.lang = p->lang;
 	md_render(&p->md, &html);
 	p->body_html = buf_detach(&html);
@@ -2643,8 +2657,10 @@ write_search(struct build *b, int jobs)
 		doc.text_off = p->sec_off;
 		doc.text_len = p->sec_len;
 		/* texts from the render cache: used where they are (the cache
-		 * is freed after the index is written) */
+		 * is freed after the index is written), and summed already */
 		doc.borrow = p->body_rc != NULL;
+		doc.sections_sum = p->secsum_set ? p->secsum : NULL;
+		doc.sections_valid = p->secsum_set && p->secs_valid;
 		docs[nd++] = doc;
 	}
 	srch_add_all(s, docs, nd);

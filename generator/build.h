@@ -93,6 +93,9 @@ struct page {
 	size_t			 nsections;
 	uint64_t		*sec_off;	/* texts in b->bodies, or NULL */
 	size_t			*sec_len;
+	unsigned char		 secsum[32];	/* srch_sections_sum(sections), */
+	int			 secsum_set;	/* with the render cache */
+	int			 secs_valid;	/* its *valid */
 	struct value		*tmpl_extra;	/* from filters, may be NULL */
 	/* render cache (rcache.h) */
 	unsigned char		 src_sum[32];	/* SHA-256 of src.text */

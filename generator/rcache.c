@@ -2,9 +2,10 @@
  * rcache: see rcache.h.  The cache is a directory of NBUCKETS files,
  * "00.bin" .. "3f.bin"; an entry lives in the file its output path hashes
  * to, so that a build which re-renders a few pages rewrites a few files.
- * File format (all integers little-endian u32): "tebiki-rcache 3\n",
+ * File format (all integers little-endian u32): "tebiki-rcache 4\n",
  * count, then per entry: out, key (32 bytes), hex (64 bytes), len, body,
- * nsecs x (anchor, heading, text), ndiags x (sev, line, col, code, text);
+ * nsecs x (anchor, heading, text), the sections' sum flags (1: made, 2:
+ * texts valid) and sum (32 bytes), ndiags x (sev, line, col, code, text);
  * a string is its length then its bytes (0xffffffff: NULL); last, the
  * SHA-256 of everything before it.
  */
@@ -21,7 +22,7 @@
 #include "sha256.h"
 #include "util.h"
 
-#define MAGIC	"tebiki-rcache 3\n"
+#define MAGIC	"tebiki-rcache 4\n"
 #define NBUCKETS	64
 #define NULLSTR	0xffffffffu
 
@@ -144,6 +145,12 @@ get_entry(struct rd *r, struct rc_entry *e)
 		e->secs[i].heading = getstr(r);
 		e->secs[i].text = getstr(r);
 	}
+	i = get32(r);
+	if (i > 3)
+		r->bad = 1;
+	e->secsum_set = (i & 1) != 0;
+	e->secs_valid = (i & 2) != 0;
+	getraw(r, e->secsum, 32);
 	e->ndiags = get32(r);
 	if (r->bad || e->ndiags > (size_t)(r->end - r->p))
 		return -1;
@@ -303,6 +310,9 @@ put_entry(struct buf *b, const struct rc_entry *e,
 		putstr(b, e->secs[k].text ? e->secs[k].text : t);
 		free(t);
 	}
+	put32(b, (uint32_t)((e->secsum_set ? 1 : 0) |
+	    (e->secsum_set && e->secs_valid ? 2 : 0)));
+	buf_put(b, e->secsum, 32);
 	put32(b, (uint32_t)e->ndiags);
 	for (k = 0; k < e->ndiags; k++) {
 		put32(b, (uint32_t)e->diags[k].sev);

@@ -39,6 +39,9 @@ struct rc_entry {
 	const void		*ref;
 	struct srch_section	*secs;
 	size_t			 nsecs;
+	unsigned char		 secsum[32];	/* srch_sections_sum(secs), */
+	int			 secsum_set;	/* when made */
+	int			 secs_valid;	/* its *valid */
 	struct rc_diag		*diags;
 	size_t			 ndiags;
 };

@@ -68,6 +68,8 @@ struct sdoc {
 	unsigned char sum[32];		/* of what the tokenizer reads */
 	int	  summed;		/* sum made (srch_add_all) */
 	int	  borrowed;		/* texts[] are the caller's (borrow) */
+	unsigned char secsum[32];	/* srch_sections_sum() of the sections, */
+	int	  secsum_set;		/* when given (srch_doc) or made */
 };
 
 /* A distinct term of one document: its bytes in terms, the end of its
@@ -423,10 +425,16 @@ copy_doc(const struct srch *s, struct sdoc *o, const struct srch_doc *d)
 	o->borrowed = d->borrow && s->lean;
 	for (i = 0; i < d->nsections && o->borrowed; i++) {
 		const char *t = d->sections[i].text;
-		size_t n = t ? strlen(t) : 0;
 
-		if (t == NULL || tok_valid_len(t, n) != n)
+		if (t == NULL)
 			o->borrowed = 0;
+		else if (!d->sections_valid &&
+		    tok_valid_len(t, strlen(t)) != strlen(t))
+			o->borrowed = 0;
+	}
+	if (d->sections_sum) {
+		memcpy(o->secsum, d->sections_sum, 32);
+		o->secsum_set = 1;
 	}
 	for (i = 0; i < d->nsections; i++) {
 		const struct srch_section *sec = &d->sections[i];
@@ -469,7 +477,8 @@ struct adder {
 };
 
 /* Thread body of srch_add_all: documents first, first + step, ... below
- * n, and (with the cache) the sums of those whose texts it has. */
+ * n, and (with the cache) the sums of those whose texts or sections' sum
+ * it has. */
 static void *
 add_work(void *arg)
 {
@@ -480,7 +489,9 @@ add_work(void *arg)
 		struct sdoc *o = &a->s->docs[a->base + i];
 
 		copy_doc(a->s, o, &a->in[i]);
-		if (a->s->cache && o->soff == NULL) {
+		/* a spilled text is summed with its batch, unless its
+		 * sections' sum came with it */
+		if (a->s->cache && (o->soff == NULL || o->secsum_set)) {
 			doc_sum(o);
 			o->summed = 1;
 		}
@@ -1186,13 +1197,67 @@ sum_str(struct sha256 *h, const char *str)
 	sha256_update(h, str, n);
 }
 
-/* The SHA-256 of what the tokenizer reads of o (its batch's cache key). */
+/* sum_str of what tok_sanitize makes of s; *valid = 0 when it changed
+ * something. */
+static void
+sum_clean(struct sha256 *h, const char *s, int *valid)
+{
+	size_t n = strlen(s);
+	struct buf c = BUF_INIT;
+	uint32_t len;
+
+	if (tok_valid_len(s, n) == n) {
+		sum_str(h, s);
+		return;
+	}
+	*valid = 0;
+	tok_sanitize(&c, s, n);
+	len = (uint32_t)c.len;
+	sha256_update(h, &len, sizeof(len));
+	sha256_update(h, c.ptr, c.len);
+	buf_release(&c);
+}
+
+void
+srch_sections_sum(const struct srch_section *secs, size_t n,
+    unsigned char sum[32], int *valid)
+{
+	struct sha256 h;
+	uint64_t count = n;
+	int ok = 1, dummy = 1;
+	size_t k;
+
+	sha256_init(&h);
+	sha256_update(&h, &count, sizeof(count));
+	for (k = 0; k < n; k++) {
+		sum_clean(&h, secs[k].heading ? secs[k].heading : "", &dummy);
+		sum_clean(&h, secs[k].text ? secs[k].text : "", &ok);
+	}
+	sha256_final(&h, sum);
+	if (valid)
+		*valid = ok;
+}
+
+/* The SHA-256 of what the tokenizer reads of o (its batch's cache key):
+ * its title, controls and tags, and the sum of its sections (given, or
+ * made here from the clean copies: the same as srch_sections_sum). */
 static void
 doc_sum(struct sdoc *o)
 {
 	struct sha256 h;
+	uint64_t count = o->nsections;
 	size_t j;
 
+	if (!o->secsum_set) {
+		sha256_init(&h);
+		sha256_update(&h, &count, sizeof(count));
+		for (j = 0; j < o->nsections; j++) {
+			sum_str(&h, o->headings[j]);
+			sum_str(&h, o->texts[j]);
+		}
+		sha256_final(&h, o->secsum);
+		o->secsum_set = 1;
+	}
 	sha256_init(&h);
 	sum_str(&h, o->title);
 	sha256_update(&h, &o->ncontrols, sizeof(o->ncontrols));
@@ -1201,11 +1266,7 @@ doc_sum(struct sdoc *o)
 	sha256_update(&h, &o->ntags, sizeof(o->ntags));
 	for (j = 0; j < o->ntags; j++)
 		sum_str(&h, o->tags[j]);
-	sha256_update(&h, &o->nsections, sizeof(o->nsections));
-	for (j = 0; j < o->nsections; j++) {
-		sum_str(&h, o->headings[j]);
-		sum_str(&h, o->texts[j]);
-	}
+	sha256_update(&h, o->secsum, sizeof(o->secsum));
 	sha256_final(&h, o->sum);
 }
 
@@ -1275,7 +1336,7 @@ load_work(void *arg)
 		free(o->slen);
 		o->soff = NULL;
 		o->slen = NULL;
-		if (s->cache)
+		if (s->cache && !o->summed)
 			doc_sum(o);
 	}
 	return NULL;

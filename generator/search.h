@@ -41,6 +41,12 @@ struct srch_doc {
 	 * returns; with srch_set_lean, valid UTF-8 ones are then used where
 	 * they are instead of being copied */
 	int		 borrow;
+	/* optional, from srch_sections_sum() over these very sections (an
+	 * earlier build's, kept with its render cache): the cache's sums need
+	 * not read the texts, and with `valid` set borrowed texts are not
+	 * checked again */
+	const unsigned char *sections_sum;
+	int		 sections_valid;
 };
 
 /* Figures about the last srch_write(). */
@@ -62,6 +68,13 @@ struct srch_stats {
 	size_t	 files_kept;	/* of files, kept as the last write made
 				   them (the shard cache) */
 };
+
+/* The sum of the sections' headings and texts as the index's batch keys
+ * take it (after the clean-up srch_add makes; NULL texts and headings
+ * are ""), and in *valid (may be NULL) 1 when every text is valid UTF-8
+ * already. */
+void		 srch_sections_sum(const struct srch_section *, size_t n,
+		    unsigned char sum[32], int *valid);
 
 /* A new empty index; free with srch_free(). */
 struct srch	*srch_new(void);

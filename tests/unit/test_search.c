@@ -456,8 +456,10 @@ add_all(const char *dir, struct diag *d)
 	char *texts[N][2], *before[N][2], url[N][24], title[N][24];
 	struct buf a = BUF_INIT, b = BUF_INIT;
 	int i, k, v, same = 1;
-	char *out[3], *cdir;
+	char *out[4], *cdir;
 	struct srch_stats st;
+	unsigned char (*sums)[32] = xcalloc(N, sizeof(*sums));
+	int nvalid = 0, valid;
 
 	for (i = 0; i < N; i++) {
 		struct buf t = BUF_INIT;
@@ -485,7 +487,14 @@ add_all(const char *dir, struct diag *d)
 		docs[i].sections = secs[i];
 		docs[i].nsections = 2;
 	}
-	for (v = 0; v < 3; v++) {
+	/* the sections' sums an earlier build would keep */
+	for (i = 0; i < N; i++) {
+		srch_sections_sum(secs[i], 2, sums[i], &valid);
+		nvalid += valid;
+	}
+	INT_EQ(nvalid, N - (N - 5 + 36) / 37, "srch_sections_sum: the "
+	    "ill-formed texts found");
+	for (v = 0; v < 4; v++) {
 		struct srch *s = srch_new();
 
 		srch_set_threads(s, 3);
@@ -500,8 +509,13 @@ add_all(const char *dir, struct diag *d)
 			for (i = 0; i < N; i++)
 				srch_add(s, &docs[i]);
 		} else {
-			for (i = 0; i < N; i++)
-				docs[i].borrow = v == 2;
+			for (i = 0; i < N; i++) {
+				docs[i].borrow = v >= 2;
+				/* way 3: with the sums, and valid texts said so */
+				docs[i].sections_sum = v == 3 ? sums[i] : NULL;
+				docs[i].sections_valid = v == 3 &&
+				    i % 37 != 5;
+			}
 			srch_add_all(s, docs, N);
 		}
 		out[v] = xasprintf("%s/addall%d", dir, v);
@@ -513,12 +527,13 @@ add_all(const char *dir, struct diag *d)
 		srch_free(s);
 	}
 	slurp(out[0], &a);
-	for (v = 1; v < 3; v++) {
+	for (v = 1; v < 4; v++) {
 		buf_reset(&b);
 		slurp(out[v], &b);
 		OK(a.len > 10000 && a.len == b.len && memcmp(a.ptr, b.ptr, a.len)
 		    == 0, "%s: same bytes as srch_add one by one",
-		    v == 1 ? "srch_add_all" : "srch_add_all, borrowed texts");
+		    v == 1 ? "srch_add_all" : v == 2 ? "srch_add_all, borrowed "
+		    "texts" : "srch_add_all, borrowed texts and their sums");
 	}
 	OK(strstr(a.ptr, "bad \xef\xbf\xbd") != NULL, "an ill-formed text "
 	    "cleaned in the doc shard");
@@ -529,8 +544,9 @@ add_all(const char *dir, struct diag *d)
 			free(before[i][k]);
 		}
 	OK(same, "borrowed texts left as they were");
-	for (v = 0; v < 3; v++)
+	for (v = 0; v < 4; v++)
 		free(out[v]);
+	free(sums);
 	free(secs);
 	free(docs);
 	buf_release(&a);
