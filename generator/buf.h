@@ -64,11 +64,13 @@ buf_grow(struct buf *b, size_t extra)
 static inline void
 buf_put(struct buf *b, const void *p, size_t n)
 {
+	if (n == 0)		/* p may be NULL then */
+		return;
 	if (n < b->cap - b->len) {
 		__builtin_memcpy(b->ptr + b->len, p, n);
 		b->len += n;
 		b->ptr[b->len] = '\0';
-	} else if (n > 0) {
+	} else {
 		buf_put_slow(b, p, n);
 	}
 }

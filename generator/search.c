@@ -1943,7 +1943,6 @@ save_recs(const struct srch *s)
 
 /* ------------------------------------------------------------- the writers */
 
-
 /* 1 when the caller keeps the file of record r as it is. */
 static int
 keep_file(const struct srch *s, const struct srec *r)

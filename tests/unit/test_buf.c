@@ -1,6 +1,7 @@
 /*
  * Unit tests for buf.h's sink: what goes through a small sink buffer with
- * every appending function comes out whole and in order.
+ * every appending function comes out whole and in order; the inline
+ * appends at the end of the allocation.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,44 @@ fill(struct buf *b)
 	}
 }
 
+/* The inline appends (buf.h) at every distance from the end of the
+ * allocation: each piece of 0..9 bytes, at each length, must leave the
+ * bytes of a plain byte-by-byte model, NUL-terminated, with cap > len. */
+static void
+boundaries(void)
+{
+	struct buf b = BUF_INIT;
+	char model[4096], piece[16];
+	size_t n = 0, k, step;
+	int bad = 0;
+
+	buf_put(&b, NULL, 0);	/* nothing, and no read of NULL */
+	OK(b.len == 0 && b.ptr[0] == '\0', "empty put on an empty buffer");
+	for (step = 0; n + 10 < sizeof(model); step++) {
+		k = step % 10;
+		memset(piece, 'a' + (int)(step % 26), sizeof(piece));
+		if (step % 3 == 0) {
+			buf_putc(&b, piece[0]);
+			model[n++] = piece[0];
+		} else if (step % 3 == 1) {
+			buf_put(&b, piece, k);
+			memcpy(model + n, piece, k);
+			n += k;
+		} else {
+			buf_grow(&b, k);
+			bad += b.cap - b.len <= k;
+			buf_put(&b, piece, k);
+			memcpy(model + n, piece, k);
+			n += k;
+		}
+		bad += b.len != n || b.ptr[b.len] != '\0' || b.cap <= b.len;
+	}
+	OK(bad == 0, "inline appends keep len, NUL and room (%d wrong)", bad);
+	OK(b.len == n && memcmp(b.ptr, model, n) == 0, "same bytes as the "
+	    "model (%zu)", n);
+	buf_release(&b);
+}
+
 int
 main(void)
 {
@@ -60,5 +99,6 @@ main(void)
 	}
 	buf_release(&plain);
 	buf_release(&all);
+	boundaries();
 	return DONE();
 }
