@@ -158,7 +158,10 @@ page_split(struct page_src *ps, struct buf *text, const char *file,
 		ps->body_line = 1;
 		return -1;
 	}
-	if (page_check_text(p, ps->text.len, file, d) > 0) {
+	/* the slow walk (lines and columns for the message) only when
+	 * something is wrong */
+	if (util_utf8_prefix(p, ps->text.len) != ps->text.len &&
+	    page_check_text(p, ps->text.len, file, d) > 0) {
 		fix_utf8(&ps->text);
 		ps->fixed = 1;
 		p = ps->text.ptr;

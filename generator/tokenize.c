@@ -129,39 +129,8 @@ put_cp(struct buf *b, long c)
 size_t
 tok_valid_len(const char *s, size_t len)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0, k;
-	long c;
-
-	while (i < len) {
-		if (p[i] < 0x80) {
-			uint64_t w;
-
-			/* ASCII eight bytes at a time */
-			while (i + 8 <= len) {
-				memcpy(&w, p + i, 8);
-				if (w & 0x8080808080808080ULL)
-					break;
-				i += 8;
-			}
-			if (i < len && p[i] < 0x80)
-				i++;
-			continue;
-		}
-		/* the common three-byte forms (kana, kanji: E1-EC, EE, EF,
-		 * any two continuation bytes) without decode() */
-		if (i + 2 < len && ((p[i] >= 0xe1 && p[i] <= 0xec) ||
-		    p[i] == 0xee || p[i] == 0xef) &&
-		    (p[i + 1] & 0xc0) == 0x80 && (p[i + 2] & 0xc0) == 0x80) {
-			i += 3;
-			continue;
-		}
-		k = decode(p + i, len - i, &c);
-		if (c == 0xfffd && !(k == 3 && p[i] == 0xef))
-			return i;
-		i += k;
-	}
-	return len;
+	/* a literal U+FFFD is well-formed: tok_sanitize keeps it too */
+	return util_utf8_prefix(s, len);
 }
 
 void

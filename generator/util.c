@@ -530,3 +530,60 @@ util_url_is_external(const char *u)
 	}
 	return 0;
 }
+
+/* The length of the well-formed UTF-8 sequence at p[0..n), or 0. */
+static size_t
+seq_len(const unsigned char *p, size_t n)
+{
+	size_t need, k;
+
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		need = 1;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		need = 2;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		need = 3;
+	else
+		return 0;
+	if (need >= n)
+		return 0;
+	for (k = 1; k <= need; k++)
+		if ((p[k] & 0xc0) != 0x80)
+			return 0;
+	if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] >= 0xa0) ||
+	    (p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] >= 0x90))
+		return 0;
+	return need + 1;
+}
+
+size_t
+util_utf8_prefix(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, k;
+	uint64_t w;
+
+	while (i < n) {
+		if (p[i] < 0x80) {
+			while (i + 8 <= n) {
+				memcpy(&w, p + i, 8);
+				if (w & 0x8080808080808080ULL)
+					break;
+				i += 8;
+			}
+			if (i < n && p[i] < 0x80)
+				i++;
+			continue;
+		}
+		if (i + 2 < n && ((p[i] >= 0xe1 && p[i] <= 0xec) ||
+		    p[i] == 0xee || p[i] == 0xef) &&
+		    (p[i + 1] & 0xc0) == 0x80 && (p[i + 2] & 0xc0) == 0x80) {
+			i += 3;
+			continue;
+		}
+		if ((k = seq_len(p + i, n - i)) == 0)
+			return i;
+		i += k;
+	}
+	return n;
+}

@@ -66,5 +66,9 @@ char	*util_norm_path(const char *dir, const char *path, size_t len);
 int	 util_url_is_external(const char *);
 /* 1 when s ends with suffix. */
 int	 util_has_suffix(const char *s, const char *suffix);
+/* The length of the longest prefix of s[0..n) that is well-formed UTF-8
+ * (n when all of it is): ASCII eight bytes at a time, the common
+ * three-byte forms (kana, kanji) without decoding. */
+size_t	 util_utf8_prefix(const char *s, size_t n);
 
 #endif
