@@ -175,6 +175,7 @@ sweep(const struct ledger *l, const char *abs, const char *rel)
 	struct stat st;
 	char *p, *r;
 	size_t dummy;
+	int kind;
 
 	if (dp == NULL)
 		return;
@@ -184,13 +185,17 @@ sweep(const struct ledger *l, const char *abs, const char *rel)
 		p = util_path_join(abs, de->d_name);
 		r = *rel ? util_path_join(rel, de->d_name) :
 		    xstrdup(de->d_name);
-		if (lstat(p, &st) == 0) {
-			if (S_ISDIR(st.st_mode)) {
-				sweep(l, p, r);
-				rmdir(p);	/* only when empty */
-			} else if (!hm_get(&l->now, r, &dummy)) {
-				unlink(p);
-			}
+		/* the entry's type from readdir where the file system gives
+		 * it (a big site's 10,000 files need no lstat then) */
+		if (de->d_type == DT_UNKNOWN && lstat(p, &st) == 0)
+			kind = S_ISDIR(st.st_mode) ? DT_DIR : DT_REG;
+		else
+			kind = de->d_type;
+		if (kind == DT_DIR) {
+			sweep(l, p, r);
+			rmdir(p);	/* only when empty */
+		} else if (kind != DT_UNKNOWN && !hm_get(&l->now, r, &dummy)) {
+			unlink(p);
 		}
 		free(p);
 		free(r);

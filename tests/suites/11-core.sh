@@ -95,8 +95,13 @@ cp "$T_TMP/index-saved.md" "$L/content/index.md"; cp "$T_TMP/ledger-clean/conten
 tk build -q -s "$L"; tk build -q -s "$T_TMP/ledger-clean"
 if diff -r "$T_TMP/ledger-clean/public" "$L/public" >/dev/null; then t_ok "build after a failed build equals a clean build"; else t_bad "build after a failed build equals a clean build" "$(diff -r "$T_TMP/ledger-clean/public" "$L/public" | head)"; fi
 echo "stray" > "$L/.public.tebiki-work/stray.txt"
+mkdir -p "$L/.public.tebiki-work/strays/deeper"
+echo "stray" > "$L/.public.tebiki-work/strays/deeper/s.txt"
+ln -s ../index.html "$L/.public.tebiki-work/strays/link.html"
+ln -s /nonexistent "$L/.public.tebiki-work/dangling"
 tk build -q -s "$L"
 [ -e "$L/public/stray.txt" ] && t_bad "a file nobody wrote is swept" || t_ok "a file nobody wrote is swept"
+[ -e "$L/public/strays" ] || [ -L "$L/public/dangling" ] && t_bad "stray folders and links are swept" "$(ls -la "$L/public" | head)" || t_ok "stray folders and links are swept"
 (cd "$L/public" && sha256sum -c --quiet .tebiki-manifest >/dev/null 2>&1); t_eq "manifest matches the files" $? 0
 n=$(cd "$L/public" && find . -type f ! -name .tebiki-manifest | wc -l); t_eq "manifest lists every file" "$(wc -l < "$L/public/.tebiki-manifest")" "$n"
 
