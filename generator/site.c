@@ -329,6 +329,13 @@ struct scan {
 	int			 depth;
 };
 
+/* Orders scan_dir's names (a type byte, then the name) by name. */
+static int
+cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a + 1, *(char *const *)b + 1);
+}
+
 static int
 scan_dir(struct scan *s, const char *path, const char *rel)
 {
@@ -338,6 +345,7 @@ scan_dir(struct scan *s, const char *path, const char *rel)
 	size_t n = 0, i;
 	struct stat st;
 	char resolved[PATH_MAX];
+	unsigned char type;
 
 	if (++s->depth > 64) {
 		s->depth--;
@@ -355,16 +363,29 @@ scan_dir(struct scan *s, const char *path, const char *rel)
 		if ((n & (n - 1)) == 0)		/* doubling */
 			names = xreallocarray(names, n ? n * 2 : 1,
 			    sizeof(*names));
-		names[n++] = xstrdup(de->d_name);
+		/* the entry's type from readdir rides in front of its name:
+		 * a file or a folder needs no lstat (10,000 pages, 10,000
+		 * calls), anything else is looked at as before */
+		names[n] = xmalloc(strlen(de->d_name) + 2);
+		names[n][0] = de->d_type == DT_REG ? 'f' : de->d_type ==
+		    DT_DIR ? 'd' : '?';
+		strcpy(names[n] + 1, de->d_name);
+		n++;
 	}
 	closedir(dp);
-	util_sort_strings(names, n);
+	if (n > 1)
+		qsort(names, n, sizeof(*names), cmp_name);
 	for (i = 0; i < n; i++) {
-		p = util_path_join(path, names[i]);
-		r = *rel ? xasprintf("%s/%s", rel, names[i]) :
-		    xstrdup(names[i]);
+		type = (unsigned char)names[i][0];
+		p = util_path_join(path, names[i] + 1);
+		r = *rel ? xasprintf("%s/%s", rel, names[i] + 1) :
+		    xstrdup(names[i] + 1);
 		src = xasprintf("content/%s", r);
-		if (lstat(p, &st) == -1)
+		if (type == 'f')
+			st.st_mode = S_IFREG;
+		else if (type == 'd')
+			st.st_mode = S_IFDIR;
+		else if (lstat(p, &st) == -1)
 			goto next;
 		if (S_ISLNK(st.st_mode)) {
 			if (realpath(p, resolved) == NULL ||
