@@ -43,36 +43,6 @@ is_fence(const char *p, size_t n, const char *mark)
 	return 1;
 }
 
-/* Length of the valid UTF-8 sequence at p[0..n), or 0. */
-static size_t
-utf8_len(const unsigned char *p, size_t n)
-{
-	size_t need, k;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		need = 1;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		need = 2;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		need = 3;
-	else
-		return 0;
-	if (need >= n)
-		return 0;
-	for (k = 1; k <= need; k++)
-		if ((p[k] & 0xc0) != 0x80)
-			return 0;
-	if (need == 2 && ((p[0] == 0xe0 && p[1] < 0xa0) ||
-	    (p[0] == 0xed && p[1] >= 0xa0)))
-		return 0;
-	if (need == 3 && ((p[0] == 0xf0 && p[1] < 0x90) ||
-	    (p[0] == 0xf4 && p[1] >= 0x90)))
-		return 0;
-	return need + 1;
-}
-
 /* Replaces every invalid byte by U+FFFD (one code point for one byte, so
  * columns counted in code points do not move). */
 static void
@@ -83,7 +53,7 @@ fix_utf8(struct buf *b)
 	size_t i = 0, n;
 
 	while (i < b->len) {
-		n = utf8_len(p + i, b->len - i);
+		n = util_utf8_seq(p + i, b->len - i);
 		if (n == 0) {
 			buf_puts(&out, "\xef\xbf\xbd");
 			i++;
@@ -120,7 +90,7 @@ page_check_text(const char *text, size_t len, const char *file,
 			    "byte (binary file?)");
 			return bad + 1;
 		}
-		n = utf8_len(p + i, len - i);
+		n = util_utf8_seq(p + i, len - i);
 		if (n == 0 && bad++ == 0)
 			diag_warn(d, file, line, col, "invalid UTF-8 "
 			    "(replaced by U+FFFD)");

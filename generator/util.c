@@ -531,12 +531,13 @@ util_url_is_external(const char *u)
 	return 0;
 }
 
-/* The length of the well-formed UTF-8 sequence at p[0..n), or 0. */
-static size_t
-seq_len(const unsigned char *p, size_t n)
+size_t
+util_utf8_seq(const unsigned char *p, size_t n)
 {
 	size_t need, k;
 
+	if (p[0] < 0x80)
+		return 1;
 	if (p[0] >= 0xc2 && p[0] <= 0xdf)
 		need = 1;
 	else if (p[0] >= 0xe0 && p[0] <= 0xef)
@@ -581,7 +582,7 @@ util_utf8_prefix(const char *s, size_t n)
 			i += 3;
 			continue;
 		}
-		if ((k = seq_len(p + i, n - i)) == 0)
+		if ((k = util_utf8_seq(p + i, n - i)) == 0)
 			return i;
 		i += k;
 	}

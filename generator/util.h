@@ -70,5 +70,8 @@ int	 util_has_suffix(const char *s, const char *suffix);
  * (n when all of it is): ASCII eight bytes at a time, the common
  * three-byte forms (kana, kanji) without decoding. */
 size_t	 util_utf8_prefix(const char *s, size_t n);
+/* The length of the well-formed UTF-8 sequence at p[0..n) (n >= 1), or 0
+ * when it is not one. */
+size_t	 util_utf8_seq(const unsigned char *p, size_t n);
 
 #endif
