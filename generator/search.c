@@ -1915,7 +1915,9 @@ static void
 save_recs(const struct srch *s)
 {
 	char *path = xasprintf("%s/shards.bin", s->cache);
-	char *tmp = xasprintf("%s.new", path);
+	/* a file of this process's own: `tebiki serve` and `tebiki build`
+	 * may write the same site's cache at once */
+	char *tmp = xasprintf("%s.%ld.tmp", path, (long)getpid());
 	struct buf b = BUF_INIT;
 	unsigned char sum[32];
 	uint64_t count = s->nrecs;
