@@ -425,12 +425,14 @@ copy_doc(const struct srch *s, struct sdoc *o, const struct srch_doc *d)
 	o->borrowed = d->borrow && s->lean;
 	for (i = 0; i < d->nsections && o->borrowed; i++) {
 		const char *t = d->sections[i].text;
+		size_t n;
 
 		if (t == NULL)
 			o->borrowed = 0;
-		else if (!d->sections_valid &&
-		    tok_valid_len(t, strlen(t)) != strlen(t))
-			o->borrowed = 0;
+		else if (!d->sections_valid) {
+			n = strlen(t);
+			o->borrowed = tok_valid_len(t, n) == n;
+		}
 	}
 	if (d->sections_sum) {
 		memcpy(o->secsum, d->sections_sum, 32);
@@ -1188,13 +1190,29 @@ merge(struct srch *s, struct bpart *bp)
  * batch whose key matches is not tokenized again; a file that does not
  * match, or is damaged, is a miss. */
 
+/* The cache keys' encoding (batch keys, sections' sums, shard keys):
+ * bytes after their length, so that no two sequences of pieces give the
+ * same stream. */
+static void
+sum_bytes(struct sha256 *h, const void *p, size_t n)
+{
+	uint64_t len = n;
+
+	sha256_update(h, &len, sizeof(len));
+	if (n)
+		sha256_update(h, p, n);
+}
+
+/* A string, NULL (a NULL date is printed as null) apart from "". */
 static void
 sum_str(struct sha256 *h, const char *str)
 {
-	uint32_t n = (uint32_t)strlen(str);
+	uint64_t none = UINT64_MAX;
 
-	sha256_update(h, &n, sizeof(n));
-	sha256_update(h, str, n);
+	if (str == NULL)
+		sha256_update(h, &none, sizeof(none));
+	else
+		sum_bytes(h, str, strlen(str));
 }
 
 /* sum_str of what tok_sanitize makes of s; *valid = 0 when it changed
@@ -1204,17 +1222,14 @@ sum_clean(struct sha256 *h, const char *s, int *valid)
 {
 	size_t n = strlen(s);
 	struct buf c = BUF_INIT;
-	uint32_t len;
 
 	if (tok_valid_len(s, n) == n) {
-		sum_str(h, s);
+		sum_bytes(h, s, n);
 		return;
 	}
 	*valid = 0;
 	tok_sanitize(&c, s, n);
-	len = (uint32_t)c.len;
-	sha256_update(h, &len, sizeof(len));
-	sha256_update(h, c.ptr, c.len);
+	sum_bytes(h, c.ptr, c.len);
 	buf_release(&c);
 }
 
@@ -1728,29 +1743,6 @@ static void	doc_payload(const struct srch *, size_t, size_t, struct buf *);
  * work directory), the job's payload is not built, named or hashed.
  */
 
-static void
-key_bytes(struct sha256 *h, const void *p, size_t n)
-{
-	uint64_t len = n;
-
-	sha256_update(h, &len, sizeof(len));
-	if (n)
-		sha256_update(h, p, n);
-}
-
-static void
-key_str(struct sha256 *h, const char *str)
-{
-	/* NULL and "" differ: a NULL date is printed as null */
-	if (str == NULL) {
-		uint64_t none = UINT64_MAX;
-
-		sha256_update(h, &none, sizeof(none));
-		return;
-	}
-	key_bytes(h, str, strlen(str));
-}
-
 /* The key of job jb of `kind` (0 t, 1 p, 2 d, 3 r; terms v). */
 static void
 job_key(const struct srch *s, int kind, struct term **v, const struct job *jb,
@@ -1771,16 +1763,16 @@ job_key(const struct srch *s, int kind, struct term **v, const struct job *jb,
 			uint64_t n = o->nsections;
 
 			sha256_update(&h, o->sum, sizeof(o->sum));
-			key_str(&h, o->url);
-			key_str(&h, o->type);
-			key_str(&h, o->type_label);
-			key_str(&h, o->lang);
-			key_str(&h, o->date);
+			sum_str(&h, o->url);
+			sum_str(&h, o->type);
+			sum_str(&h, o->type_label);
+			sum_str(&h, o->lang);
+			sum_str(&h, o->date);
 			sha256_update(&h, &n, sizeof(n));
 			for (k = 0; k < o->nsections; k++) {
 				unsigned pos[2] = { o->hstart[k], o->bstart[k] };
 
-				key_str(&h, o->anchors[k]);
+				sum_str(&h, o->anchors[k]);
 				sha256_update(&h, pos, sizeof(pos));
 			}
 		} else {
@@ -1788,7 +1780,7 @@ job_key(const struct srch *s, int kind, struct term **v, const struct job *jb,
 			uint64_t f[4] = { t->df, (uint64_t)t->sep,
 			    (uint64_t)t->bigram, t->tail != NULL };
 
-			key_bytes(&h, t->s, t->len);
+			sum_bytes(&h, t->s, t->len);
 			sha256_update(&h, f, sizeof(f));
 			if (t->tail) {
 				uint64_t g[2] = { t->df_full, t->tie_id };
@@ -1796,8 +1788,8 @@ job_key(const struct srch *s, int kind, struct term **v, const struct job *jb,
 				sha256_update(&h, &t->bound, sizeof(t->bound));
 				sha256_update(&h, g, sizeof(g));
 			}
-			key_bytes(&h, t->post.ptr, t->post.len);
-			key_bytes(&h, t->pos.ptr, t->pos.len);
+			sum_bytes(&h, t->post.ptr, t->post.len);
+			sum_bytes(&h, t->pos.ptr, t->pos.len);
 		}
 	}
 	sha256_final(&h, key);

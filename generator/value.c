@@ -178,16 +178,16 @@ val_push(struct value *list, struct value *item)
 	list->items[list->n++] = item;
 }
 
+/* The index of key[0..n) in map, or -1. */
 static long
-find_key(const struct value *map, const char *key)
+find_key_n(const struct value *map, const char *key, size_t n)
 {
-	size_t i, n;
+	size_t i;
 
 	if (map == NULL || map->kind != VAL_MAP)
 		return -1;
 	/* lengths first: most keys of a map differ in length or first byte,
 	 * and a big map (controls, pages by id) is scanned whole */
-	n = strlen(key);
 	for (i = 0; i < map->n; i++) {
 		const struct value *k = map->keys[i];
 
@@ -196,6 +196,12 @@ find_key(const struct value *map, const char *key)
 			return (long)i;
 	}
 	return -1;
+}
+
+static long
+find_key(const struct value *map, const char *key)
+{
+	return find_key_n(map, key, strlen(key));
 }
 
 /*
@@ -268,8 +274,8 @@ intern_key(const char *key, size_t n)
 void
 val_set(struct value *map, const char *key, struct value *v)
 {
-	long i = find_key(map, key);
-	size_t n;
+	size_t n = strlen(key);
+	long i = find_key_n(map, key, n);
 
 	if (i >= 0) {
 		val_unref(map->items[i]);
@@ -277,7 +283,6 @@ val_set(struct value *map, const char *key, struct value *v)
 		return;
 	}
 	reserve(map);
-	n = strlen(key);
 	if ((map->keys[map->n] = intern_key(key, n)) == NULL)
 		map->keys[map->n] = val_strn(key, n);
 	map->items[map->n++] = v;

@@ -352,15 +352,13 @@ batches(const char *dir, struct diag *d)
 	free(d2);
 }
 
-/* Writes an index of n docs (doc `changed` edited) with the batch cache
- * in cdir into out; returns its stats. */
-static struct srch_stats
-cached_write(const char *cdir, const char *out, int n, int changed,
-    struct buf *bytes, struct diag *d)
+/* An index of n docs (doc `changed` edited), lean, in batches of 7 on 2
+ * threads, with its cache in cdir (NULL: none). */
+static struct srch *
+cached_index(int n, int changed, const char *cdir)
 {
 	static const unsigned char salt[32] = { 1, 2, 3 };
 	struct srch *s = srch_new();
-	struct srch_stats st;
 
 	many_docs_v(s, n, changed);
 	srch_set_batch(s, 7);
@@ -368,6 +366,17 @@ cached_write(const char *cdir, const char *out, int n, int changed,
 	srch_set_lean(s, 1);
 	if (cdir)
 		srch_set_cache(s, cdir, salt);
+	return s;
+}
+
+/* Writes cached_index() into out; returns its stats. */
+static struct srch_stats
+cached_write(const char *cdir, const char *out, int n, int changed,
+    struct buf *bytes, struct diag *d)
+{
+	struct srch *s = cached_index(n, changed, cdir);
+	struct srch_stats st;
+
 	INT_EQ(srch_write(s, out, d), 0, "srch_write with the cache");
 	srch_get_stats(s, &st);
 	buf_reset(bytes);
@@ -645,8 +654,7 @@ static struct srch_stats
 store_write_all(struct store *st, const char *cdir, int n, int changed,
     struct buf *out, struct diag *d)
 {
-	static const unsigned char salt[32] = { 4, 5, 6 };
-	struct srch *s = srch_new();
+	struct srch *s;
 	struct srch_stats stats;
 	struct buf c = BUF_INIT;
 	size_t i;
@@ -654,12 +662,7 @@ store_write_all(struct store *st, const char *cdir, int n, int changed,
 	for (i = 0; i < st->ntouched; i++)
 		free(st->touched[i]);
 	st->ntouched = st->asked = st->kept = st->written = 0;
-	many_docs_v(s, n, changed);
-	srch_set_batch(s, 7);
-	srch_set_threads(s, 2);
-	srch_set_lean(s, 1);
-	if (cdir)
-		srch_set_cache(s, cdir, salt);
+	s = cached_index(n, changed, cdir);
 	srch_set_writer(s, store_write, cdir ? store_keep : NULL, st);
 	INT_EQ(srch_write(s, "/nonexistent", d), 0, "srch_write through the "
 	    "store");
