@@ -1,8 +1,8 @@
 /*
  * ccache: see ccache.h.
  *
- * File: the line "tebiki collect cache 1\n", the SHA-256 of the rest (32
- * bytes), then one value in value.h's binary form: a list of
+ * File: the line "tebiki collect cache 2\n", the fsum (fsum.h) of the rest
+ * (16 bytes), then one value in value.h's binary form: a list of
  * [path, key (32 bytes as a string), data] lists.
  */
 #include <errno.h>
@@ -14,11 +14,11 @@
 #include "buf.h"
 #include "ccache.h"
 #include "hmap.h"
-#include "sha256.h"
+#include "fsum.h"
 #include "util.h"
 #include "value.h"
 
-#define MAGIC	"tebiki collect cache 1\n"
+#define MAGIC	"tebiki collect cache 2\n"
 
 struct ccache {
 	struct value	*all;		/* the list of entries */
@@ -45,18 +45,18 @@ cc_load(const char *path)
 	struct ccache *c = xcalloc(1, sizeof(*c));
 	struct buf f = BUF_INIT;
 	const unsigned char *p, *end;
-	unsigned char sum[32];
+	unsigned char sum[FSUM_LEN];
 	const struct value *e;
 	size_t m = sizeof(MAGIC) - 1, i;
 
 	hm_init(&c->by_path);
 	if (path == NULL || util_read_file(path, &f) == -1 ||
-	    f.len < m + 32 || memcmp(f.ptr, MAGIC, m) != 0)
+	    f.len < m + FSUM_LEN || memcmp(f.ptr, MAGIC, m) != 0)
 		goto out;
-	p = (const unsigned char *)f.ptr + m + 32;
+	p = (const unsigned char *)f.ptr + m + FSUM_LEN;
 	end = (const unsigned char *)f.ptr + f.len;
-	sha256_sum(p, (size_t)(end - p), sum);
-	if (memcmp(sum, f.ptr + m, 32) != 0)
+	fsum(p, (size_t)(end - p), sum);
+	if (memcmp(sum, f.ptr + m, FSUM_LEN) != 0)
 		goto out;
 	c->all = val_decode(&p, end);
 	if (c->all == NULL || p != end || c->all->kind != VAL_LIST) {
@@ -112,7 +112,7 @@ cc_save(const char *path, const char *const *paths,
 {
 	struct value *all = val_list(), *e;
 	struct buf out = BUF_INIT, body = BUF_INIT;
-	unsigned char sum[32];
+	unsigned char sum[FSUM_LEN];
 	char *tmp;
 	size_t i;
 	int rc, err;
@@ -128,9 +128,9 @@ cc_save(const char *path, const char *const *paths,
 	}
 	val_encode(all, &body);
 	val_unref(all);
-	sha256_sum(body.ptr ? body.ptr : "", body.len, sum);
+	fsum(body.ptr ? body.ptr : "", body.len, sum);
 	buf_puts(&out, MAGIC);
-	buf_put(&out, sum, 32);
+	buf_put(&out, sum, FSUM_LEN);
 	buf_put(&out, body.ptr ? body.ptr : "", body.len);
 	buf_release(&body);
 	tmp = xasprintf("%s.%ld.tmp", path, (long)getpid());

@@ -6,8 +6,9 @@
  * count, then per entry: out, key (32 bytes), hex (64 bytes), len, body,
  * nsecs x (anchor, heading, text), the sections' sum flags (1: made, 2:
  * texts valid) and sum (32 bytes), ndiags x (sev, line, col, code, text);
- * a string is its length then its bytes (0xffffffff: NULL); last, the
- * SHA-256 of everything before it.
+ * a string is its length, its bytes and a NUL (0xffffffff alone: NULL), so
+ * that a loaded entry's strings are used where they lie in the file's
+ * buffer, with no copy; last, the fsum (fsum.h) of everything before it.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -16,13 +17,13 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "fsum.h"
 #include "hmap.h"
 #include "rcache.h"
 #include "search.h"
-#include "sha256.h"
 #include "util.h"
 
-#define MAGIC	"tebiki-rcache 4\n"
+#define MAGIC	"tebiki-rcache 5\n"
 #define NBUCKETS	64
 #define NULLSTR	0xffffffffu
 
@@ -30,7 +31,9 @@ struct rcache {
 	struct rc_entry	*v;
 	size_t		 n, cap;
 	struct hmap	 by_out;
-	unsigned char	 sum[NBUCKETS][32];	/* each file's SHA-256 */
+	struct buf	 raw[NBUCKETS];		/* each file's bytes: the
+						   entries' strings */
+	unsigned char	 sum[NBUCKETS][FSUM_LEN];	/* each file's fsum */
 	unsigned char	 ok[NBUCKETS];		/* ... when it was read */
 	uint32_t	 cnt[NBUCKETS];		/* entries in each file */
 };
@@ -84,6 +87,7 @@ getraw(struct rd *r, void *dst, size_t n)
 	r->p += n;
 }
 
+/* A string where it lies in the buffer (NUL-terminated there). */
 static char *
 getstr(struct rd *r)
 {
@@ -92,34 +96,20 @@ getstr(struct rd *r)
 
 	if (r->bad || n == NULLSTR)
 		return NULL;
-	if ((size_t)(r->end - r->p) < n) {
+	if ((size_t)(r->end - r->p) <= n || r->p[n] != '\0') {
 		r->bad = 1;
 		return NULL;
 	}
-	s = xmalloc((size_t)n + 1);
-	memcpy(s, r->p, n);
-	s[n] = '\0';
-	r->p += n;
+	s = (char *)r->p;
+	r->p += (size_t)n + 1;
 	return s;
 }
 
+/* An entry's arrays (its strings belong to the file's buffer). */
 static void
 entry_release(struct rc_entry *e)
 {
-	size_t i;
-
-	free(e->out);
-	free(e->body);
-	for (i = 0; i < e->nsecs; i++) {
-		free((char *)e->secs[i].anchor);
-		free((char *)e->secs[i].heading);
-		free((char *)e->secs[i].text);
-	}
 	free(e->secs);
-	for (i = 0; i < e->ndiags; i++) {
-		free(e->diags[i].code);
-		free(e->diags[i].text);
-	}
 	free(e->diags);
 }
 
@@ -174,28 +164,28 @@ get_entry(struct rd *r, struct rc_entry *e)
 
 /* Reads one bucket file into c (entries appended); 0 when it was whole. */
 static int
-load_bucket(struct rcache *c, const char *path, unsigned char sum[32],
-    uint32_t *cnt)
+load_bucket(struct rcache *c, const char *path, struct buf *raw,
+    unsigned char sum[FSUM_LEN], uint32_t *cnt)
 {
-	struct buf raw = BUF_INIT;
 	struct rd r;
 	uint32_t n, i;
+	size_t n0 = c->n;
 	int rc = -1;
 
-	if (util_read_file(path, &raw) == -1 ||
-	    raw.len < sizeof(MAGIC) - 1 + 4 + 32 ||
-	    memcmp(raw.ptr, MAGIC, sizeof(MAGIC) - 1) != 0)
+	if (util_read_file(path, raw) == -1 ||
+	    raw->len < sizeof(MAGIC) - 1 + 4 + FSUM_LEN ||
+	    memcmp(raw->ptr, MAGIC, sizeof(MAGIC) - 1) != 0)
 		goto out;
-	/* the last 32 bytes are the SHA-256 of the rest: a torn or mixed
-	 * file is an empty bucket */
-	sha256_sum(raw.ptr, raw.len - 32, sum);
-	if (memcmp(sum, raw.ptr + raw.len - 32, 32) != 0)
+	/* the last bytes are the fsum of the rest: a torn or mixed file is
+	 * an empty bucket */
+	fsum(raw->ptr, raw->len - FSUM_LEN, sum);
+	if (memcmp(sum, raw->ptr + raw->len - FSUM_LEN, FSUM_LEN) != 0)
 		goto out;
-	r.p = (const unsigned char *)raw.ptr + sizeof(MAGIC) - 1;
-	r.end = (const unsigned char *)raw.ptr + raw.len - 32;
+	r.p = (const unsigned char *)raw->ptr + sizeof(MAGIC) - 1;
+	r.end = (const unsigned char *)raw->ptr + raw->len - FSUM_LEN;
 	r.bad = 0;
 	n = get32(&r);
-	if (r.bad || n > raw.len)
+	if (r.bad || n > raw->len)
 		goto out;
 	for (i = 0; i < n; i++) {
 		if (c->n == c->cap) {
@@ -212,7 +202,8 @@ load_bucket(struct rcache *c, const char *path, unsigned char sum[32],
 	rc = r.p == r.end ? 0 : -1;
 	*cnt = n;
 out:
-	buf_release(&raw);
+	if (rc == -1 && c->n == n0)
+		buf_release(raw);	/* else entries point into it */
 	return rc;
 }
 
@@ -227,7 +218,8 @@ rc_load(const char *dir)
 	hm_init(&c->by_out);
 	for (b = 0; dir && b < NBUCKETS; b++) {
 		path = bucket_path(dir, b, "");
-		c->ok[b] = load_bucket(c, path, c->sum[b], &c->cnt[b]) == 0;
+		c->ok[b] = load_bucket(c, path, &c->raw[b], c->sum[b],
+		    &c->cnt[b]) == 0;
 		free(path);
 	}
 	return c;
@@ -244,6 +236,8 @@ rc_free(struct rcache *c)
 	for (i = 0; i < c->n; i++)
 		entry_release(&c->v[i]);
 	free(c->v);
+	for (i = 0; i < NBUCKETS; i++)
+		buf_release(&c->raw[i]);
 	hm_release(&c->by_out);
 	free(c);
 }
@@ -282,7 +276,7 @@ putstr(struct buf *b, const char *s)
 	}
 	n = strlen(s);
 	put32(b, (uint32_t)n);
-	buf_put(b, s, n);
+	buf_put(b, s, n + 1);
 }
 
 /* Appends entry e in the file format (a NULL body comes from load). */
@@ -331,7 +325,7 @@ rc_save(const struct rcache *old, const char *dir, const struct rc_entry *v,
 	struct buf b = BUF_INIT;
 	uint32_t count[NBUCKETS];
 	unsigned char same[NBUCKETS];
-	unsigned char sum[32];
+	unsigned char sum[FSUM_LEN];
 	unsigned k;
 	size_t i;
 	char *path;
@@ -362,11 +356,12 @@ rc_save(const struct rcache *old, const char *dir, const struct rc_entry *v,
 		for (i = 0; i < n && count[k]; i++)
 			if (bucket(v[i].out) == k)
 				put_entry(&b, &v[i], load, ctx);
-		sha256_sum(b.ptr, b.len, sum);
+		fsum(b.ptr, b.len, sum);
 		/* the same bytes as the file read at the start: left alone */
-		if (old && old->ok[k] && memcmp(old->sum[k], sum, 32) == 0)
+		if (old && old->ok[k] && memcmp(old->sum[k], sum,
+		    FSUM_LEN) == 0)
 			continue;
-		buf_put(&b, sum, 32);
+		buf_put(&b, sum, FSUM_LEN);
 		path = bucket_path(dir, k, ".new");
 		if (util_write_file(path, b.ptr, b.len) == -1) {
 			unlink(path);

@@ -16,6 +16,7 @@
 #include "buf.h"
 #include "diag.h"
 #include "search.h"
+#include "fsum.h"
 #include "sha256.h"
 #include "spill.h"
 #include "tokenize.h"
@@ -1183,10 +1184,11 @@ merge(struct srch *s, struct bpart *bp)
 /* ------------------------------------------------------ the batch cache */
 
 /* With srch_set_cache, every batch part is kept in a file of the cache
- * directory, "b<batch>.bin": "TKSB1\n", the batch key (SHA-256 of the
+ * directory, "b<batch>.bin": "TKSB2\n", the batch key (SHA-256 of the
  * salt, the batch's bounds and what the tokenizer reads of each of its
  * documents), the documents' lengths and section positions, the part's
- * terms with their postings, then the SHA-256 of everything before.  A
+ * terms with their postings, then the fsum (fsum.h) of everything
+ * before.  A
  * batch whose key matches is not tokenized again; a file that does not
  * match, or is damaged, is a miss. */
 
@@ -1395,12 +1397,12 @@ cache_save(const struct srch *s, const struct bpart *bp, size_t index,
     const unsigned char key[32])
 {
 	struct buf b = BUF_INIT;
-	unsigned char sum[32];
+	unsigned char sum[FSUM_LEN];
 	char *path, *tmp, suffix[48];
 	size_t i, k;
 	int j;
 
-	buf_put(&b, "TKSB1\n", 6);
+	buf_put(&b, "TKSB2\n", 6);
 	buf_put(&b, key, 32);
 	put_varint(&b, bp->lo);
 	put_varint(&b, bp->hi);
@@ -1434,8 +1436,8 @@ cache_save(const struct srch *s, const struct bpart *bp, size_t index,
 			buf_put(&b, t->pos.ptr, t->pos.len);
 		}
 	}
-	sha256_sum(b.ptr, b.len, sum);
-	buf_put(&b, sum, 32);
+	fsum(b.ptr, b.len, sum);
+	buf_put(&b, sum, FSUM_LEN);
 	snprintf(suffix, sizeof(suffix), ".%ld.tmp", (long)getpid());
 	path = batch_path(s, index, "");
 	tmp = batch_path(s, index, suffix);
@@ -1494,21 +1496,21 @@ cache_load(struct srch *s, struct bpart *bp, size_t index,
 {
 	struct buf b = BUF_INIT;
 	struct rd r;
-	unsigned char sum[32];
+	unsigned char sum[FSUM_LEN];
 	unsigned *lens = NULL, **hs = NULL, **bs = NULL;
 	size_t i, k, nd = bp->hi - bp->lo, cnt;
 	char *path = batch_path(s, index, "");
 	int j, ok = 0;
 
-	if (util_read_file(path, &b) == -1 || b.len < 6 + 32 + 32)
+	if (util_read_file(path, &b) == -1 || b.len < 6 + 32 + FSUM_LEN)
 		goto out;
-	sha256_sum(b.ptr, b.len - 32, sum);
-	if (memcmp(b.ptr, "TKSB1\n", 6) != 0 ||
+	fsum(b.ptr, b.len - FSUM_LEN, sum);
+	if (memcmp(b.ptr, "TKSB2\n", 6) != 0 ||
 	    memcmp(b.ptr + 6, key, 32) != 0 ||
-	    memcmp(b.ptr + b.len - 32, sum, 32) != 0)
+	    memcmp(b.ptr + b.len - FSUM_LEN, sum, FSUM_LEN) != 0)
 		goto out;
 	r.p = (const unsigned char *)b.ptr + 38;
-	r.end = (const unsigned char *)b.ptr + b.len - 32;
+	r.end = (const unsigned char *)b.ptr + b.len - FSUM_LEN;
 	r.bad = 0;
 	if (rd_varint(&r) != bp->lo || rd_varint(&r) != bp->hi)
 		goto out;
@@ -1832,7 +1834,7 @@ add_rec(struct srch *s, const struct job *jb)
 	memcpy(r->hex, jb->hex, 65);
 }
 
-#define REC_MAGIC	"tebiki-shards 1\n"
+#define REC_MAGIC	"tebiki-shards 2\n"
 #define REC_BYTES	(32 + 32 + 8 + 64)
 
 /* 1 when name is one the jobs make: a kind, '/', 10 lowercase hex. */
@@ -1858,21 +1860,22 @@ load_recs(struct srch *s)
 {
 	char *path = xasprintf("%s/shards.bin", s->cache);
 	struct buf f = BUF_INIT;
-	unsigned char sum[32];
+	unsigned char sum[FSUM_LEN];
 	const unsigned char *p;
 	size_t magic = sizeof(REC_MAGIC) - 1, n, i, k;
 	uint64_t count;
 
 	s->nold = 0;
-	if (util_read_file(path, &f) == -1 || f.len < magic + 8 + 32 ||
+	if (util_read_file(path, &f) == -1 ||
+	    f.len < magic + 8 + FSUM_LEN ||
 	    memcmp(f.ptr, REC_MAGIC, magic) != 0)
 		goto out;
 	memcpy(&count, f.ptr + magic, 8);
-	if (count > (f.len - magic - 8 - 32) / REC_BYTES ||
-	    f.len != magic + 8 + count * REC_BYTES + 32)
+	if (count > (f.len - magic - 8 - FSUM_LEN) / REC_BYTES ||
+	    f.len != magic + 8 + count * REC_BYTES + FSUM_LEN)
 		goto out;
-	sha256_sum(f.ptr, f.len - 32, sum);
-	if (memcmp(sum, f.ptr + f.len - 32, 32) != 0)
+	fsum(f.ptr, f.len - FSUM_LEN, sum);
+	if (memcmp(sum, f.ptr + f.len - FSUM_LEN, FSUM_LEN) != 0)
 		goto out;
 	n = (size_t)count;
 	s->old = xcalloc(n ? n : 1, sizeof(*s->old));
@@ -1911,7 +1914,7 @@ save_recs(const struct srch *s)
 	 * may write the same site's cache at once */
 	char *tmp = xasprintf("%s.%ld.tmp", path, (long)getpid());
 	struct buf b = BUF_INIT;
-	unsigned char sum[32];
+	unsigned char sum[FSUM_LEN];
 	uint64_t count = s->nrecs;
 	size_t i;
 
@@ -1925,8 +1928,8 @@ save_recs(const struct srch *s)
 		buf_put(&b, &r->size, 8);
 		buf_put(&b, r->hex, 64);
 	}
-	sha256_sum(b.ptr, b.len, sum);
-	buf_put(&b, sum, 32);
+	fsum(b.ptr, b.len, sum);
+	buf_put(&b, sum, FSUM_LEN);
 	if (util_write_file(tmp, b.ptr, b.len) == -1 ||
 	    rename(tmp, path) == -1)
 		(void)unlink(tmp);

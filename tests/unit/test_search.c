@@ -13,6 +13,7 @@
 
 #include "buf.h"
 #include "diag.h"
+#include "fsum.h"
 #include "harness.h"
 #include "search.h"
 #include "sha256.h"
@@ -753,13 +754,13 @@ shard_cache(const char *dir, struct diag *d)
 	buf_reset(&c);
 	OK(util_read_file(recs, &c) == 0 && c.len > 200, "records again");
 	{
-		size_t magic = strlen("tebiki-shards 1\n");
-		unsigned char sum[32];
+		size_t magic = strlen("tebiki-shards 2\n");
+		unsigned char sum[FSUM_LEN];
 
-		for (i = 0; i + 32 < c.len - magic - 8; i += 136)
+		for (i = 0; i + FSUM_LEN < c.len - magic - 8; i += 136)
 			memcpy(c.ptr + magic + 8 + i + 32, "../x/0123456789", 16);
-		sha256_sum(c.ptr, c.len - 32, sum);
-		memcpy(c.ptr + c.len - 32, sum, 32);
+		fsum(c.ptr, c.len - FSUM_LEN, sum);
+		memcpy(c.ptr + c.len - FSUM_LEN, sum, FSUM_LEN);
 		util_write_file(recs, c.ptr, c.len);
 	}
 	s1 = store_write_all(&st, cdir, 300, 100, &got, d);
