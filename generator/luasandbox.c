@@ -2,10 +2,14 @@
  * luasandbox: the sandboxed Lua state of one filter file.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <lauxlib.h>
 #include <lua.h>
@@ -21,6 +25,7 @@
 #include "util.h"
 
 #define HOOK_EVERY	1000
+#define ARM_AFTER_NS	5000000L	/* thread CPU time before the hook */
 #define ENV_KEY		"tebiki.env"
 #define LOADED_KEY	"tebiki.loaded"
 
@@ -801,21 +806,140 @@ msgh(lua_State *L)
 	return 1;
 }
 
+/*
+ * The budget's hook, armed late.  With a count hook set, Lua 5.4 passes
+ * every instruction through its hook dispatch, whatever the count: that
+ * was 7 % of a 10,000-page build.  So a call starts without the hook, and
+ * a timer on the calling thread's CPU clock, started with the call, sends
+ * a signal after ARM_AFTER_NS of CPU time; its handler sets the count hook
+ * on the state the thread is running (lua_sethook may be called from a
+ * signal handler: lua.c stops scripts on ^C that way).  From then on the
+ * call is charged as before.  Nearly every call ends long before the
+ * timer fires and never pays for the hook; a call that never ends is
+ * stopped after at most ARM_AFTER_NS more CPU time than before.  Where the
+ * timer cannot be had (or its signal is blocked on the thread), the hook
+ * is set from the start as before.
+ */
+struct late {
+	timer_t		 timer;
+	int		 ok;		/* 1: the timer works on this thread,
+					   -1: it does not */
+};
+
+static pthread_once_t late_once = PTHREAD_ONCE_INIT;
+static pthread_key_t late_key;
+static int late_sig;			/* 0: none */
+static __thread struct late tl_late;
+static __thread lua_State *volatile tl_running;
+
+static void
+on_timer(int sig)
+{
+	lua_State *L = tl_running;
+	int e = errno;
+
+	(void)sig;
+	if (L != NULL)
+		lua_sethook(L, hook, LUA_MASKCOUNT, HOOK_EVERY);
+	errno = e;
+}
+
+/* Deletes a thread's timer when the thread ends. */
+static void
+late_end(void *arg)
+{
+	struct late *t = arg;
+
+	if (t->ok == 1)
+		timer_delete(t->timer);
+	t->ok = 0;
+}
+
+static void
+late_init(void)
+{
+	struct sigaction sa;
+	int sig = SIGRTMIN + 5;
+
+	if (sig > SIGRTMAX || pthread_key_create(&late_key, late_end) != 0)
+		return;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_timer;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(sig, &sa, NULL) == 0)
+		late_sig = sig;
+}
+
+/* This thread's timer, made on first use; NULL when it cannot be had. */
+static struct late *
+late_timer(void)
+{
+	struct late *t = &tl_late;
+	struct sigevent ev;
+	sigset_t cur;
+
+	if (t->ok)
+		return t->ok == 1 ? t : NULL;
+	t->ok = -1;
+	if (getenv("TEBIKI_LUA_HOOK_ALWAYS") != NULL)	/* tests */
+		return NULL;
+	pthread_once(&late_once, late_init);
+	if (late_sig == 0 || pthread_sigmask(SIG_BLOCK, NULL, &cur) != 0 ||
+	    sigismember(&cur, late_sig))
+		return NULL;
+	memset(&ev, 0, sizeof(ev));
+	ev.sigev_notify = SIGEV_THREAD_ID;
+	ev.sigev_signo = late_sig;
+	ev._sigev_un._tid = (pid_t)syscall(SYS_gettid);	/* glibc's name */
+	if (timer_create(CLOCK_THREAD_CPUTIME_ID, &ev, &t->timer) != 0)
+		return NULL;
+	if (pthread_setspecific(late_key, t) != 0) {
+		timer_delete(t->timer);
+		return NULL;
+	}
+	t->ok = 1;
+	return t;
+}
+
+static int
+late_set(struct late *t, long ns)
+{
+	struct itimerspec its;
+
+	memset(&its, 0, sizeof(its));
+	its.it_value.tv_nsec = ns;
+	return timer_settime(t->timer, 0, &its, NULL);
+}
+
 /* See luasandbox.h. */
 int
 sbx_pcall(struct sbx *s, int nargs, int nresults)
 {
-	lua_State *L = s->L;
+	lua_State *L = s->L, *outer = tl_running;
+	struct late *t = late_timer();
 	int base = lua_gettop(L) - nargs, st;
 
 	s->left = s->budget;
 	s->ticks = 0;
 	clock_gettime(CLOCK_MONOTONIC, &s->start);
-	lua_sethook(L, hook, LUA_MASKCOUNT, HOOK_EVERY);
+	if (t != NULL) {
+		tl_running = L;
+		if (late_set(t, ARM_AFTER_NS) != 0)
+			t = NULL;
+	}
+	if (t == NULL)
+		lua_sethook(L, hook, LUA_MASKCOUNT, HOOK_EVERY);
 	lua_pushcfunction(L, msgh);
 	lua_insert(L, base);
 	st = lua_pcall(L, nargs, nresults, base);
 	lua_remove(L, base);
+	if (t != NULL) {
+		/* an outer call on this thread, if there were one, would get
+		 * a timer of its own again */
+		tl_running = outer;
+		(void)late_set(t, outer ? ARM_AFTER_NS : 0);
+	}
 	lua_sethook(L, NULL, 0, 0);
 	return st;
 }
