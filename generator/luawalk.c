@@ -394,11 +394,13 @@ hand_over(struct walk *w, cmark_node *node, cmark_node *last, int block,
 
 	put_line(w);
 	if (block == 3) {
-		/* a text run as one string (_TEBIKI.fast_text) */
+		/* a text run as one string and its candidate words
+		 * (_TEBIKI.fast_text) */
 		lua_pushvalue(L, w->fn_text);
-		lua_insert(L, -2);
+		lua_insert(L, -3);
 		lua_pushvalue(L, w->F);
-		lua_call(L, 2, 2);
+		lua_insert(L, -2);
+		lua_call(L, 3, 2);
 		block = 2;
 	} else {
 		lua_pushvalue(L, w->fn);
@@ -459,6 +461,63 @@ walk_table(struct walk *w, cmark_node *table)
 			}
 }
 
+/* 1 when word s[0..n) has every byte and the digit that each match of
+ * str_pattern contains (pat_needs). */
+static int
+word_may_match(const struct walk *w, const char *s, size_t n)
+{
+	size_t k, i;
+	int digit = !w->need_digit;
+
+	for (k = 0; k < w->nneed; k++)
+		if (memchr(s, w->need[k], n) == NULL)
+			return 0;
+	for (i = 0; !digit && i < n; i++)
+		digit = s[i] >= '0' && s[i] <= '9';
+	return digit;
+}
+
+/* For the text run first..last (its nodes' text as one string on top of
+ * the stack): pushes the words that may match str_pattern as a list
+ * {start, end, ...} (1-based, end exclusive, as the prelude's gmatch
+ * "()[^ \t]+()" gives them) and returns how many, or pushes nothing and
+ * returns 0. */
+static int
+push_candidates(struct walk *w)
+{
+	lua_State *L = w->L;
+	size_t len, i = 0, j;
+	const char *s = lua_tolstring(L, -1, &len);
+	lua_Integer k = 0;
+
+	while (i < len) {
+		while (i < len && (s[i] == ' ' || s[i] == '\t'))
+			i++;
+		for (j = i; j < len && s[j] != ' ' && s[j] != '\t'; j++)
+			;
+		if (j > i && word_may_match(w, s + i, j - i)) {
+			if (k == 0)
+				lua_createtable(L, 4, 0);
+			lua_pushinteger(L, (lua_Integer)i + 1);
+			lua_rawseti(L, -2, ++k);
+			lua_pushinteger(L, (lua_Integer)j + 1);
+			lua_rawseti(L, -2, ++k);
+		}
+		i = j;
+	}
+	return (int)(k / 2);
+}
+
+/* The last node of the text run that starts at n. */
+static cmark_node *
+run_end(cmark_node *n)
+{
+	while (cmark_node_next(n) != NULL &&
+	    cmark_node_get_type(cmark_node_next(n)) == CMARK_NODE_TEXT)
+		n = cmark_node_next(n);
+	return n;
+}
+
 /* Hands each text run of block n's inlines that needs the filter to Lua
  * as a part of its own (only_runs_need). */
 static void
@@ -469,11 +528,24 @@ walk_runs(struct walk *w, cmark_node *n)
 	for (c = cmark_node_first_child(n); c; c = cmark_node_next(c)) {
 		if (cmark_node_get_type(c) != CMARK_NODE_TEXT)
 			continue;
+		if (w->words && w->prefilter) {
+			/* the words that may match are found here, and only
+			 * they go to Lua (where str_pattern decides) */
+			last = run_end(c);
+			ast_push_run_string(w->L, c, last);
+			if (push_candidates(w) > 0)
+				hand_over(w, c, last, 3, 0);
+			else
+				lua_pop(w->L, 1);
+			c = last;
+			continue;
+		}
 		last = c;
 		if (run_needs(w, &last)) {
 			if (w->words) {
 				/* only its matching words go to Lua */
 				ast_push_run_string(w->L, c, last);
+				lua_pushnil(w->L);
 				hand_over(w, c, last, 3, 0);
 			} else {
 				ast_push_text_run(w->L, w->tebiki, c, last);

@@ -919,18 +919,33 @@ end
 -- to the filter, docs/filters.md): each word that matches is walked alone,
 -- in order, and the run's elements are made only when one of them
 -- changed.  The result is the one of walking the whole run.  Returns the
--- new list and true, or nil and false.
-function _TEBIKI.fast_text(text, F)
+-- new list and true, or nil and false.  `cand`, when given, lists the
+-- only words that can match, as {start, end, ...} (luawalk.c found the
+-- others lack a byte that every match has); else every word is tried.
+local function try_word(text, s, e, F, pat, text_list, hits)
+	local w = text:sub(s, e - 1)
+	if w:find(pat) then
+		DIRTY = false
+		local r = walk_fast(text_list(w), "I", F)
+		if DIRTY then
+			hits = hits or {}
+			hits[#hits + 1] = { s, e, r }
+		end
+	end
+	return hits
+end
+
+function _TEBIKI.fast_text(text, F, cand)
 	local pat, hits = F.str_pattern, nil
 	local text_list = _TEBIKI.text_list
-	for s, w, e in text:gmatch("()([^ \t]+)()") do
-		if w:find(pat) then
-			DIRTY = false
-			local r = walk_fast(text_list(w), "I", F)
-			if DIRTY then
-				hits = hits or {}
-				hits[#hits + 1] = { s, e, r }
-			end
+	if cand then
+		for i = 1, #cand, 2 do
+			hits = try_word(text, cand[i], cand[i + 1], F, pat,
+			    text_list, hits)
+		end
+	else
+		for s, e in text:gmatch("()[^ \t]+()") do
+			hits = try_word(text, s, e, F, pat, text_list, hits)
 		end
 	end
 	if not hits then
