@@ -1359,6 +1359,13 @@ cache_path(const struct build *b, const char *name, const char *suffix)
 	    suffix);
 }
 
+/* See build.h. */
+char *
+build_cache_path(const struct build *b, const char *name, const char *suffix)
+{
+	return cache_path(b, name, suffix);
+}
+
 /* Starts a cache key: the kind of key, the program, the options every
  * output depends on (audience, today, what diagnostics are kept) and
  * site.yaml. */
@@ -2143,6 +2150,12 @@ commit_rcache(struct build *b)
 		rc_commit(b->rcache_path);
 		b->rcache_new = 0;
 	}
+	if (b->prn_index_new) {
+		if (rename(b->prn_index_new, b->prn_index) == -1)
+			(void)unlink(b->prn_index_new);
+		free(b->prn_index_new);
+		b->prn_index_new = NULL;
+	}
 }
 
 /* Between pass 1 and pass 2 nothing but a filter reading page.doc needs a
@@ -2903,6 +2916,10 @@ build_release(struct build *b)
 	if (b->rcache_new)		/* the build failed */
 		rc_discard(b->rcache_path);
 	free(b->rcache_path);
+	if (b->prn_index_new)
+		(void)unlink(b->prn_index_new);
+	free(b->prn_index_new);
+	free(b->prn_index);
 }
 
 int

@@ -145,6 +145,9 @@ struct build {
 	int			 rc_running;
 	char			*rcache_path;	/* NULL: no render cache */
 	int			 rcache_new;	/* saved, not yet in place */
+	char			*prn_index_new;	/* print.html's index (print.c),
+						   saved, not yet in place */
+	char			*prn_index;	/* ... and where it goes */
 	unsigned char		 gkey[32];	/* site-wide part of page keys */
 	char			 frozen_key[65];	/* SHA-256 of SITE, or "" */
 	size_t			 rc_hits;	/* pages taken from the cache */
@@ -217,6 +220,10 @@ int		 build_stream_end(struct build *, const char *rel,
 		    struct buf *out, struct build_stream *);
 /* Drops a file begun with build_stream_begin (rendering failed). */
 void		 build_stream_abort(struct build_stream *);
+/* The path of cache file `name` of this build's audience in the site's
+ * .tebiki-cache/ ("<name>-<audience><suffix>"); caller frees. */
+char		*build_cache_path(const struct build *, const char *name,
+		    const char *suffix);
 /* Audience level of a classification (public 0, internal 1, else 2). */
 int		 build_level(const char *);
 /* The body HTML of page p after pass 2, wherever it is kept (spill.h);

@@ -1,8 +1,12 @@
 /*
  * print: print.html and print-selection.html (see print.h).
  */
+#include <sys/stat.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +17,7 @@
 #include "build.h"
 #include "cmd.h"
 #include "diag.h"
+#include "fsum.h"
 #include "hmap.h"
 #include "lifecycle.h"
 #include "pool.h"
@@ -445,6 +450,285 @@ rewrite_body(const struct build *b, const struct plan *pl, size_t pos,
 }
 
 /* ---------------------------------------------------------------------
+ * Reuse of the last print.html
+ *
+ * print.html holds every body, rewritten for a page at the output root,
+ * so any edit changes it; rewriting 10,000 bodies took a third of a
+ * rebuild's print page.  A build that keeps caches records where each
+ * body went in the file it wrote, under a key of everything its rewritten
+ * bytes depend on: the page's render key (its body), its anchor and
+ * output path, and the plan's output paths and anchors (where links go).
+ * The next build reads the bodies whose key it finds from the published
+ * print.html instead of rewriting them, when that file is the one
+ * recorded: same device, inode, size, modification and change time.
+ *
+ * .tebiki-cache/print-<audience>.bin: "tebiki-print 1\n", the file's
+ * identity (7 little-endian u64), the count, then per body its key (32
+ * bytes), offset and length (u64), sorted by key; last, the fsum of it
+ * all.  It is written beside as a file of its own and put in place with
+ * the render cache, once the build succeeded.
+ */
+#define REUSE_MAGIC	"tebiki-print 1\n"
+#define ID_WORDS	7
+
+struct reuse_ent {
+	unsigned char	 key[32];
+	uint64_t	 off, len;
+};
+
+struct reuse {
+	int			 fd;		/* the last print.html, or -1 */
+	struct reuse_ent	*old;		/* its bodies, by key */
+	size_t			 nold;
+	unsigned char		(*key)[32];	/* this plan's, by position */
+	unsigned char		*has_key;
+	uint64_t		*off, *len;	/* where this build put them;
+						   off UINT64_MAX: not yet */
+	size_t			 hits;
+};
+
+static void
+put64le(unsigned char *o, uint64_t x)
+{
+	int i;
+
+	for (i = 0; i < 8; i++)
+		o[i] = (unsigned char)(x >> (8 * i));
+}
+
+static uint64_t
+get64le(const unsigned char *p)
+{
+	uint64_t x = 0;
+	int i;
+
+	for (i = 7; i >= 0; i--)
+		x = x << 8 | p[i];
+	return x;
+}
+
+/* The identity of an open file, or of path when fd < 0; -1 when it
+ * cannot be had. */
+static int
+file_id(int fd, const char *path, uint64_t id[ID_WORDS])
+{
+	struct stat st;
+
+	if (fd >= 0 ? fstat(fd, &st) == -1 : path == NULL ||
+	    stat(path, &st) == -1)
+		return -1;
+	id[0] = (uint64_t)st.st_dev;
+	id[1] = (uint64_t)st.st_ino;
+	id[2] = (uint64_t)st.st_size;
+	id[3] = (uint64_t)st.st_mtim.tv_sec;
+	id[4] = (uint64_t)st.st_mtim.tv_nsec;
+	id[5] = (uint64_t)st.st_ctim.tv_sec;
+	id[6] = (uint64_t)st.st_ctim.tv_nsec;
+	return 0;
+}
+
+static int
+ent_cmp(const void *a, const void *b)
+{
+	return memcmp(((const struct reuse_ent *)a)->key,
+	    ((const struct reuse_ent *)b)->key, 32);
+}
+
+/* Sets up reuse for the whole handbook: this plan's keys, and the last
+ * print.html with its index when both are there and agree.  Without a
+ * render cache (no page keys) nothing is set up and NULL returned. */
+static struct reuse *
+reuse_open(const struct build *b, const struct plan *pl)
+{
+	struct reuse *r;
+	struct sha256 h;
+	unsigned char plan_sum[32], sum[FSUM_LEN];
+	uint64_t id[ID_WORDS], n, k;
+	struct buf f = BUF_INIT;
+	const unsigned char *q;
+	size_t i, m = sizeof(REUSE_MAGIC) - 1, head;
+	char *path;
+
+	if (b->rcache_path == NULL || !b->opts->write)
+		return NULL;
+	r = xcalloc(1, sizeof(*r));
+	r->fd = -1;
+	r->key = xcalloc(pl->n + 1, sizeof(*r->key));
+	r->has_key = xcalloc(pl->n + 1, 1);
+	r->off = xcalloc(pl->n + 1, sizeof(*r->off));
+	r->len = xcalloc(pl->n + 1, sizeof(*r->len));
+	/* where links go: every document's output path and anchor */
+	sha256_init(&h);
+	sha256_update(&h, "tebiki print 1", 15);
+	for (i = 0; i < pl->n; i++) {
+		const struct page *p = &b->pages[pl->idx[i]];
+
+		sha256_update(&h, p->out, strlen(p->out) + 1);
+		sha256_update(&h, pl->anchor[i], strlen(pl->anchor[i]) + 1);
+	}
+	sha256_final(&h, plan_sum);
+	for (i = 0; i < pl->n; i++) {
+		const struct page *p = &b->pages[pl->idx[i]];
+
+		r->off[i] = UINT64_MAX;
+		if (!p->keyed)
+			continue;
+		sha256_init(&h);
+		sha256_update(&h, plan_sum, sizeof(plan_sum));
+		sha256_update(&h, p->rkey, sizeof(p->rkey));
+		sha256_update(&h, p->out, strlen(p->out) + 1);
+		sha256_update(&h, pl->anchor[i], strlen(pl->anchor[i]) + 1);
+		sha256_final(&h, r->key[i]);
+		r->has_key[i] = 1;
+	}
+	/* the last print.html, if the index describes it */
+	path = build_cache_path(b, "print", ".bin");
+	head = m + 8 * ID_WORDS + 8;
+	if (util_read_file(path, &f) == -1 || f.len < head + FSUM_LEN ||
+	    memcmp(f.ptr, REUSE_MAGIC, m) != 0)
+		goto out;
+	fsum(f.ptr, f.len - FSUM_LEN, sum);
+	q = (const unsigned char *)f.ptr;
+	n = get64le(q + m + 8 * ID_WORDS);
+	if (memcmp(sum, f.ptr + f.len - FSUM_LEN, FSUM_LEN) != 0 ||
+	    n > (f.len - head) / sizeof(struct reuse_ent) ||
+	    f.len != head + n * 48 + FSUM_LEN)
+		goto out;
+	free(path);
+	path = util_path_join(b->out_dir, "print.html");
+	r->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (r->fd == -1 || file_id(r->fd, NULL, id) == -1)
+		goto out;
+	for (k = 0; k < ID_WORDS; k++)
+		if (get64le(q + m + 8 * k) != id[k])
+			goto out;
+	r->old = xcalloc(n + 1, sizeof(*r->old));
+	for (k = 0, q += head; k < n; k++, q += 48) {
+		struct reuse_ent *e = &r->old[r->nold];
+
+		memcpy(e->key, q, 32);
+		e->off = get64le(q + 32);
+		e->len = get64le(q + 40);
+		if (e->off <= id[2] && e->len <= id[2] - e->off)
+			r->nold++;
+	}
+	qsort(r->old, r->nold, sizeof(*r->old), ent_cmp);
+out:
+	if (r->old == NULL && r->fd >= 0) {
+		close(r->fd);
+		r->fd = -1;
+	}
+	buf_release(&f);
+	free(path);
+	return r;
+}
+
+/* Puts the body at plan position pos into out from the last print.html;
+ * 0, or -1 when it is not there (or cannot be read). */
+static int
+reuse_body(struct reuse *r, size_t pos, struct buf *out)
+{
+	struct reuse_ent want, *e;
+	size_t got = 0;
+	ssize_t k;
+
+	if (r == NULL || r->fd < 0 || !r->has_key[pos])
+		return -1;
+	memcpy(want.key, r->key[pos], 32);
+	e = bsearch(&want, r->old, r->nold, sizeof(*r->old), ent_cmp);
+	if (e == NULL || e->len > SIZE_MAX / 2)
+		return -1;
+	buf_reset(out);
+	buf_grow(out, (size_t)e->len);
+	while (got < e->len) {
+		k = pread(r->fd, out->ptr + got, (size_t)e->len - got,
+		    (off_t)(e->off + got));
+		if (k <= 0) {
+			if (k < 0 && errno == EINTR)
+				continue;
+			buf_reset(out);
+			return -1;
+		}
+		got += (size_t)k;
+	}
+	out->len = got;
+	out->ptr[got] = '\0';
+	__atomic_add_fetch(&r->hits, 1, __ATOMIC_RELAXED);
+	return 0;
+}
+
+/* Writes the index of the print.html this build wrote (rel in the work
+ * dir) beside the cache, to be put in place by commit_rcache. */
+static void
+reuse_save(struct build *b, const struct reuse *r, const struct plan *pl)
+{
+	struct buf o = BUF_INIT;
+	struct reuse_ent *v;
+	unsigned char w[48], sum[FSUM_LEN];
+	uint64_t id[ID_WORDS];
+	size_t i, n = 0, k;
+	char *path = util_path_join(b->tmp_dir, "print.html");
+
+	if (file_id(-1, path, id) == -1) {
+		free(path);
+		return;
+	}
+	free(path);
+	v = xcalloc(pl->n + 1, sizeof(*v));
+	for (i = 0; i < pl->n; i++) {
+		if (!r->has_key[i] || r->off[i] == UINT64_MAX)
+			continue;
+		memcpy(v[n].key, r->key[i], 32);
+		v[n].off = r->off[i];
+		v[n].len = r->len[i];
+		n++;
+	}
+	qsort(v, n, sizeof(*v), ent_cmp);
+	buf_puts(&o, REUSE_MAGIC);
+	for (k = 0; k < ID_WORDS; k++) {
+		put64le(w, id[k]);
+		buf_put(&o, w, 8);
+	}
+	put64le(w, (uint64_t)n);
+	buf_put(&o, w, 8);
+	for (i = 0; i < n; i++) {
+		memcpy(w, v[i].key, 32);
+		put64le(w + 32, v[i].off);
+		put64le(w + 40, v[i].len);
+		buf_put(&o, w, 48);
+	}
+	fsum(o.ptr, o.len, sum);
+	buf_put(&o, sum, FSUM_LEN);
+	free(b->prn_index);
+	b->prn_index = build_cache_path(b, "print", ".bin");
+	path = xasprintf("%s.%ld.new", b->prn_index, (long)getpid());
+	if (util_write_file(path, o.ptr, o.len) == 0) {
+		free(b->prn_index_new);
+		b->prn_index_new = path;
+	} else {
+		(void)unlink(path);
+		free(path);
+	}
+	buf_release(&o);
+	free(v);
+}
+
+static void
+reuse_free(struct reuse *r)
+{
+	if (r == NULL)
+		return;
+	if (r->fd >= 0)
+		close(r->fd);
+	free(r->old);
+	free(r->key);
+	free(r->has_key);
+	free(r->off);
+	free(r->len);
+	free(r);
+}
+
+/* ---------------------------------------------------------------------
  * Contexts
  */
 
@@ -551,6 +835,7 @@ write_css(struct build *b, const char *css_path, const char *left,
 struct bodies {
 	const struct build	*b;
 	const struct plan	*pl;
+	struct reuse		*r;		/* may be NULL */
 	size_t			 lo, hi;	/* positions in the window */
 	struct buf		 w[BODY_WINDOW];
 };
@@ -561,6 +846,8 @@ body_work(void *arg, size_t i, int worker)
 	struct bodies *bw = arg;
 
 	(void)worker;
+	if (reuse_body(bw->r, bw->lo + i, &bw->w[i]) == 0)
+		return;
 	buf_reset(&bw->w[i]);
 	rewrite_body(bw->b, bw->pl, bw->lo + i, &bw->w[i]);
 }
@@ -592,10 +879,12 @@ find_mark(const char *s, const char *e, const char *mark, size_t ml)
 	return NULL;
 }
 
-/* Appends the rendered page `t` to out with every mark replaced. */
+/* Appends the rendered page `t` to out with every mark replaced; with
+ * r, bodies come from the last print.html where they can, and where each
+ * body is put first is recorded (st: the bytes out has passed on). */
 static void
 put_bodies(const struct build *b, const struct plan *pl, const struct buf *t,
-    struct buf *out)
+    struct buf *out, struct reuse *r, const struct build_stream *st)
 {
 	struct bodies bw;
 	const char *s = t->ptr, *e = t->ptr + t->len, *m, *q;
@@ -605,6 +894,7 @@ put_bodies(const struct build *b, const struct plan *pl, const struct buf *t,
 	memset(&bw, 0, sizeof(bw));
 	bw.b = b;
 	bw.pl = pl;
+	bw.r = r;
 	while ((m = find_mark(s, e, pl->mark, ml)) != NULL) {
 		for (q = m + ml, pos = 0; q < e && *q >= '0' && *q <= '9' &&
 		    pos < pl->n; q++)
@@ -617,6 +907,10 @@ put_bodies(const struct build *b, const struct plan *pl, const struct buf *t,
 		}
 		buf_put(out, s, (size_t)(m - s));
 		body = body_at(&bw, pos);
+		if (r && r->off[pos] == UINT64_MAX) {
+			r->off[pos] = (uint64_t)(st->len + out->len);
+			r->len[pos] = body->len;
+		}
 		buf_put(out, body->ptr ? body->ptr : "", body->len);
 		s = q + 1;
 	}
@@ -649,6 +943,7 @@ write_plan(struct build *b, const struct plan *pl, const char *out_path,
 	struct value *docs = val_list();
 	struct buf out = BUF_INIT, tpl = BUF_INIT;
 	struct build_stream st;
+	struct reuse *r = all ? reuse_open(b, pl) : NULL;
 	const char *lang = b->cfg.language;
 	int level = 0, rc = -1;
 	size_t i;
@@ -729,14 +1024,21 @@ write_plan(struct build *b, const struct plan *pl, const char *out_path,
 	val_unref(ctx);
 	ctx = NULL;
 	build_stream_begin(b, out_path, &out, &st);
-	put_bodies(b, pl, &tpl, &out);
+	put_bodies(b, pl, &tpl, &out, r, &st);
 	buf_release(&tpl);
-	if (build_stream_end(b, out_path, &out, &st) == 0 && rc != -2)
+	if (build_stream_end(b, out_path, &out, &st) == 0 && rc != -2) {
 		rc = 0;
+		if (r)
+			reuse_save(b, r, pl);
+	}
+	if (r && b->timing)
+		fprintf(stderr, "tebiki: timing: %zu of %zu bodies of %s from "
+		    "the last one\n", r->hits, pl->n, out_path);
 out:
 	buf_release(&tpl);
 	buf_release(&out);
 	val_unref(ctx);
+	reuse_free(r);
 	return rc == 0 ? 0 : -1;
 }
 

@@ -114,6 +114,52 @@ step "one page edited" $((NPAGES - 1)) $((NPAGES - 1))
 t_contains "one page edited: the others' headings from the pass-1 cache" "$(cat "$T_TMP/inc.err")" "$((NPAGES - 1)) of $NPAGES pages' headings from the pass-1 cache"
 ino2=$(stat -c '%n %i' "$RC"/*.bin | sort)
 t_eq "one cache file rewritten" "$(printf '%s\n%s\n' "$ino1" "$ino2" | sort | uniq -u | wc -l)" 2
+# print.html: the bodies of the pages that did not change are read from
+# the last print.html (print.c, "Reuse of the last print.html"); the
+# files stay identical to a clean build's (step compares them)
+pbodies() { sed -n 's/^tebiki: timing: \([0-9]*\) of \([0-9]*\) bodies of print.html from the last one$/\1 \2/p' "$T_TMP/inc.err"; }
+set -- $(pbodies)
+t_eq "one page edited: the other bodies of print.html reused" "${1:-none}" "$((${2:-0} - 1))"
+PI=$(ls "$S"/.tebiki-cache/print-*.bin 2>/dev/null | head -n 1)
+t_file "print index written in the site" "$PI"
+step "nothing changed, print" "$NPAGES" "$NPAGES"
+set -- $(pbodies)
+t_eq "nothing changed: every body of print.html reused" "${1:-none}" "${2:-x}"
+# the published print.html is not the one the index describes (its
+# time changed): nothing is taken from it
+touch -d '2001-01-01 00:00' "$S/public/print.html"
+step "print.html touched" "$NPAGES" "$NPAGES"
+set -- $(pbodies)
+t_eq "print.html touched: no body reused" "${1:-none}" 0
+step "print index written again" "$NPAGES" "$NPAGES"
+set -- $(pbodies)
+t_eq "print index again: every body reused" "${1:-none}" "${2:-x}"
+sz=$(stat -c %s "$PI")
+printf 'Z' | dd of="$PI" bs=1 seek=$((sz / 2)) conv=notrunc 2>/dev/null
+step "damaged print index ignored" "$NPAGES" "$NPAGES"
+set -- $(pbodies)
+t_eq "damaged print index: no body reused" "${1:-none}" 0
+# a build that fails keeps the index of the print.html still published
+pi1=$(md5sum <"$PI")
+cp "$S/content/procedures/mfa.md" "$T_TMP/mfa.md"
+printf -- '---\ntitle: [unclosed\n---\n' >"$S/content/procedures/broken.md"
+echo "失敗する版。" >>"$S/content/procedures/mfa.md"
+TEBIKI_TIMING=1 tk build -s "$S" -o "$S/public" $TODAY >/dev/null 2>"$T_TMP/inc.err"
+t_eq "failed build: exits 1" $? 1
+t_eq "failed build: print index as it was" "$(md5sum <"$PI")" "$pi1"
+rm "$S/content/procedures/broken.md"
+cp "$T_TMP/mfa.md" "$S/content/procedures/mfa.md"
+step "after the failed build" "$NPAGES" "$NPAGES"
+set -- $(pbodies)
+t_eq "after the failed build: every body reused" "${1:-none}" "${2:-x}"
+# a page added changes where links go: every body is rewritten
+sed -e 's/^id: .*/id: PROC-ADDED/' -e 's/^title: .*/title: 追加した手順/' \
+    "$S/content/procedures/mfa.md" >"$S/content/procedures/added.md"
+step "page added" $((NPAGES - 40)) "$NPAGES"
+set -- $(pbodies)
+t_eq "page added: no body reused" "${1:-none}" 0
+rm "$S/content/procedures/added.md"
+step "page removed again" $((NPAGES - 40)) "$NPAGES"
 cf=$(ls "$S"/.tebiki-cache/collect-*.bin | head -n 1)
 sz=$(stat -c %s "$cf")
 printf 'Z' | dd of="$cf" bs=1 seek=$((sz / 2)) conv=notrunc 2>/dev/null
@@ -201,7 +247,7 @@ tk export REP-2023-12 --single-file -s "$S" -o "$T_TMP/rep.html" >/dev/null 2>&1
 t_eq "export exits 0" $? 0
 t_eq "export adds no cache file" "$(ls "$S/.tebiki-cache" | wc -l)" "$n0"
 t_eq "export does not rewrite the cache" "$(stat -c '%n %i %y' "$RC"/*.bin)" "$m0"
-t_eq "one cache of each kind per audience (render, collect, search, pass 1)" "$n0" 4
+t_eq "one cache of each kind per audience (render, collect, search, pass 1, print)" "$n0" 5
 # a failed build leaves the cache as it was
 echo "[x](nowhere.md)" >>"$S/content/procedures/mfa.md"
 tk build -q -s "$S" -o "$S/public" $TODAY >/dev/null 2>&1
