@@ -921,10 +921,15 @@ end
 -- changed.  The result is the one of walking the whole run.  Returns the
 -- new list and true, or nil and false.  `cand`, when given, lists the
 -- only words that can match, as {start, end, ...} (luawalk.c found the
--- others lack a byte that every match has); else every word is tried.
+-- others lack a byte that every match has); they go to the function
+-- without a pattern search of their own (pat false): the function
+-- returns nil for a word that does not match, and does nothing else, as
+-- str_pattern promises, so calling it is the same as not calling it, and
+-- cheaper than searching a long word twice.  Without `cand`, every word
+-- is tried.
 local function try_word(text, s, e, F, pat, text_list, hits)
 	local w = text:sub(s, e - 1)
-	if w:find(pat) then
+	if not pat or w:find(pat) then
 		DIRTY = false
 		local r = walk_fast(text_list(w), "I", F)
 		if DIRTY then
@@ -940,7 +945,7 @@ function _TEBIKI.fast_text(text, F, cand)
 	local text_list = _TEBIKI.text_list
 	if cand then
 		for i = 1, #cand, 2 do
-			hits = try_word(text, cand[i], cand[i + 1], F, pat,
+			hits = try_word(text, cand[i], cand[i + 1], F, false,
 			    text_list, hits)
 		end
 	else
