@@ -2338,6 +2338,9 @@ struct scorer {
 	unsigned char	*tl;	/* title length per doc, capped at 255 */
 	double		 avg;	/* mean body length, as the manifest prints it */
 	double		 tavg;	/* mean title length (1 when 0) */
+	/* the length norms impact() uses, per quantized body length and
+	 * per title length: the same expressions, made once (make_scorer) */
+	double		 bnorm[256], tnorm[256];
 };
 
 /* 2^(q/8) - 1, the body length a quantized one stands for, computed
@@ -2359,17 +2362,16 @@ len_of(unsigned q)
 static double
 impact(const struct scorer *sc, unsigned id, const unsigned long tf[NFIELDS])
 {
-	double s = 0, len = len_of(sc->bq[id]), norm, x;
+	double s = 0, norm, x;
 	int f;
 
 	for (f = 0; f < NFIELDS; f++) {
 		if (!tf[f])
 			continue;
 		if (f == F_BODY)
-			norm = 1 - BM25_B + BM25_B * len / (sc->avg ? sc->avg : 1);
+			norm = sc->bnorm[sc->bq[id]];
 		else if (f == F_TITLE)
-			norm = 1 - BM25_B + BM25_B * (sc->tl[id] ? sc->tl[id] :
-			    sc->tavg) / sc->tavg;
+			norm = sc->tnorm[sc->tl[id]];
 		else
 			norm = 1;
 		x = (double)tf[f];
@@ -2602,6 +2604,13 @@ make_scorer(const struct srch *s, struct scorer *sc)
 	sc->tavg = s->ndocs ? (double)tsum / (double)s->ndocs : 0;
 	if (sc->tavg == 0)
 		sc->tavg = 1;
+	/* as search.js's score() computes them, operation by operation */
+	for (i = 0; i < 256; i++) {
+		sc->bnorm[i] = 1 - BM25_B + BM25_B * len_of((unsigned)i) /
+		    (sc->avg ? sc->avg : 1);
+		sc->tnorm[i] = 1 - BM25_B + BM25_B * (i ? (double)i :
+		    sc->tavg) / sc->tavg;
+	}
 }
 
 /* Term shards, tail shards and position shards, all in code-point order;
