@@ -475,6 +475,9 @@ pass1_page(void *arg, size_t i, int worker)
 	p->from_file = page_load(&p->src, p->f->path, p->f->src, b->d) == 0;
 	sha256_sum(p->src.text.ptr ? p->src.text.ptr : "", p->src.text.len,
 	    p->src_sum);
+	sha256_sum(p->src.text.ptr ? p->src.text.ptr : "", p->src.body &&
+	    p->src.text.ptr ? (size_t)(p->src.body - p->src.text.ptr) : 0,
+	    p->fm_sum);
 	/* type: front matter, else the folder */
 	if ((s = meta_str(b, p, "type")) != NULL) {
 		for (k = 0; known_types[k]; k++)
@@ -1425,14 +1428,22 @@ open_ccache(struct build *b, const struct flt_page *fps, size_t n,
 		free(dir);
 	}
 	hash_json(&h, extra);
-	for (i = 0; i < n; i++) {
-		hash_str(&h, fps[i].path);
-		hash_str(&h, fps[i].id);
-		hash_str(&h, fps[i].type);
-		hash_str(&h, fps[i].title);
-		hash_str(&h, fps[i].url);
-		hash_str(&h, fps[i].lang);
-		hash_json(&h, fps[i].meta);
+	/* a page's front matter values are its front matter text parsed
+	 * by this program (in the key already): the text's SHA-256 stands
+	 * for them, which is much cheaper than their JSON */
+	for (i = 0; i < b->npages; i++) {
+		size_t k = b->flt_index[i];
+
+		if (k == (size_t)-1)
+			continue;
+		hash_str(&h, fps[k].path);
+		hash_str(&h, fps[k].id);
+		hash_str(&h, fps[k].type);
+		hash_str(&h, fps[k].title);
+		hash_str(&h, fps[k].url);
+		hash_str(&h, fps[k].lang);
+		sha256_update(&h, b->pages[i].fm_sum,
+		    sizeof(b->pages[i].fm_sum));
 	}
 	sha256_final(&h, g);
 	build_phase(b, "filters: collect key");

@@ -99,6 +99,8 @@ struct page {
 	struct value		*tmpl_extra;	/* from filters, may be NULL */
 	/* render cache (rcache.h) */
 	unsigned char		 src_sum[32];	/* SHA-256 of src.text */
+	unsigned char		 fm_sum[32];	/* ... of its front matter (the
+						   text before the body) */
 	size_t			 body_off;	/* src.body - src.text.ptr */
 	int			 from_file;	/* src.text can be read again */
 	int			 dropped;	/* src.text freed until pass 2 */

@@ -180,6 +180,10 @@ t_contains "body edit shows" "$(cat "$S/public/procedures/backup.html")" "追記
 sed -i 's/^title: バックアップ方針$/title: バックアップ基本方針/' "$S/content/policies/backup.md"
 step "front matter edit (title others show)" 0 $((NPAGES - 1)) 0 0
 t_contains "new title on the procedure that implements it" "$(cat "$S/public/procedures/backup.html")" "バックアップ基本方針"
+# a front matter field other than the title: SITE (which every collect
+# may read) changed, so no collect result may come from the cache
+sed -i 's/^owner: \(.*\)$/owner: \1（改）/' "$S/content/policies/backup.md"
+step "front matter edit (owner)" 0 "$NPAGES" 0 0
 
 echo "[MFA の設定](mfa.md#no-such-heading)" >>"$S/content/procedures/backup.md"
 step "link edit (missing anchor warning)" 1 $((NPAGES - 1))
