@@ -530,7 +530,7 @@ walk_runs(struct walk *w, cmark_node *n)
 			continue;
 		if (w->words && w->prefilter) {
 			/* the words that may match are found here, and only
-			 * they go to Lua (where str_pattern decides) */
+			 * they go to the function (see fast_text) */
 			last = run_end(c);
 			ast_push_run_string(w->L, c, last);
 			if (push_candidates(w) > 0)
