@@ -6,11 +6,17 @@
 #   BENCH_SIZES="1000 10000"   page counts (add 100000 for the big run)
 #   BENCH_RUNS=3               runs per figure (the median is printed)
 #   BENCH_DIR=/tmp/...         where corpora are generated (kept)
+#   BENCH_HUGO_MAX=10000       Hugo only up to this many pages (at 100,000
+#                              it passed 20 GB of memory and did not end)
+#
+# After each size it prints the targets of issue #9 that apply to it,
+# with the figures just measured and whether they hold.
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 B=${TEBIKI_BUILD:-$ROOT/build}
 SIZES=${BENCH_SIZES:-1000 10000}
 RUNS=${BENCH_RUNS:-3}
+HUGO_MAX=${BENCH_HUGO_MAX:-10000}
 DIR=${BENCH_DIR:-${TMPDIR:-/tmp}/tebiki-bench}
 TK=$ROOT/tebiki
 [ -x "$TK" ] || { echo "build tebiki first (make)"; exit 2; }
@@ -39,6 +45,16 @@ measure() {
 }
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0 || a == "-" || b == "-") print "-"; else printf "%.2f", a / b }'; }
+ratio3() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0 || a == "-" || b == "-") print "-"; else printf "%.3f", a / b }'; }
+
+# target TEXT VALUE OP LIMIT: "   target: TEXT: VALUE (OP LIMIT): met|not met"
+# (VALUE "-": not measured)
+target() {
+	awk -v t="$1" -v v="$2" -v op="$3" -v l="$4" 'BEGIN {
+	    if (v == "-") { printf "   target: %s: not measured\n", t; exit }
+	    ok = (op == "<=") ? (v + 0 <= l + 0) : (op == "<") ? (v + 0 < l + 0) : (v + 0 >= l + 0)
+	    printf "   target: %s: %s (%s %s): %s\n", t, v, op, l, ok ? "met" : "not met" }'
+}
 
 echo "machine: $(nproc) CPUs, $(awk '/MemTotal/ { printf "%.0f GB", $2 / 1048576 }' /proc/meminfo); runs per figure: $RUNS (medians)"
 printf '%-8s %-26s %9s %9s %9s %10s\n' pages tool wall_s cpu_s peak_MB pages/s
@@ -75,7 +91,9 @@ for n in $SIZES; do
 	set -- $cm; cm_w=$2; cm_c=$3; cm_m=$4
 	printf '%-8s %-26s %9s %9s %9s\n' "$n" "cmark-gfm command (bodies)" "$cm_w" "$cm_c" "$cm_m"
 	hu_w=- hu_m=-
-	if command -v hugo >/dev/null 2>&1; then
+	if command -v hugo >/dev/null 2>&1 && [ "$n" -gt "$HUGO_MAX" ]; then
+		echo "$n       hugo: not run above $HUGO_MAX pages (BENCH_HUGO_MAX)"
+	elif command -v hugo >/dev/null 2>&1; then
 		hu=$(measure hugo hugo --quiet --source "$c/hugo" --destination "$c/hugo-public")
 		set -- $hu; hu_w=$2; hu_m=$4
 		printf '%-8s %-26s %9s %9s %9s %10s\n' "$n" "hugo $(hugo version | sed 's/hugo v\([0-9.]*\).*/\1/')" "$2" "$3" "$4" "$(awk -v n=$n -v w=$2 'BEGIN { printf "%.0f", n / w }')"
@@ -96,7 +114,18 @@ for n in $SIZES; do
 	            ms = $(m - 1) + (name == "generated" ? gen : 0)
 	            printf " %s %.0f/%s;", name, ms, peak }
 	        END { print "" }'
-	echo "   $n pages, $mb MB of Markdown: hugo/tebiki wall $(ratio "$hu_w" "$tk_w")x, tebiki/cmark-gfm wall $(ratio "$tk_w" "$cm_w")x, tebiki/hugo memory $(ratio "$tk_m" "$hu_m")x, search $(find "$c/public/search" -type f | wc -l) files"	# search budgets (#6): bytes a query loads, from the index just built
+	echo "   $n pages, $mb MB of Markdown: hugo/tebiki wall $(ratio "$hu_w" "$tk_w")x, tebiki/cmark-gfm wall $(ratio "$tk_w" "$cm_w")x, tebiki/hugo memory $(ratio "$tk_m" "$hu_m")x, search $(find "$c/public/search" -type f | wc -l) files"
+	# the targets of issue #9 (10,000 and 100,000 pages)
+	if [ "$n" -eq 10000 ]; then
+		target "full build vs Hugo, hugo/tebiki wall" "$(ratio "$hu_w" "$tk_w")" ">=" 5
+		target "full build vs the cmark-gfm command, tebiki/cmark-gfm wall" "$(ratio "$tk_w" "$cm_w")" "<=" 2
+		target "peak memory vs Hugo's, tebiki/hugo" "$(ratio3 "$tk_m" "$hu_m")" "<=" 0.2
+		target "rebuild after editing one page, seconds" "$ed_w" "<=" 0.1
+	elif [ "$n" -eq 100000 ]; then
+		target "full build, seconds" "$tk_w" "<" 30
+		target "full build, peak MB" "$tk_m" "<" 4096
+	fi
+	# search budgets (#6): bytes a query loads, from the index just built
 	if command -v node >/dev/null 2>&1; then
 		node "$ROOT/tests/search/bench-queries.mjs" "$c/public" 2>&1 |
 		    tail -n 1 | sed "s/^/   $n pages, search: /"
