@@ -6,8 +6,8 @@
  * whose key for a page is the same gives the stored data to flt_site_run
  * instead of running collect on that page again (filter.h).
  *
- * The file lives in the site's `.tebiki-cache/`; it carries a SHA-256 of
- * its contents, so a damaged, truncated or foreign file is an empty cache,
+ * The file lives in the site's `.tebiki-cache/`; it carries a checksum of
+ * its contents (fsum.h), so a damaged, truncated or foreign file is an empty cache,
  * never an error.
  */
 #ifndef CCACHE_H
