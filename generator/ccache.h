@@ -7,8 +7,8 @@
  * instead of running collect on that page again (filter.h).
  *
  * The file lives in the site's `.tebiki-cache/`; it carries a checksum of
- * its contents (fsum.h), so a damaged, truncated or foreign file is an empty cache,
- * never an error.
+ * its contents (fsum.h), so a damaged, truncated or foreign file is an
+ * empty cache, never an error.
  */
 #ifndef CCACHE_H
 #define CCACHE_H
