@@ -473,11 +473,21 @@ pass1_page(void *arg, size_t i, int worker)
 
 	(void)worker;
 	p->from_file = page_load(&p->src, p->f->path, p->f->src, b->d) == 0;
-	sha256_sum(p->src.text.ptr ? p->src.text.ptr : "", p->src.text.len,
-	    p->src_sum);
-	sha256_sum(p->src.text.ptr ? p->src.text.ptr : "", p->src.body &&
-	    p->src.text.ptr ? (size_t)(p->src.body - p->src.text.ptr) : 0,
-	    p->fm_sum);
+	{
+		/* the source's sum, and on the way the sum of its front
+		 * matter (the text before the body) */
+		const char *src = p->src.text.ptr ? p->src.text.ptr : "";
+		size_t fm = p->src.body && p->src.text.ptr ?
+		    (size_t)(p->src.body - p->src.text.ptr) : 0;
+		struct sha256 h, hf;
+
+		sha256_init(&h);
+		sha256_update(&h, src, fm);
+		hf = h;
+		sha256_final(&hf, p->fm_sum);
+		sha256_update(&h, src + fm, p->src.text.len - fm);
+		sha256_final(&h, p->src_sum);
+	}
 	/* type: front matter, else the folder */
 	if ((s = meta_str(b, p, "type")) != NULL) {
 		for (k = 0; known_types[k]; k++)

@@ -58,6 +58,12 @@ step() {
 	fi
 }
 
+# damage FILE: one byte in the middle of FILE changed
+damage() {
+	sz=$(stat -c %s "$1")
+	printf 'Z' | dd of="$1" bs=1 seek=$((sz / 2)) conv=notrunc 2>/dev/null
+}
+
 step "first build" 0 0 0 0
 # the render cache: a directory of 64 files, by output path
 RC=$(ls -d "$S"/.tebiki-cache/render-* 2>/dev/null | head -n 1)
@@ -76,8 +82,7 @@ step "nothing changed, twice" "$NPAGES" "$NPAGES"
 batches() { sed -n 's/.* \([0-9]* of [0-9]*\) batches from the cache.*/\1/p' "$T_TMP/inc.err"; }
 t_eq "search batches from the cache" "$(batches)" "3 of 3"
 SB=$(ls -d "$S"/.tebiki-cache/search-* 2>/dev/null | head -n 1)
-sz=$(stat -c %s "$SB/b0.bin")
-printf 'Z' | dd of="$SB/b0.bin" bs=1 seek=$((sz / 2)) conv=notrunc 2>/dev/null
+damage "$SB/b0.bin"
 step "damaged search cache ignored" "$NPAGES" "$NPAGES"
 t_eq "damaged search batch made again, the others read" "$(batches)" "2 of 3"
 step "search cache written again" "$NPAGES" "$NPAGES"
@@ -88,8 +93,7 @@ kept() { sed -n 's/.*(\([0-9]*\) files, \([0-9]*\) kept;.*/\1 \2/p' "$T_TMP/inc.
 set -- $(kept)
 t_eq "nothing changed: every search shard kept" "${2:-none}" "$((${1:-0} - 3))"
 
-sz=$(stat -c %s "$SB/shards.bin")
-printf 'Z' | dd of="$SB/shards.bin" bs=1 seek=$((sz / 2)) conv=notrunc 2>/dev/null
+damage "$SB/shards.bin"
 step "damaged shard records ignored" "$NPAGES" "$NPAGES"
 set -- $(kept)
 t_eq "damaged shard records: every shard made" "${2:-none}" 0
@@ -97,13 +101,11 @@ t_eq "damaged shard records: every shard made" "${2:-none}" 0
 # a damaged cache file (one byte changed in the middle) is not trusted:
 # its pages are rendered again, the others still come from the cache
 big=$(ls -S "$RC"/*.bin | head -n 1)
-sz=$(stat -c %s "$big")
-printf 'Z' | dd of="$big" bs=1 seek=$((sz / 2)) conv=notrunc 2>/dev/null
+damage "$big"
 step "one damaged cache file ignored" 1 $((NPAGES - 1))
 step "cache written again" "$NPAGES" "$NPAGES"
 for f in "$RC"/*.bin; do
-	sz=$(stat -c %s "$f")
-	printf 'Z' | dd of="$f" bs=1 seek=$((sz / 2)) conv=notrunc 2>/dev/null
+	damage "$f"
 done
 step "every cache file damaged" 0 0
 step "cache written again, twice" "$NPAGES" "$NPAGES"
@@ -134,8 +136,7 @@ t_eq "print.html touched: no body reused" "${1:-none}" 0
 step "print index written again" "$NPAGES" "$NPAGES"
 set -- $(pbodies)
 t_eq "print index again: every body reused" "${1:-none}" "${2:-x}"
-sz=$(stat -c %s "$PI")
-printf 'Z' | dd of="$PI" bs=1 seek=$((sz / 2)) conv=notrunc 2>/dev/null
+damage "$PI"
 step "damaged print index ignored" "$NPAGES" "$NPAGES"
 set -- $(pbodies)
 t_eq "damaged print index: no body reused" "${1:-none}" 0
@@ -161,8 +162,7 @@ t_eq "page added: no body reused" "${1:-none}" 0
 rm "$S/content/procedures/added.md"
 step "page removed again" $((NPAGES - 40)) "$NPAGES"
 cf=$(ls "$S"/.tebiki-cache/collect-*.bin | head -n 1)
-sz=$(stat -c %s "$cf")
-printf 'Z' | dd of="$cf" bs=1 seek=$((sz / 2)) conv=notrunc 2>/dev/null
+damage "$cf"
 step "damaged collect cache ignored" "$NPAGES" "$NPAGES" 0 0
 step "collect cache written again" "$NPAGES" "$NPAGES" "$NPAGES" "$NPAGES"
 
