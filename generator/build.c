@@ -27,6 +27,7 @@
 #include "lifecycle.h"
 #include "model.h"
 #include "pool.h"
+#include "preview.h"
 #include "rcache.h"
 #include "render.h"
 #include "search.h"
@@ -460,6 +461,25 @@ p1_join(struct build *b)
 
 static void	drop_text(struct page *);
 
+/* The SHA-256 of a source, and on the way that of its front matter (the
+ * text before the body). */
+static void
+source_sums(const struct page_src *ps, unsigned char fm_sum[32],
+    unsigned char sum[32])
+{
+	const char *src = ps->text.ptr ? ps->text.ptr : "";
+	size_t fm = ps->body && ps->text.ptr ?
+	    (size_t)(ps->body - ps->text.ptr) : 0;
+	struct sha256 h, hf;
+
+	sha256_init(&h);
+	sha256_update(&h, src, fm);
+	hf = h;
+	sha256_final(&hf, fm_sum);
+	sha256_update(&h, src + fm, ps->text.len - fm);
+	sha256_final(&h, sum);
+}
+
 static void
 pass1_page(void *arg, size_t i, int worker)
 {
@@ -473,21 +493,7 @@ pass1_page(void *arg, size_t i, int worker)
 
 	(void)worker;
 	p->from_file = page_load(&p->src, p->f->path, p->f->src, b->d) == 0;
-	{
-		/* the source's sum, and on the way the sum of its front
-		 * matter (the text before the body) */
-		const char *src = p->src.text.ptr ? p->src.text.ptr : "";
-		size_t fm = p->src.body && p->src.text.ptr ?
-		    (size_t)(p->src.body - p->src.text.ptr) : 0;
-		struct sha256 h, hf;
-
-		sha256_init(&h);
-		sha256_update(&h, src, fm);
-		hf = h;
-		sha256_final(&hf, p->fm_sum);
-		sha256_update(&h, src + fm, p->src.text.len - fm);
-		sha256_final(&h, p->src_sum);
-	}
+	source_sums(&p->src, p->fm_sum, p->src_sum);
 	/* type: front matter, else the folder */
 	if ((s = meta_str(b, p, "type")) != NULL) {
 		for (k = 0; known_types[k]; k++)
@@ -1513,6 +1519,38 @@ save_ccache(struct build *b, const struct flt_page *fps, size_t n,
 	free(dir);
 }
 
+/* What collect left for each of the n filter pages, for a previewer:
+ * it compares a changed page's new data with it. */
+static void
+keep_collected(struct build *b, size_t n)
+{
+	const struct value *v;
+	size_t k;
+
+	b->flt_local = !flt_site_has_link(b->flt);
+	b->collected = xcalloc(n + 1, sizeof(*b->collected));
+	for (k = 0; k < n; k++) {
+		/* NULL when a collect is not page_local or said something */
+		if ((v = flt_page_collected(b->flt, k)) == NULL)
+			b->flt_local = 0;
+		else
+			b->collected[k] = val_ref((struct value *)v);
+	}
+}
+
+static void
+drop_collected(struct build *b)
+{
+	size_t k;
+
+	if (b->collected == NULL)
+		return;
+	for (k = 0; k < b->nflt; k++)
+		val_unref(b->collected[k]);
+	free(b->collected);
+	b->collected = NULL;
+}
+
 static int
 run_filters(struct build *b, int jobs)
 {
@@ -1574,6 +1612,8 @@ run_filters(struct build *b, int jobs)
 	val_unref(extra);
 	if (rc == 0)
 		save_ccache(b, fps, n, cached);
+	if (rc == 0 && b->opts->preview)
+		keep_collected(b, n);
 	if (b->timing) {
 		int by_page, nt = flt_site_collect_threads(b->flt, &by_page);
 
@@ -2233,16 +2273,68 @@ drop_source(struct page *p)
 	p->plain = NULL;
 }
 
+/* Pass 2 of page i once its source is loaded: the element filters (on
+ * worker `worker`), links, the body, and the page around it (`ctx`,
+ * consumed) into `out`.  In a build (`full`) a worker that grew is
+ * replaced and the search index's sections are kept; a preview does
+ * neither.  0, or -1 after reporting. */
+static int
+render_body(struct build *b, size_t i, int worker, struct value *ctx,
+    int full, struct buf *out)
+{
+	struct page *p = &b->pages[i];
+	struct buf html = BUF_INIT;
+
+	load_doc(p);
+	if (b->workers && b->workers[worker] && b->flt_index[i] != (size_t)-1) {
+		struct flt_page fp;
+
+		fill_flt_page(b, p, &fp);
+		val_unref(p->tmpl_extra);
+		p->tmpl_extra = NULL;
+		if (flt_worker_page(b->workers[worker], &fp, b->flt_index[i],
+		    &p->md.root, &p->tmpl_extra, b->d) == -1) {
+			val_unref(ctx);
+			return -1;
+		}
+		/* a filter may have changed headings: the page's own table of
+		 * contents uses them; p->heads stays as pass 1 made it, since
+		 * other workers check link anchors against it right now */
+		md_headings_free(p->fheads, p->nfheads);
+		p->nfheads = md_headings(&p->md, &p->fheads);
+		if (full)
+			recycle_worker(b, worker);
+	}
+	resolve_links(b, p);
+	if (b->cfg.search && full) {
+		extract_sections(p);
+		/* kept with the render cache: a later build's index sums this
+		 * page without reading its texts */
+		if (b->rcache_path) {
+			srch_sections_sum(p->sections, p->nsections, p->secsum,
+			    &p->secs_valid);
+			p->secsum_set = 1;
+		}
+	}
+	p->md.lang = p->lang;
+	md_render(&p->md, &html);
+	free(p->body_html);
+	p->body_html = buf_detach(&html);
+	/* the tree is not needed any more: free it now rather than keep
+	 * every page's tree until the end of the build */
+	md_release(&p->md);
+	return render_page_finish(b, p, ctx, out);
+}
+
 static void
 pass2_page(void *arg, size_t i, int worker)
 {
 	struct build *b = arg;
 	struct page *p = &b->pages[i];
-	struct buf html = BUF_INIT, out = BUF_INIT, key = BUF_INIT;
+	struct buf out = BUF_INIT, key = BUF_INIT;
 	const struct rc_entry *e;
 	struct value *ctx;
 
-	(void)worker;
 	if (p->excluded)
 		return;
 	ctx = render_page_begin(b, p, b->rcache_path ? &key : NULL);
@@ -2261,40 +2353,7 @@ pass2_page(void *arg, size_t i, int worker)
 		val_unref(ctx);
 		return;
 	}
-	load_doc(p);
-	if (b->workers && b->workers[worker] && b->flt_index[i] != (size_t)-1) {
-		struct flt_page fp;
-
-		fill_flt_page(b, p, &fp);
-		if (flt_worker_page(b->workers[worker], &fp, b->flt_index[i],
-		    &p->md.root, &p->tmpl_extra, b->d) == -1) {
-			val_unref(ctx);
-			return;
-		}
-		/* a filter may have changed headings: the page's own table of
-		 * contents uses them; p->heads stays as pass 1 made it, since
-		 * other workers check link anchors against it right now */
-		p->nfheads = md_headings(&p->md, &p->fheads);
-		recycle_worker(b, worker);
-	}
-	resolve_links(b, p);
-	if (b->cfg.search) {
-		extract_sections(p);
-		/* kept with the render cache: a later build's index sums this
-		 * page without reading its texts */
-		if (b->rcache_path) {
-			srch_sections_sum(p->sections, p->nsections, p->secsum,
-			    &p->secs_valid);
-			p->secsum_set = 1;
-		}
-	}
-	p->md.lang = p->lang;
-	md_render(&p->md, &html);
-	p->body_html = buf_detach(&html);
-	/* the tree is not needed any more: free it now rather than keep
-	 * every page's tree until the end of the build */
-	md_release(&p->md);
-	if (render_page_finish(b, p, ctx, &out) == 0 && b->opts->write) {
+	if (render_body(b, i, worker, ctx, 1, &out) == 0 && b->opts->write) {
 		sha256_hex(out.ptr, out.len, p->out_hex);
 		p->out_len = out.len;
 		write_hashed(b, p->out, out.ptr, out.len, p->out_hex);
@@ -2309,6 +2368,183 @@ pass2_page(void *arg, size_t i, int worker)
 	}
 	keep_sections(b, p);
 	drop_source(p);
+}
+
+/* ---------------------------------------------------------------------
+ * Preview (preview.h): one page again, in a process forked after pass 2
+ */
+
+static int
+heads_equal(const struct md_heading *a, size_t na,
+    const struct md_heading *h, size_t nh)
+{
+	size_t i;
+
+	if (na != nh)
+		return 0;
+	for (i = 0; i < na; i++)
+		if (a[i].level != h[i].level ||
+		    strcmp(a[i].id ? a[i].id : "", h[i].id ? h[i].id : "") ||
+		    strcmp(a[i].text ? a[i].text : "",
+		    h[i].text ? h[i].text : ""))
+			return 0;
+	return 1;
+}
+
+static void	free_sections(struct page *);
+
+/* See build.h. */
+void
+build_preview_prepare(struct build *b)
+{
+	size_t j;
+
+	if (b->pv_ready)
+		return;
+	b->pv_ready = 1;
+	/* what only the rest of the build needs: the index's texts, the
+	 * render cache's bodies (the scratch file's descriptor is closed) */
+	for (j = 0; j < b->npages; j++) {
+		free_sections(&b->pages[j]);
+		b->pages[j].body_rc = NULL;
+	}
+	rc_free(b->rcache);
+	b->rcache = NULL;
+	b->bodies = NULL;
+#ifdef __GLIBC__
+	malloc_trim(0);
+#endif
+	if (b->flt_opts == NULL || !b->flt_local || b->collected == NULL ||
+	    b->pv_site != NULL)
+		return;
+	b->pv_fps = xcalloc(b->nflt + 1, sizeof(*b->pv_fps));
+	for (j = 0; j < b->npages; j++)
+		if (b->flt_index[j] != (size_t)-1)
+			fill_flt_page(b, &b->pages[j],
+			    &b->pv_fps[b->flt_index[j]]);
+	b->pv_extra = filter_extra(b);
+	if ((b->pv_site = flt_site_new(b->flt_opts, b->d)) != NULL &&
+	    flt_site_prepare(b->pv_site, b->pv_fps, b->nflt, b->pv_extra,
+	    b->d) == -1) {
+		flt_site_free(b->pv_site);
+		b->pv_site = NULL;
+	}
+}
+
+/* Runs the filters' collect on page i again: 0 when the page's data
+ * comes out as the build had it (or there are no filters), -1
+ * otherwise. */
+static int
+preview_collect(struct build *b, size_t i)
+{
+	size_t k = b->flt_index ? b->flt_index[i] : (size_t)-1;
+	struct buf was = BUF_INIT, now = BUF_INIT;
+	struct value *v;
+	int rc = -1;
+
+	if (b->flt_opts == NULL)
+		return 0;
+	build_preview_prepare(b);
+	if (k == (size_t)-1 || b->pv_site == NULL || b->collected[k] == NULL)
+		return -1;
+	fill_flt_page(b, &b->pages[i], &b->pv_fps[k]);
+	if ((v = flt_site_collect_page(b->pv_site, k)) != NULL) {
+		val_to_json(b->collected[k], &was);
+		val_to_json(v, &now);
+		if (was.len == now.len && memcmp(was.ptr, now.ptr, was.len) == 0)
+			rc = 0;
+		val_unref(v);
+	}
+	buf_release(&was);
+	buf_release(&now);
+	return rc;
+}
+
+/* See build.h.  After -1 the page is left half changed: the caller
+ * discards this process's build. */
+int
+build_preview(struct build *b, const char *src, struct buf *out,
+    const char **out_rel, const char **why)
+{
+	struct page_src ns;
+	struct page *p;
+	struct md_heading *heads;
+	struct value *ctx;
+	unsigned char fm_sum[32], sum[32];
+	size_t fi, i, nh, errs = diag_errors(b->d);
+	int same;
+
+	*out_rel = NULL;
+	*why = NULL;
+	if (strncmp(src, "content/", 8) != 0 ||
+	    !hm_get(&b->by_rel, src + 8, &fi) || !b->files[fi].is_page) {
+		*why = "not a page of the last build";
+		return -1;
+	}
+	i = b->file_page[fi];
+	p = &b->pages[i];
+	*out_rel = p->out;
+	if (p->excluded) {
+		*why = "the page is left out of the build";
+		return -1;
+	}
+	memset(&ns, 0, sizeof(ns));
+	if (page_load(&ns, p->f->path, p->f->src, b->d) == -1 ||
+	    diag_errors(b->d) > errs) {
+		page_src_release(&ns);
+		*why = "the file cannot be read, or has errors";
+		return -1;
+	}
+	source_sums(&ns, fm_sum, sum);
+	if (memcmp(sum, p->src_sum, sizeof(sum)) == 0) {
+		page_src_release(&ns);
+		return 0;
+	}
+	if (memcmp(fm_sum, p->fm_sum, sizeof(fm_sum)) != 0) {
+		page_src_release(&ns);
+		*why = "its front matter changed";
+		return -1;
+	}
+	/* the new text takes the place of the old; the front matter values
+	 * (the same) stay, the model points into them */
+	buf_release(&p->src.text);
+	p->src.text = ns.text;
+	p->src.body = ns.body;
+	p->src.body_len = ns.body_len;
+	p->src.fixed = ns.fixed;
+	buf_init(&ns.text);
+	ns.body = NULL;
+	page_src_release(&ns);
+	memcpy(p->src_sum, sum, sizeof(sum));
+	p->dropped = 0;
+	md_release(&p->md);
+	md_parse(&p->md, p->src.body, p->src.body_len, p->raw_html);
+	md_assign_ids(&p->md);
+	nh = md_headings(&p->md, &heads);
+	same = heads_equal(heads, nh, p->heads, p->nheads);
+	md_headings_free(heads, nh);
+	if (!same) {
+		*why = "its headings changed";
+		return -1;
+	}
+	free(p->plain);
+	p->plain = NULL;
+	plain_text(p);
+	if (preview_collect(b, i) == -1 || diag_errors(b->d) > errs) {
+		*why = "what the filters collect from it changed";
+		return -1;
+	}
+	free(p->plain);
+	p->plain = NULL;
+	ctx = render_page_begin(b, p, NULL);
+	if (render_body(b, i, 0, ctx, 0, out) == -1 ||
+	    diag_errors(b->d) > errs) {
+		*why = "it has errors (the build reports them)";
+		return -1;
+	}
+	free(p->body_html);
+	p->body_html = NULL;
+	return 1;
 }
 
 /* ---------------------------------------------------------------------
@@ -2908,6 +3144,7 @@ build_release(struct build *b)
 			free((char *)b->flt_files[i].path);
 		free(b->flt_files);
 	}
+	drop_collected(b);
 	free(b->flt_opts);
 	free(b->flt_index);
 	free(b->ckeys);
@@ -3108,6 +3345,10 @@ build_run(const struct build_opts *o, struct diag *d)
 	pool_run(jobs, b.npages, pass2_page, &b);
 	join_recycled(&b);
 	seq1 = d->n;
+	/* serve: a previewer keeps the build as it is now (preview.h) */
+	if (o->preview && o->write && diag_errors(d) == 0)
+		b.prv = prv_fork(&b);
+	drop_collected(&b);
 	/* the filters are done: their Lua states go before the generated
 	 * pages and the index need the memory */
 	if (b.workers) {
@@ -3177,6 +3418,15 @@ out:
 		else
 			diag_note(d, NULL, 0, 0, "checked %zu pages", built);
 	}
+	/* the previewer of a build that failed would preview against a
+	 * site that is not the one served */
+	if (o->preview && status == CMD_OK && b.prv) {
+		prv_free(*o->preview);
+		*o->preview = b.prv;
+	} else {
+		prv_free(b.prv);
+	}
+	b.prv = NULL;
 	build_release(&b);
 	return env_error ? CMD_USAGE : status;
 }

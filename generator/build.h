@@ -30,6 +30,7 @@ struct tmpl_set;
 struct model;
 struct srch_section;
 struct flt_site;
+struct flt_page;
 struct flt_file;
 struct flt_opts;
 struct flt_worker;
@@ -57,6 +58,10 @@ struct build_opts {
 	const char	*print_type;	/* or every document of this type */
 	int		 no_cache;	/* --no-cache: neither read nor write
 					 * the render cache (rcache.h) */
+	struct prv	**preview;	/* serve: a successful build puts a
+					 * previewer forked from it here (the
+					 * one there is freed); NULL: none
+					 * (preview.h) */
 };
 
 struct page {
@@ -194,6 +199,16 @@ struct build {
 						   generated pages are made */
 	struct action		*actions;	/* from lessons, incidents, reports */
 	size_t			 nactions;
+	/* for a previewer (opts->preview): what collect left per filter
+	 * page, and whether a page's data depends on nothing but the page
+	 * (every collect page_local, no link hook) */
+	struct value		**collected;
+	int			 flt_local;
+	struct prv		*prv;		/* forked by this build */
+	struct flt_site		*pv_site;	/* the previewer's collect */
+	struct flt_page		*pv_fps;
+	struct value		*pv_extra;
+	int			 pv_ready;	/* build_preview_prepare ran */
 };
 
 /* The folder listing pages of `type` ("policies"), NULL for others. */
@@ -237,6 +252,18 @@ const char	*build_body(const struct build *, const struct page *p,
  * (a profiling aid for `make bench`, never in normal output); NULL only
  * sets the mark.  Main thread only. */
 void		 build_phase(struct build *, const char *name);
+/* For a previewer forked after pass 2 (preview.h): renders again the
+ * page whose source is `src` ("content/a/b.md"), as this build would
+ * have, when nothing but its own output depends on what changed in it.
+ * Returns 1 with the page into `out` and *out_rel its output path
+ * (borrowed); 0 when the source did not change since; -1 with *why
+ * (static text) when the page cannot be previewed: a new or removed
+ * file, changed front matter, headings or collected data, errors. */
+int	build_preview(struct build *, const char *src, struct buf *out,
+	    const char **out_rel, const char **why);
+/* Readies what build_preview needs for the filters' collect (done by the
+ * first build_preview otherwise). */
+void	build_preview_prepare(struct build *);
 /* Runs the whole pipeline; returns CMD_OK, CMD_CONTENT or CMD_USAGE. */
 int	build_run(const struct build_opts *, struct diag *);
 

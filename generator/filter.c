@@ -876,19 +876,8 @@ flt_site_run(struct flt_site *site, const struct flt_page *pages, size_t n,
 	size_t i, k, ndiag, ncollect, todo;
 	int reusable, local, jobs;
 
-	site->pages = pages;
-	site->npages = n;
-	site->extra = extra;
-	site->d = d;
-	site->data = xcalloc(n + 1, sizeof(*site->data));
-	for (i = 0; i < n; i++)
-		site->data[i] = val_map();
 	/* run every file once, with a read-only SITE without page data */
-	freeze_site(site);
-	for (k = 0; k < site->nff; k++)
-		if (ffile_load(&site->ff[k], site->frozen, d) == -1)
-			site->failed = 1;
-	if (site->failed) {
+	if (flt_site_prepare(site, pages, n, extra, d) == -1) {
 		val_unref(site->frozen);
 		site->frozen = NULL;
 		goto out;
@@ -978,6 +967,62 @@ flt_page_collected(struct flt_site *site, size_t i)
 	if (site->collected == NULL || i >= site->npages)
 		return NULL;
 	return site->collected[i];
+}
+
+/* See filter.h. */
+int
+flt_site_prepare(struct flt_site *site, const struct flt_page *pages,
+    size_t n, const struct value *extra, struct diag *d)
+{
+	size_t i, k;
+
+	site->pages = pages;
+	site->npages = n;
+	site->extra = extra;
+	site->d = d;
+	site->data = xcalloc(n + 1, sizeof(*site->data));
+	for (i = 0; i < n; i++)
+		site->data[i] = val_map();
+	/* SITE as collect sees it: no page's data */
+	freeze_site(site);
+	for (k = 0; k < site->nff; k++)
+		if (ffile_load(&site->ff[k], site->frozen, d) == -1)
+			site->failed = 1;
+	site->phase = PH_COLLECT;
+	return site->failed ? -1 : 0;
+}
+
+/* See filter.h. */
+struct value *
+flt_site_collect_page(struct flt_site *site, size_t i)
+{
+	size_t k;
+
+	if (site->failed || site->data == NULL || i >= site->npages)
+		return NULL;
+	val_unref(site->data[i]);
+	site->data[i] = val_map();
+	for (k = 0; k < site->nff && !site->failed; k++) {
+		if (!push_hook(&site->ff[k], "collect"))
+			continue;
+		lua_pop(site->ff[k].s->L, 1);
+		collect_one(site, k, i);
+	}
+	return site->failed ? NULL : val_ref(site->data[i]);
+}
+
+/* See filter.h. */
+int
+flt_site_has_link(struct flt_site *site)
+{
+	size_t k;
+
+	for (k = 0; k < site->nff; k++)
+		if (push_hook(&site->ff[k], "link")) {
+			lua_pop(site->ff[k].s->L, 1);
+			return 1;
+		}
+	return 0;
 }
 
 /* See filter.h. */

@@ -109,6 +109,21 @@ int			 flt_site_collect_threads(const struct flt_site *,
  * `cached`; NULL when it may not be reused (a file's collect is not
  * page_local, or collect reported something).  Borrowed. */
 const struct value	*flt_page_collected(struct flt_site *, size_t i);
+/* For previews: readies a new site for collect one page at a time, as
+ * flt_site_run's collect sees the site (SITE with the n pages without
+ * their data, and `extra`; both borrowed until flt_site_free).  0, or -1
+ * after reporting. */
+int			 flt_site_prepare(struct flt_site *,
+			    const struct flt_page *pages, size_t n,
+			    const struct value *extra, struct diag *);
+/* Runs every file's collect on page i of a prepared site, from an empty
+ * page.data, and returns the data (caller unrefs); NULL after reporting.
+ * The files' states are used again from page to page: only for files
+ * whose collect is page_local. */
+struct value		*flt_site_collect_page(struct flt_site *, size_t i);
+/* 1 when a file has a link(site) hook (it may change any page's data
+ * after collect), else 0. */
+int			 flt_site_has_link(struct flt_site *);
 /* The frozen site after flt_site_run: {pages: [{id, path, url, type,
  * title, lang, meta, data}...], data, <extra keys>}; added pages follow the
  * n given ones (page index n + k).  Borrowed; valid until flt_site_free;

@@ -41,6 +41,8 @@ struct srv {
 	pthread_mutex_t		 lock;
 	pthread_cond_t		 cond;		/* signalled on any change */
 	unsigned long		 gen;		/* successful builds */
+	char			*paths;		/* JSON list of the pages gen
+						   changed, or NULL: all */
 	unsigned long		 eseq;		/* error state changes */
 	char			*err;		/* last errors or NULL */
 	int			 stopping;
@@ -92,7 +94,20 @@ static const char reload_js[] =
     "\t\tif (d.error)\n"
     "\t\t\tshow(d.error);\n"
     "\t});\n"
-    "\tes.addEventListener(\"reload\", function () {\n"
+    "\t/* this page's output path, as the build names it */\n"
+    "\tfunction here() {\n"
+    "\t\tvar p = decodeURIComponent(location.pathname)"
+    ".replace(/^\\/+/, \"\");\n"
+    "\t\treturn p === \"\" || p.slice(-1) === \"/\" ? p + "
+    "\"index.html\" : p;\n"
+    "\t}\n"
+    "\tes.addEventListener(\"reload\", function (e) {\n"
+    "\t\tvar d = JSON.parse(e.data);\n"
+    "\t\t/* a list of pages: the others stay as they are */\n"
+    "\t\tif (d.paths && d.paths.indexOf(here()) < 0) {\n"
+    "\t\t\tgen = String(d.gen);\n"
+    "\t\t\treturn;\n"
+    "\t\t}\n"
     "\t\tes.close();\n"
     "\t\tlocation.reload();\n"
     "\t});\n"
@@ -526,9 +541,16 @@ events_read(void *cls, uint64_t pos, char *out, size_t max)
 					put_error(cl, s);
 			}
 			if (cl->gen != s->gen) {
+				/* the pages changed are known only for the
+				 * last step: a client that missed one reloads */
+				if (s->paths && cl->gen + 1 == s->gen)
+					buf_printf(&cl->out, "event: reload\n"
+					    "data: {\"gen\":%lu,\"paths\":%s}"
+					    "\n\n", s->gen, s->paths);
+				else
+					buf_printf(&cl->out, "event: reload\n"
+					    "data: {\"gen\":%lu}\n\n", s->gen);
 				cl->gen = s->gen;
-				buf_printf(&cl->out, "event: reload\n"
-				    "data: {\"gen\":%lu}\n\n", s->gen);
 			}
 			if (cl->out.len > 0)
 				break;
@@ -840,9 +862,23 @@ srv_port(const struct srv *s)
 }
 
 void
-srv_built(struct srv *s)
+srv_built(struct srv *s, const char *const *paths, size_t n)
 {
+	struct buf j = BUF_INIT;
+	size_t i;
+
+	if (paths) {
+		buf_putc(&j, '[');
+		for (i = 0; i < n; i++) {
+			if (i)
+				buf_putc(&j, ',');
+			val_json_string(&j, paths[i], strlen(paths[i]));
+		}
+		buf_putc(&j, ']');
+	}
 	pthread_mutex_lock(&s->lock);
+	free(s->paths);
+	s->paths = paths ? buf_detach(&j) : NULL;
 	s->gen++;
 	if (s->err) {
 		free(s->err);
@@ -878,6 +914,7 @@ srv_stop(struct srv *s)
 	pthread_cond_destroy(&s->cond);
 	pthread_mutex_destroy(&s->lock);
 	free(s->err);
+	free(s->paths);
 	free(s->root);
 	free(s);
 }

@@ -11,7 +11,8 @@
  * Events):
  *
  *   event: hello    data {"gen":N,"error":null|"text"}  on connecting
- *   event: reload   data {"gen":N}     after each successful rebuild
+ *   event: reload   data {"gen":N}     after each successful rebuild, or
+ *                   {"gen":N,"paths":[...]}: only those pages reload
  *   event: error    data {"gen":N,"text":"..."}  after a failed one (and
  *                   on connecting while the last build failed)
  *   ": keepalive"   comment every 15 seconds (srv_opts.keepalive)
@@ -21,6 +22,8 @@
  */
 #ifndef SERVE_H
 #define SERVE_H
+
+#include <stddef.h>
 
 struct srv;
 
@@ -36,9 +39,11 @@ struct srv_opts {
 struct srv	*srv_start(const struct srv_opts *);
 /* The port actually bound. */
 int		 srv_port(const struct srv *);
-/* A successful build is in place: clears the error, tells every page to
- * reload. */
-void		 srv_built(struct srv *);
+/* A successful build (or a preview) is in place: clears the error and
+ * tells every page to reload, or, when `paths` is not NULL, the pages
+ * whose output paths (relative to the root, "policies/a.html",
+ * "index.html" for "/") are among the n given. */
+void		 srv_built(struct srv *, const char *const *paths, size_t n);
 /* A build failed with the diagnostics `text` (copied): every page shows
  * it over the last good build. */
 void		 srv_failed(struct srv *, const char *text);

@@ -37,7 +37,13 @@ struct watch {
 	struct wdir	*dirs;
 	size_t		 n, cap;
 	int		 warned;	/* the watch limit was reported */
+	char		**changed;	/* since watch_take, distinct */
+	size_t		 nchanged;
 };
+
+/* Most paths remembered between two watch_take calls; past it, one
+ * "(many files)" stands for the rest. */
+#define MAX_CHANGED	64
 
 /* The entry for `wd` or NULL. */
 static struct wdir *
@@ -222,13 +228,42 @@ watch_count(const struct watch *w)
 	return (int)w->n;
 }
 
-/* Notes `rel`/`name` as the first change when nothing was noted yet. */
+/* Notes `rel`/`name` as the first change when nothing was noted yet,
+ * and among the changes watch_take hands over. */
 static void
-note(char **what, const char *rel, const char *name)
+note(struct watch *w, char **what, const char *rel, const char *name)
 {
-	if (what == NULL || *what != NULL)
-		return;
-	*what = name[0] ? util_path_join(rel, name) : xstrdup(rel);
+	char *path = name[0] ? util_path_join(rel, name) : xstrdup(rel);
+	size_t i;
+
+	for (i = 0; i < w->nchanged; i++)
+		if (strcmp(w->changed[i], path) == 0)
+			break;
+	if (i == w->nchanged && w->nchanged <= MAX_CHANGED) {
+		if (w->nchanged == MAX_CHANGED) {
+			free(path);
+			path = xstrdup("(many files)");
+		}
+		w->changed = xreallocarray(w->changed, w->nchanged + 1,
+		    sizeof(*w->changed));
+		w->changed[w->nchanged++] = xstrdup(path);
+	}
+	if (what != NULL && *what == NULL)
+		*what = path;
+	else
+		free(path);
+}
+
+/* See watch.h. */
+size_t
+watch_take(struct watch *w, char ***paths)
+{
+	size_t n = w->nchanged;
+
+	*paths = w->changed;
+	w->changed = NULL;
+	w->nchanged = 0;
+	return n;
 }
 
 int
@@ -261,7 +296,7 @@ watch_read(struct watch *w, char **what)
 			if (ev->mask & IN_Q_OVERFLOW) {
 				/* events were lost: rescan, rebuild */
 				add_all(w);
-				note(what, "", "(many files)");
+				note(w, what, "", "(many files)");
 				changed = 1;
 				continue;
 			}
@@ -274,7 +309,7 @@ watch_read(struct watch *w, char **what)
 			if (ev->len == 0) {
 				/* the directory itself went away */
 				if (e->rel[0] != '\0') {
-					note(what, e->rel, "");
+					note(w, what, e->rel, "");
 					changed = 1;
 				}
 				continue;
@@ -283,13 +318,13 @@ watch_read(struct watch *w, char **what)
 				continue;
 			if (e->rel[0] == '\0') {
 				if (strcmp(ev->name, "site.yaml") == 0) {
-					note(what, "", ev->name);
+					note(w, what, "", ev->name);
 					changed = 1;
 				} else if (is_top(ev->name)) {
 					if (ev->mask & (IN_CREATE |
 					    IN_MOVED_TO))
 						add_tree(w, ev->name, 0);
-					note(what, "", ev->name);
+					note(w, what, "", ev->name);
 					changed = 1;
 				}
 				continue;
@@ -300,7 +335,7 @@ watch_read(struct watch *w, char **what)
 				add_tree(w, rel, 0);
 				free(rel);
 			}
-			note(what, e->rel, ev->name);
+			note(w, what, e->rel, ev->name);
 			changed = 1;
 		}
 	}
@@ -316,6 +351,9 @@ watch_free(struct watch *w)
 		return;
 	if (w->fd != -1)
 		close(w->fd);
+	for (i = 0; i < w->nchanged; i++)
+		free(w->changed[i]);
+	free(w->changed);
 	for (i = 0; i < w->n; i++)
 		free(w->dirs[i].rel);
 	free(w->dirs);

@@ -10,6 +10,8 @@
 #ifndef WATCH_H
 #define WATCH_H
 
+#include <stddef.h>
+
 struct watch;
 
 /* Starts watching the site in `dir`; NULL after reporting.  Free with
@@ -22,6 +24,11 @@ int		 watch_fd(const struct watch *);
  * *what to the site-relative path of the first one, caller frees), 0 when
  * nothing relevant happened, -1 after reporting a read error. */
 int		 watch_read(struct watch *, char **what);
+/* Hands over the site-relative paths of the relevant changes read since
+ * the last call (each once, in order; "(many files)" when events were
+ * lost or there were too many); returns their number.  The caller frees
+ * each path and the array. */
+size_t		 watch_take(struct watch *, char ***paths);
 /* Number of directories watched (for tests and messages). */
 int		 watch_count(const struct watch *);
 /* Closes the inotify descriptor and frees everything; NULL is fine. */

@@ -84,6 +84,27 @@ for n in $SIZES; do
 	set -- $tk3; ed_w=$2; ed_c=$3; ed_m=$4
 	printf '%-8s %-26s %9s %9s %9s\n' "$n" "tebiki rebuild, no change" "$rb_w" "-" "$rb_m"
 	printf '%-8s %-26s %9s %9s %9s\n' "$n" "tebiki rebuild, 1 edit" "$ed_w" "$ed_c" "$ed_m"
+	# tebiki serve after an edit: the page served (by the previewer) and
+	# the whole site rebuilt, from the moment the file is written
+	sv_p=- sv_s=-
+	if command -v node >/dev/null 2>&1; then
+		sd=$DIR/serve; rm -rf "$sd"; mkdir -p "$sd"
+		TMPDIR=$sd "$TK" serve -s "$c" --port 0 2>"$sd/log" &
+		spid=$!
+		i=0
+		while ! grep -q "serving http" "$sd/log" 2>/dev/null && [ $i -lt 3000 ]; do
+			sleep 0.1; i=$((i + 1))
+		done
+		so=$(ls -d "$sd"/tebiki-serve.* 2>/dev/null | head -n 1)/site
+		sv=$(node "$ROOT/tests/bench/serve_edit.mjs" "$c/content/procedures/$f" \
+		    "$so/procedures/${f%.md}.html" "$sd/log" "$RUNS") && set -- $sv && sv_p=$1 sv_s=$2
+		kill "$spid" 2>/dev/null; wait "$spid" 2>/dev/null
+		cp "$DIR/saved.md" "$c/content/procedures/$f"
+		printf '%-8s %-26s %9s\n' "$n" "serve: edit -> page shown" \
+		    "$(awk -v v="$sv_p" 'BEGIN { print v == "-" ? v : v / 1000 }')"
+		printf '%-8s %-26s %9s\n' "$n" "serve: edit -> site rebuilt" \
+		    "$(awk -v v="$sv_s" 'BEGIN { print v == "-" ? v : v / 1000 }')"
+	fi
 	j1=$(measure tebiki-j1 "$TK" build -q --no-cache -j 1 -s "$c" -o "$c/public")
 	set -- $j1
 	printf '%-8s %-26s %9s %9s %9s\n' "$n" "tebiki -j 1" "$2" "$3" "$4"
@@ -121,6 +142,7 @@ for n in $SIZES; do
 		target "full build vs the cmark-gfm command, tebiki/cmark-gfm wall" "$(ratio "$tk_w" "$cm_w")" "<=" 2
 		target "peak memory vs Hugo's, tebiki/hugo" "$(ratio3 "$tk_m" "$hu_m")" "<=" 0.2
 		target "rebuild after editing one page, seconds" "$ed_w" "<=" 0.1
+		target "tebiki serve: edited page shown, seconds" "$(awk -v v="$sv_p" 'BEGIN { print v == "-" ? v : v / 1000 }')" "<=" 0.1
 	elif [ "$n" -eq 100000 ]; then
 		target "full build, seconds" "$tk_w" "<" 30
 		target "full build, peak MB" "$tk_m" "<" 4096

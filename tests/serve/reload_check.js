@@ -15,7 +15,7 @@ function check(name, cond) {
 }
 
 // One page load: returns the world the script saw.
-function load(pageGen) {
+function load(pageGen, pathname) {
 	const w = { reloads: 0, appended: [], sources: [] };
 	class Elem {
 		constructor(tag) { this.tag = tag; this.style = {}; this.attrs = {}; this.textContent = ""; }
@@ -35,8 +35,8 @@ function load(pageGen) {
 	const ctx = {
 		document: { currentScript: script, body, documentElement: body,
 			createElement: (t) => new Elem(t) },
-		location: { reload() { w.reloads++; } },
-		EventSource, JSON, String,
+		location: { pathname: pathname || "/notes/plain.html", reload() { w.reloads++; } },
+		EventSource, JSON, String, decodeURIComponent,
 	};
 	ctx.window = ctx;
 	vm.runInNewContext(code, ctx);
@@ -69,4 +69,21 @@ w = load("2");
 w.es.fire("hello", { data: JSON.stringify({ gen: 2, error: text }) });
 check("hello with an error shows the overlay", w.overlay() && w.overlay().textContent.includes(text));
 check("hello with an error does not reload", w.reloads === 0);
+// a reload that names pages: only those reload
+w = load("4", "/policies/backup.html");
+w.es.fire("reload", { data: '{"gen":5,"paths":["notes/plain.html"]}' });
+check("reload naming other pages: no reload", w.reloads === 0 && !w.es.closed);
+w.es.fire("hello", { data: '{"gen":5,"error":null}' });
+check("... and the generation is taken as seen", w.reloads === 0);
+w.es.fire("reload", { data: '{"gen":6,"paths":["index.html","policies/backup.html"]}' });
+check("reload naming this page reloads", w.reloads === 1 && w.es.closed);
+w = load("4", "/");
+w.es.fire("reload", { data: '{"gen":5,"paths":["index.html"]}' });
+check("'/' is index.html", w.reloads === 1);
+w = load("4", "/%E6%89%8B%E9%A0%86/");
+w.es.fire("reload", { data: '{"gen":5,"paths":["手順/index.html"]}' });
+check("a directory is its index.html, decoded", w.reloads === 1);
+w = load("4", "/policies/backup.html");
+w.es.fire("reload", { data: '{"gen":5}' });
+check("reload without paths reloads every page", w.reloads === 1);
 process.exit(failed ? 1 : 0);

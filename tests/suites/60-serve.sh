@@ -30,14 +30,15 @@ gen()    { status | sed -n 's/^{"gen":\([0-9]*\),.*/\1/p'; }
 gen_above() { [ "$(gen)" -gt "$1" ] 2>/dev/null; }
 file_has() { grep -q "$2" "$1"; }
 
-# start_serve SITE LOG: starts tebiki serve in the background on a free
+# start_serve SITE LOG [OPTION...]: starts tebiki serve in the background on a free
 # port; sets PID, PORT, URL; 1 when it did not come up within 10 s.
 start_serve() {
+	_site=$1; _log=$2; shift 2
 	TMPDIR=$PRIV TEBIKI_SERVE_KEEPALIVE=1 $TEBIKI_VALGRIND "$TEBIKI" \
-	    serve -s "$1" --port 0 -j 2 2>"$2" &
+	    serve -s "$_site" --port 0 -j 2 "$@" 2>"$_log" &
 	PID=$!
-	wait_for 10 grep -q 'serving http://127.0.0.1:' "$2" || return 1
-	PORT=$(sed -n 's|.*serving http://127\.0\.0\.1:\([0-9]*\)/.*|\1|p' "$2")
+	wait_for 10 grep -q 'serving http://127.0.0.1:' "$_log" || return 1
+	PORT=$(sed -n 's|.*serving http://127\.0\.0\.1:\([0-9]*\)/.*|\1|p' "$_log")
 	URL=http://127.0.0.1:$PORT
 }
 # stop_serve SIGNAL: at most 3 s; sets STOP_RC (124 when it hung)
@@ -175,8 +176,11 @@ t_contains "hello carries the state" "$(cat "$EV")" 'data: {"gen":1,"error":null
 if wait_for 4 file_has "$EV" ": keepalive"; then t_ok "keepalive comment"; else t_bad "keepalive comment" "$(cat "$EV")"; fi
 echo "編集した一文" >> "$S/content/notes/plain.md"
 if wait_for 2 served_has /notes/plain.html "編集した一文"; then t_ok "edit served within 2 s"; else t_bad "edit served within 2 s" "$(cat "$LOG")"; fi
+# the page comes first (a preview), then the build
+wait_for 5 grep -q "rebuilt after a change to 'content/notes/plain.md'" "$LOG"
 if wait_for 3 file_has "$EV" "event: reload"; then t_ok "reload event sent"; else t_bad "reload event sent" "$(cat "$EV")"; fi
-t_contains "page carries the new generation" "$(get /notes/plain.html)" 'data-gen="2"'
+# the preview and then the build: a generation of its own each
+t_lacks "page carries a new generation" "$(get /notes/plain.html)" 'data-gen="1"'
 c=$(curl -s --max-time 5 -o /dev/null -w '%{http_code}' -H "If-None-Match: $hetag" "$URL/policies/backup.html")
 t_eq "old html ETag stale after rebuild" "$c" 200
 
@@ -273,6 +277,132 @@ t_eq "SIGINT stops with exit 0 within 3 s" "$STOP_RC" 0
 t_eq "private dir removed" "$(ls "$PRIV")" ""
 t_contains "stop announced" "$(cat "$LOG")" "interrupted, stopping"
 kill "$EVPID" 2>/dev/null; wait "$EVPID" 2>/dev/null
+
+# --- preview: a body edit shown before the build ------------------------------
+# The example handbook (default filters: control-links collects); the build
+# waits TEBIKI_SERVE_DEBOUNCE_MS after a change, so what is served in the
+# meantime can only come from the previewer.
+X=$T_TMP/example; mkdir -p "$X"
+cp -R "$ROOT/site.yaml" "$ROOT/content" "$ROOT/data" "$X/"
+DEB=3000; [ -n "${TEBIKI_VALGRIND:-}" ] && DEB=30000
+XLOG=$T_TMP/preview.log
+builds_above() { [ "$(grep -c 'rebuilt after' "$XLOG")" -gt "$1" ]; }
+reloads_at_least() { [ "$(grep -c 'event: reload' "$EV2")" -ge "$1" ]; }
+export TEBIKI_SERVE_DEBOUNCE_MS=$DEB
+if start_serve "$X" "$XLOG"; then
+	t_ok "serve starts on the example handbook"
+	XOUT=$(ls -d "$PRIV"/tebiki-serve.* | head -n 1)/site
+	EV2=$T_TMP/events2.txt
+	curl -sN --max-time 120 "$URL/__tebiki/events" > "$EV2" 2>/dev/null &
+	EV2PID=$!
+	wait_for 5 file_has "$EV2" "event: hello"
+	g=$(gen)
+	printf '\nプレビューで見える段落。\n' >> "$X/content/policies/backup.md"
+	if wait_for 5 served_has /policies/backup.html "プレビューで見える段落"; then
+		t_ok "body edit served before the build"
+	else
+		t_bad "body edit served before the build" "$(tail -n 5 "$XLOG")"
+	fi
+	t_contains "preview logged" "$(cat "$XLOG")" "previewed 'policies/backup.html'"
+	t_lacks "the build has not run yet" "$(cat "$XLOG")" "rebuilt after"
+	t_lacks "print.html still the last build's" "$(get /print.html)" "プレビューで見える段落"
+	t_eq "preview is a generation" "$(gen)" $((g + 1))
+	if wait_for 3 file_has "$EV2" '"paths":\["policies/backup.html"\]'; then
+		t_ok "preview reloads only its page"
+	else
+		t_bad "preview reloads only its page" "$(cat "$EV2")"
+	fi
+	bad=$(cd "$XOUT" && sha256sum -c --quiet .tebiki-manifest 2>&1)
+	t_eq "manifest true after the preview" "$bad" ""
+	cp "$XOUT/policies/backup.html" "$T_TMP/previewed.html"
+	if wait_for $((DEB / 1000 + 30)) grep -q "rebuilt after" "$XLOG"; then
+		t_ok "the build follows"
+	else
+		t_bad "the build follows" "$(tail -n 5 "$XLOG")"
+	fi
+	if cmp -s "$XOUT/policies/backup.html" "$T_TMP/previewed.html"; then
+		t_ok "preview is byte for byte the build's page"
+	else
+		t_bad "preview is byte for byte the build's page" "$(diff "$T_TMP/previewed.html" "$XOUT/policies/backup.html" | head -n 20)"
+	fi
+	t_contains "print.html has it after the build" "$(get /print.html)" "プレビューで見える段落"
+	wait_for 3 reloads_at_least 2
+	last=$(grep '^data: {"gen":' "$EV2" | tail -n 1)
+	t_contains "the build's reload names pages" "$last" '"paths":['
+	t_lacks "... not the page the preview showed" "$last" '"policies/backup.html"'
+	t_contains "... but the pages it changed" "$last" '"print.html"'
+
+	# edits the previewer cannot show wait for the build
+	n0=$(grep -c "rebuilt after" "$XLOG")
+	sed -i 's/^title: \(.*\)$/title: \1（改）/' "$X/content/policies/backup.md"
+	if wait_for 5 grep -q "no preview of 'content/policies/backup.md': its front matter changed" "$XLOG"; then
+		t_ok "front matter edit: no preview"
+	else
+		t_bad "front matter edit: no preview" "$(tail -n 5 "$XLOG")"
+	fi
+	t_lacks "front matter edit not served before the build" "$(get /policies/backup.html)" "（改）"
+	wait_for $((DEB / 1000 + 30)) builds_above "$n0"
+	t_contains "front matter edit served by the build" "$(get /policies/backup.html)" "（改）"
+	# the next build made a new previewer
+	printf '\n二度目のプレビュー。\n' >> "$X/content/policies/backup.md"
+	if wait_for 5 served_has /policies/backup.html "二度目のプレビュー"; then
+		t_ok "the next build previews again"
+	else
+		t_bad "the next build previews again" "$(tail -n 5 "$XLOG")"
+	fi
+	n0=$(grep -c "rebuilt after" "$XLOG")
+	wait_for $((DEB / 1000 + 30)) builds_above "$n0"
+	printf '\n## 新しい見出し\n' >> "$X/content/policies/backup.md"
+	wait_for 5 grep -q "its headings changed" "$XLOG" &&
+	    t_ok "heading edit: no preview" || t_bad "heading edit: no preview" "$(tail -n 5 "$XLOG")"
+	n0=$(grep -c "rebuilt after" "$XLOG")
+	wait_for $((DEB / 1000 + 30)) builds_above "$n0"
+	printf '\n管理策 5.1 もあわせて確認する。\n' >> "$X/content/policies/backup.md"
+	wait_for 5 grep -q "what the filters collect from it changed" "$XLOG" &&
+	    t_ok "new control mention: no preview" || t_bad "new control mention: no preview" "$(tail -n 5 "$XLOG")"
+	n0=$(grep -c "rebuilt after" "$XLOG")
+	wait_for $((DEB / 1000 + 30)) builds_above "$n0"
+	printf -- '---\ntitle: 新しいメモ\n---\n新しいページ。\n' > "$X/content/pages/new-note.md"
+	wait_for 5 grep -q "no preview of 'content/pages/new-note.md': not a page of the last build" "$XLOG" &&
+	    t_ok "new page: no preview" || t_bad "new page: no preview" "$(tail -n 5 "$XLOG")"
+	n0=$(grep -c "rebuilt after" "$XLOG")
+	wait_for $((DEB / 1000 + 30)) builds_above "$n0"
+	t_contains "new page served by the build" "$(get /pages/new-note.html)" "新しいページ。"
+	rm "$X/content/pages/new-note.md"
+	wait_for 5 grep -q "no preview of 'content/pages/new-note.md': the file cannot be read" "$XLOG" &&
+	    t_ok "removed page: no preview" || t_bad "removed page: no preview" "$(tail -n 5 "$XLOG")"
+	n0=$(grep -c "rebuilt after" "$XLOG")
+	wait_for $((DEB / 1000 + 30)) builds_above "$n0"
+	# after builds over directories a preview wrote into, the output is
+	# what a clean build makes
+	printf '\n最後の追記。\n' >> "$X/content/policies/malware.md"
+	wait_for 5 served_has /policies/malware.html "最後の追記"
+	n0=$(grep -c "rebuilt after" "$XLOG")
+	wait_for $((DEB / 1000 + 30)) builds_above "$n0"
+	t_lacks "every build succeeded" "$(cat "$XLOG")" "the build failed"
+	tk build -s "$X" -o "$T_TMP/clean" --no-cache -q >/dev/null 2>&1
+	d=$(diff -r "$XOUT" "$T_TMP/clean" 2>&1 | head -n 20)
+	t_eq "served output = a clean build" "$d" ""
+	kill "$EV2PID" 2>/dev/null; wait "$EV2PID" 2>/dev/null
+	stop_serve TERM; t_eq "preview server stops" "$STOP_RC" 0
+	sleep 0.3
+	t_eq "previewer gone with the server" "$(ps -eo args | grep -c "[t]ebiki serve -s $X")" 0
+else
+	t_bad "serve starts on the example handbook" "$(cat "$XLOG")"
+	kill -KILL "$PID" 2>/dev/null
+fi
+# --no-preview: the page waits for the build
+if start_serve "$X" "$XLOG.2" --no-preview; then
+	printf '\nプレビューなし。\n' >> "$X/content/policies/backup.md"
+	sleep 1.5
+	t_lacks "--no-preview: nothing before the build" "$(get /policies/backup.html)" "プレビューなし"
+	t_lacks "--no-preview: no previewer" "$(cat "$XLOG.2")" "preview"
+	stop_serve TERM
+else
+	t_bad "serve --no-preview starts" "$(cat "$XLOG.2")"
+	kill -KILL "$PID" 2>/dev/null
+fi
+unset TEBIKI_SERVE_DEBOUNCE_MS
 
 # --- a site broken from the start -------------------------------------------
 B=$T_TMP/broken; cp -R "$BASIC" "$B"; rm -rf "$B/expected"
