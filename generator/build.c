@@ -480,6 +480,25 @@ source_sums(const struct page_src *ps, unsigned char fm_sum[32],
 	sha256_final(&h, sum);
 }
 
+/* A page's title: front matter, else its first h1, else its file name
+ * (caller frees). */
+static char *
+page_title(struct build *b, struct page *p, const char *h1)
+{
+	struct buf t = BUF_INIT;
+	const char *s;
+
+	if ((s = meta_str(b, p, "title")) != NULL && *s)
+		return xstrdup(s);
+	buf_puts(&t, h1);
+	if (t.len == 0) {
+		s = strrchr(p->f->rel, '/');
+		s = s ? s + 1 : p->f->rel;
+		buf_put(&t, s, strlen(s) - 3);
+	}
+	return buf_detach(&t);
+}
+
 static void
 pass1_page(void *arg, size_t i, int worker)
 {
@@ -487,7 +506,6 @@ pass1_page(void *arg, size_t i, int worker)
 	struct page *p = &b->pages[i];
 	const char *s, *slash;
 	struct value *v;
-	struct buf t = BUF_INIT;
 	char *h1;
 	size_t k;
 
@@ -562,19 +580,7 @@ pass1_page(void *arg, size_t i, int worker)
 		h1 = first_h1(p);
 		p1_keep(b, p, h1);
 	}
-	/* title: front matter, else the first h1, else the file name */
-	if ((s = meta_str(b, p, "title")) != NULL && *s) {
-		p->title = xstrdup(s);
-	} else {
-		buf_puts(&t, h1);
-		if (t.len == 0) {
-			s = strrchr(p->f->rel, '/');
-			s = s ? s + 1 : p->f->rel;
-			buf_put(&t, s, strlen(s) - 3);
-		}
-		p->title = buf_detach(&t);
-	}
-	buf_release(&t);
+	p->title = page_title(b, p, h1);
 	p->out = xasprintf("%.*s.html", (int)(strlen(p->f->rel) - 3),
 	    p->f->rel);
 	p->is_home = strcmp(p->f->rel, "index.md") == 0;
@@ -2521,11 +2527,24 @@ build_preview(struct build *b, const char *src, struct buf *out,
 	md_parse(&p->md, p->src.body, p->src.body_len, p->raw_html);
 	md_assign_ids(&p->md);
 	nh = md_headings(&p->md, &heads);
-	same = heads_equal(heads, nh, p->heads, p->nheads);
-	md_headings_free(heads, nh);
-	if (!same) {
-		*why = "its headings changed";
-		return -1;
+	if (heads_equal(heads, nh, p->heads, p->nheads)) {
+		md_headings_free(heads, nh);
+	} else {
+		/* headings are the page's own (its table of contents, the
+		 * anchors its links are checked against); only a title taken
+		 * from the first h1 reaches other pages */
+		char *h1 = first_h1(p), *title = page_title(b, p, h1);
+
+		same = strcmp(title, p->title) == 0;
+		free(title);
+		free(h1);
+		md_headings_free(p->heads, p->nheads);
+		p->heads = heads;
+		p->nheads = nh;
+		if (!same) {
+			*why = "its title (its first heading) changed";
+			return -1;
+		}
 	}
 	free(p->plain);
 	p->plain = NULL;

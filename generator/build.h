@@ -258,7 +258,7 @@ void		 build_phase(struct build *, const char *name);
  * Returns 1 with the page into `out` and *out_rel its output path
  * (borrowed); 0 when the source did not change since; -1 with *why
  * (static text) when the page cannot be previewed: a new or removed
- * file, changed front matter, headings or collected data, errors. */
+ * file, changed front matter, title or collected data, errors. */
 int	build_preview(struct build *, const char *src, struct buf *out,
 	    const char **out_rel, const char **why);
 /* Readies what build_preview needs for the filters' collect (done by the

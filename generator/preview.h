@@ -11,9 +11,10 @@
  * search index) and replaces the output as always.
  *
  * A page is previewed only when nothing but its own output can depend on
- * the change: same front matter, same headings, same data from the
- * filters' collect (every collect page_local, no link hook).  Then the
- * previewed page is byte for byte what the whole build writes.  Anything
+ * the change: same front matter, same title (when it comes from the first
+ * h1), same data from the filters' collect (every collect page_local, no
+ * link hook); its headings are its own (table of contents, anchors).  Then
+ * the previewed page is byte for byte what the whole build writes.  Anything
  * else is answered "no", and the previewer is stale from then on: the
  * caller frees it and waits for the next build's.
  *
