@@ -2671,6 +2671,74 @@ copy_static(struct build *b)
 /* The work directory next to the output ('.public.tebiki-work'), reused
  * from build to build and locked against a concurrent build; a
  * fresh one when there is none.  0, or -1 after reporting. */
+/* 1 when the directory has no entries. */
+static int
+dir_is_empty(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *e;
+	int empty = 1;
+
+	if (d == NULL)
+		return 0;
+	while (empty && (e = readdir(d)) != NULL)
+		empty = strcmp(e->d_name, ".") == 0 ||
+		    strcmp(e->d_name, "..") == 0;
+	closedir(d);
+	return empty;
+}
+
+/* A new work directory starts as hard links to the files of the output
+ * (its manifest names them, and comes along): the build then writes only
+ * what changed, as into the output of the build before last, instead of
+ * every file anew (at 10,000 pages a new directory costs the kernel
+ * seconds).  util_write_file never writes into a file that has another
+ * name, and the files this build renames into place are new ones, so the
+ * output keeps what it holds.  Stops at the first link the file system
+ * refuses; the ledger checks each file's size, so a file not linked is
+ * written. */
+static void
+link_output(struct build *b)
+{
+	char *mpath = util_path_join(b->out_dir, ".tebiki-manifest");
+	char *line, *end, *from, *to, *slash;
+	struct buf m = BUF_INIT;
+	int rc = 0;
+
+	if (util_read_file(mpath, &m) == -1)
+		goto out;
+	for (line = m.ptr; rc == 0 && line < m.ptr + m.len; line = end + 1) {
+		if ((end = memchr(line, '\n', (size_t)(m.ptr + m.len - line))) ==
+		    NULL)
+			break;
+		*end = '\0';
+		if (end - line < 67 || line[64] != ' ' || line[65] != ' ')
+			continue;
+		from = util_path_join(b->out_dir, line + 66);
+		to = util_path_join(b->tmp_dir, line + 66);
+		if ((rc = link(from, to)) == -1 && errno == ENOENT &&
+		    (slash = strrchr(to, '/')) != NULL) {
+			*slash = '\0';
+			(void)util_mkdir_p(to);
+			*slash = '/';
+			rc = link(from, to);
+		}
+		/* a file the output lost is simply not there */
+		if (rc == -1 && errno == ENOENT)
+			rc = 0;
+		free(from);
+		free(to);
+	}
+	if (rc == 0) {
+		to = util_path_join(b->tmp_dir, ".tebiki-manifest");
+		(void)link(mpath, to);
+		free(to);
+	}
+out:
+	buf_release(&m);
+	free(mpath);
+}
+
 static int
 open_work_dir(struct build *b)
 {
@@ -2694,6 +2762,8 @@ open_work_dir(struct build *b)
 	if (flock(b->lock_fd, LOCK_EX | LOCK_NB) == -1)
 		return diag_err(b->d, NULL, 0, 0, "another build is writing "
 		    "'%s'", b->out_dir);
+	if (dir_is_empty(b->tmp_dir))
+		link_output(b);
 	/* what the work dir holds (its manifest is removed: see ledger.h) */
 	b->ledger = ldg_open(b->tmp_dir);
 	return 0;

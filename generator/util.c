@@ -144,36 +144,53 @@ int
 util_write_file(const char *path, const void *p, size_t len)
 {
 	const char *c = p;
+	struct stat st;
 	ssize_t n;
 	int fd, saved;
 
 	/* the directory is there nearly always: make it only when the
 	 * open says it is not (a mkdir per path component for each file
 	 * was 35,000 system calls for a new 10,000-page output) */
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-	    0644);
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd == -1 && errno == ENOENT) {
 		if (mkparent(path) == -1)
 			return -1;
-		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
-		    O_NOFOLLOW, 0644);
+		fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+		    0644);
 	}
 	if (fd == -1)
 		return -1;
+	/* a file with another name (a build's work directory starts as
+	 * hard links to the output) is replaced, never written into */
+	if (fstat(fd, &st) == -1)
+		goto fail;
+	if (st.st_nlink > 1) {
+		close(fd);
+		if (unlink(path) == -1)
+			return -1;
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
+		    O_NOFOLLOW, 0644);
+		if (fd == -1)
+			return -1;
+	} else if (st.st_size > 0 && ftruncate(fd, 0) == -1) {
+		goto fail;
+	}
 	while (len > 0) {
 		n = write(fd, c, len);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			saved = errno;
-			close(fd);
-			errno = saved;
-			return -1;
+			goto fail;
 		}
 		c += n;
 		len -= (size_t)n;
 	}
 	return close(fd);
+fail:
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return -1;
 }
 
 int

@@ -22,7 +22,9 @@ void	 fatal(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
 
 /* Reads a whole file into `out` (appended).  Returns 0, or -1 with errno. */
 int	 util_read_file(const char *path, struct buf *out);
-/* Writes `len` bytes to `path` (creating parents).  0 or -1 with errno. */
+/* Writes `len` bytes to `path` (creating parents).  0 or -1 with errno.
+ * A file that has other names (hard links) is replaced by a new one: the
+ * other names keep what they held. */
 int	 util_write_file(const char *path, const void *, size_t len);
 /* mkdir -p; 0 or -1 with errno. */
 int	 util_mkdir_p(const char *path);

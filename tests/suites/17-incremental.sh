@@ -44,6 +44,14 @@ step() {
 	else
 		t_bad "$1: manifest hashes match, no partial files" "$(cd "$S/public" && sha256sum -c --quiet .tebiki-manifest 2>&1 | head -5)"
 	fi
+	# the output before this build is the next build's work directory:
+	# writing this one never changed a file of it (they may share files)
+	if [ ! -f "$S/.public.tebiki-work/.tebiki-manifest" ] ||
+	    (cd "$S/.public.tebiki-work" && sha256sum -c --quiet .tebiki-manifest >/dev/null 2>&1); then
+		t_ok "$1: the previous output is as its manifest says"
+	else
+		t_bad "$1: the previous output is as its manifest says" "$(cd "$S/.public.tebiki-work" && sha256sum -c --quiet .tebiki-manifest 2>&1 | head -5)"
+	fi
 	if [ "${hits:-x}" != x ] && [ "$hits" -ge "$2" ] && [ "$hits" -le "$3" ]; then
 		t_ok "$1: $hits pages from the cache ($2..$3)"
 	else
@@ -71,7 +79,14 @@ t_file "cache written in the site" "$RC/00.bin"
 t_eq "64 cache files" "$(ls "$RC" | grep -c '^[0-9a-f][0-9a-f]\.bin$')" 64
 t_file "collect cache written in the site" "$(ls "$S"/.tebiki-cache/collect-*.bin 2>/dev/null | head -n 1)"
 ino1=$(stat -c '%n %i' "$RC"/*.bin)
+t_eq "first build: no work directory yet" "$(ls -A "$S/.public.tebiki-work" 2>/dev/null | wc -l)" 0
 step "nothing changed" "$NPAGES" "$NPAGES" "$NPAGES" "$NPAGES"
+# the second build's new work directory started as hard links to the
+# first output: nothing was written, every file is shared
+t_eq "second build: the output's files are links to the first's" \
+    "$(find "$S/public" -type f -links 1 ! -name .tebiki-manifest | wc -l)" 0
+t_eq "... and the same files" "$(cd "$S/public" && find . -type f | sort | md5sum)" \
+    "$(cd "$S/.public.tebiki-work" && find . -type f | sort | md5sum)"
 # every page came from the cache: no cache file is written again
 ino2=$(stat -c '%n %i' "$RC"/*.bin)
 t_eq "unchanged cache not written again" "$ino2" "$ino1"
