@@ -110,12 +110,14 @@ add_changed(const char *path, char ***v, size_t *n, int *search)
 		(*v)[(*n)++] = xstrdup(path);
 		return 0;
 	}
-	/* the search page reads the index when it runs */
+	/* the index: the search page reloads, the search box of every
+	 * other page loads the new manifest (reload.js) */
 	if (strncmp(path, "search/", 7) == 0) {
 		if (!*search) {
 			*search = 1;
-			*v = xreallocarray(*v, *n + 1, sizeof(**v));
+			*v = xreallocarray(*v, *n + 2, sizeof(**v));
 			(*v)[(*n)++] = xstrdup("search.html");
+			(*v)[(*n)++] = xstrdup("search/manifest.js");
 		}
 		return 0;
 	}

@@ -15,7 +15,7 @@ function check(name, cond) {
 }
 
 // One page load: returns the world the script saw.
-function load(pageGen, pathname) {
+function load(pageGen, pathname, withSearch) {
 	const w = { reloads: 0, appended: [], sources: [] };
 	class Elem {
 		constructor(tag) { this.tag = tag; this.style = {}; this.attrs = {}; this.textContent = ""; }
@@ -24,6 +24,8 @@ function load(pageGen, pathname) {
 		appendChild(c) { w.appended.push(c); return c; }
 	}
 	const script = new Elem("script");
+	const searchScript = new Elem("script");
+	searchScript.setAttribute("src", "../search/manifest.js");
 	if (pageGen !== null) script.setAttribute("data-gen", pageGen);
 	const body = new Elem("body");
 	class EventSource {
@@ -34,7 +36,8 @@ function load(pageGen, pathname) {
 	}
 	const ctx = {
 		document: { currentScript: script, body, documentElement: body,
-			createElement: (t) => new Elem(t) },
+			head: body, createElement: (t) => new Elem(t),
+			querySelector: (q) => q === 'script[src$="search/manifest.js"]' && withSearch ? searchScript : null },
 		location: { pathname: pathname || "/notes/plain.html", reload() { w.reloads++; } },
 		EventSource, JSON, String, decodeURIComponent,
 	};
@@ -86,4 +89,14 @@ check("a directory is its index.html, decoded", w.reloads === 1);
 w = load("4", "/policies/backup.html");
 w.es.fire("reload", { data: '{"gen":5}' });
 check("reload without paths reloads every page", w.reloads === 1);
+// the index changed, the page did not: its search box gets the new manifest
+w = load("4", "/policies/backup.html", true);
+w.es.fire("reload", { data: '{"gen":7,"paths":["search.html","search/manifest.js"]}' });
+const added = w.appended.filter((e) => e.tag === "script");
+check("new index: the page stays", w.reloads === 0);
+check("new index: the manifest's script is loaded again",
+	added.length === 1 && added[0].attrs.src === undefined && added[0].src === "../search/manifest.js?7");
+w = load("4", "/policies/backup.html", true);
+w.es.fire("reload", { data: '{"gen":7,"paths":["index.html"]}' });
+check("index unchanged: no script loaded", w.appended.filter((e) => e.tag === "script").length === 0);
 process.exit(failed ? 1 : 0);

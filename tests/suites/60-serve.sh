@@ -403,6 +403,24 @@ if start_serve "$X" "$XLOG"; then
 	tk build -s "$X" -o "$T_TMP/clean" --no-cache -q >/dev/null 2>&1
 	d=$(diff -r "$XOUT" "$T_TMP/clean" 2>&1 | head -n 20)
 	t_eq "served output = a clean build" "$d" ""
+	# in a real browser: the edited page reloads (the preview), another
+	# open page does not, and its search box takes the new index
+	if command -v node >/dev/null 2>&1 && [ -n "$CHROMIUM" ]; then
+		js=$(TMPDIR=$T_TMP timeout 90 node "$ROOT/tests/serve/browser_search.js" "$CHROMIUM" \
+		    "$URL/policies/backup.html" "$URL/policies/malware.html" \
+		    "$X/content/policies/malware.md" zqxlivecheck 2>&1); st=$?
+		for name in "the word is not in the index yet" "the edited page reloads with the edit" \
+		    "another open page's search finds the edit after the build" \
+		    "... without reloading that page"; do
+			if [ $st -ne 124 ] && printf '%s\n' "$js" | grep -qxF "ok - $name"; then
+				t_ok "chromium: $name"
+			else
+				t_bad "chromium: $name" "$js"
+			fi
+		done
+	else
+		T_SKIP=$((${T_SKIP:-0} + 1)); echo "skip - node or chromium missing: no browser check of the preview"
+	fi
 	kill "$EV2PID" 2>/dev/null; wait "$EV2PID" 2>/dev/null
 	stop_serve TERM; t_eq "preview server stops" "$STOP_RC" 0
 	sleep 0.3

@@ -133,7 +133,14 @@
 	var TIMEOUT = 15000;
 	HB.load = function (a) {
 		var id = a[1];
-		if (a[0] === 'm') manifest = a[2];
+		if (a[0] === 'm') {
+			/* a new manifest (tebiki serve loads it again after a
+			 * build): what was derived from the old one goes */
+			manifest = a[2];
+			lengths = null;
+			titleAvg = 0;
+			facetData = null;
+		}
 		else if (a[0] === 't' || a[0] === 'p' || a[0] === 'r') {
 			var map = new Map(), keys = a[2], data = a[3];
 			for (var i = 0; i < keys.length; i++) map.set(keys[i], data[i]);
