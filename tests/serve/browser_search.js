@@ -1,18 +1,20 @@
 // Drives headless Chromium over the DevTools pipe to check, in a real
 // browser, what an edit does to the pages open in `tebiki serve`:
-//   node browser_search.js CHROMIUM URL_OTHER URL_EDITED SOURCE WORD
+//   node browser_search.js CHROMIUM URL_OTHER URL_EDITED SOURCE WORD [SECONDS]
 // Opens URL_OTHER and URL_EDITED, appends a paragraph with WORD to SOURCE
 // (the source of URL_EDITED), then checks that URL_EDITED reloads with
 // WORD (the preview), and that URL_OTHER does not reload but its search
 // finds WORD in URL_EDITED once the build has made the new index.
-// Prints "ok - ..." / "FAIL - ..." lines; exit status 1 on a failure.
+// SECONDS (default 30) bounds the wait for the build.  Prints "ok - ..." /
+// "FAIL - ..." lines; exit status 1 on a failure.
 "use strict";
 const { spawn } = require("child_process");
 const fs = require("fs");
 const os = require("os");
 const path = require("path");
 
-const [chromium, urlOther, urlEdited, source, word] = process.argv.slice(2);
+const [chromium, urlOther, urlEdited, source, word, secs] = process.argv.slice(2);
+const buildWait = (Number(secs) || 30) * 1000;
 const profile = fs.mkdtempSync(path.join(os.tmpdir(), "tebiki-chromium-"));
 const browser = spawn(chromium, ["--headless", "--no-sandbox", "--disable-gpu",
 	"--no-first-run", "--remote-debugging-pipe", "--user-data-dir=" + profile,
@@ -84,14 +86,15 @@ async function main() {
 	let v = await until(edited, body, (x) => x === "undefined:true", 15000);
 	check("the edited page reloads with the edit", v === "undefined:true", "state: " + v);
 	const page = path.basename(new URL(urlEdited).pathname);
-	v = await until(other, find, (x) => typeof x === "string" && x.indexOf(page) >= 0, 30000);
+	v = await until(other, find, (x) => typeof x === "string" && x.indexOf(page) >= 0, buildWait);
 	check("another open page's search finds the edit after the build", typeof v === "string" &&
 		v.indexOf(page) >= 0, "results: " + JSON.stringify(v));
 	v = await evaluate(other, "typeof window.__tebikiMarker");
 	check("... without reloading that page", v === "number", "marker: " + v);
 }
 
-const guard = setTimeout(() => { check("browser check finished in time", false); finish(); }, 75000);
+const guard = setTimeout(() => { check("browser check finished in time", false); finish(); },
+	buildWait + 45000);
 let exited = false;
 browser.on("exit", () => { exited = true; });
 async function finish() {

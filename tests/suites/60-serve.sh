@@ -406,9 +406,9 @@ if start_serve "$X" "$XLOG"; then
 	# in a real browser: the edited page reloads (the preview), another
 	# open page does not, and its search box takes the new index
 	if command -v node >/dev/null 2>&1 && [ -n "$CHROMIUM" ]; then
-		js=$(TMPDIR=$T_TMP timeout 90 node "$ROOT/tests/serve/browser_search.js" "$CHROMIUM" \
-		    "$URL/policies/backup.html" "$URL/policies/malware.html" \
-		    "$X/content/policies/malware.md" zqxlivecheck 2>&1); st=$?
+		js=$(TMPDIR=$T_TMP timeout $((DEB / 1000 + 120)) node "$ROOT/tests/serve/browser_search.js" \
+		    "$CHROMIUM" "$URL/policies/backup.html" "$URL/policies/malware.html" \
+		    "$X/content/policies/malware.md" zqxlivecheck $((DEB / 1000 + 60)) 2>&1); st=$?
 		for name in "the word is not in the index yet" "the edited page reloads with the edit" \
 		    "another open page's search finds the edit after the build" \
 		    "... without reloading that page"; do
