@@ -163,7 +163,8 @@ changed_pages(struct buf *was, struct buf *now, size_t *n)
 		*n = 0;
 		return NULL;
 	}
-	return v;
+	/* nothing changed: an empty list (no page reloads) */
+	return v ? v : xcalloc(1, sizeof(*v));
 }
 
 static void
@@ -207,7 +208,7 @@ rebuild(const struct build_opts *o, struct srv *s, const char *why)
 	if (rc == CMD_OK) {
 		if (was.len > 0 && util_read_file(mpath, &now) == 0)
 			pages = changed_pages(&was, &now, &npages);
-		srv_built(s, (const char *const *)pages, npages);
+		srv_built(s, (const char *const *)pages, npages, 0);
 		fprintf(stderr, "tebiki: %s%s%s (%lld ms)\n",
 		    why ? "rebuilt after a change to '" : "built the site",
 		    why ? why : "", why ? "'" : "", now_ms() - t0);
@@ -261,7 +262,7 @@ preview(struct srv *s, struct watch *w, struct prv **pv)
 		}
 	}
 	if (nshown > 0) {
-		srv_built(s, (const char *const *)shown, nshown);
+		srv_built(s, (const char *const *)shown, nshown, 1);
 		fprintf(stderr, "tebiki: previewed '%s'%s (%lld ms); the rest "
 		    "of the site follows\n", shown[0],
 		    nshown > 1 ? " and others" : "", now_ms() - t0);

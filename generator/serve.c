@@ -875,11 +875,16 @@ srv_port(const struct srv *s)
 }
 
 void
-srv_built(struct srv *s, const char *const *paths, size_t n)
+srv_built(struct srv *s, const char *const *paths, size_t n, int preview)
 {
 	struct buf j = BUF_INIT;
 	size_t i;
 
+	/* pages showing a build's errors reload when a build succeeds */
+	pthread_mutex_lock(&s->lock);
+	if (s->err && !preview)
+		paths = NULL;
+	pthread_mutex_unlock(&s->lock);
 	if (paths) {
 		buf_putc(&j, '[');
 		for (i = 0; i < n; i++) {
@@ -893,7 +898,7 @@ srv_built(struct srv *s, const char *const *paths, size_t n)
 	free(s->paths);
 	s->paths = paths ? buf_detach(&j) : NULL;
 	s->gen++;
-	if (s->err) {
+	if (s->err && !preview) {
 		free(s->err);
 		s->err = NULL;
 		s->eseq++;

@@ -39,11 +39,13 @@ struct srv_opts {
 struct srv	*srv_start(const struct srv_opts *);
 /* The port actually bound. */
 int		 srv_port(const struct srv *);
-/* A successful build (or a preview) is in place: clears the error and
+/* A successful build is in place (or, with `preview`, pages of one):
  * tells every page to reload, or, when `paths` is not NULL, the pages
  * whose output paths (relative to the root, "policies/a.html",
- * "index.html" for "/") are among the n given. */
-void		 srv_built(struct srv *, const char *const *paths, size_t n);
+ * "index.html" for "/") are among the n given.  A build clears the error
+ * of the last one (and then every page reloads); a preview keeps it. */
+void		 srv_built(struct srv *, const char *const *paths, size_t n,
+		    int preview);
 /* A build failed with the diagnostics `text` (copied): every page shows
  * it over the last good build. */
 void		 srv_failed(struct srv *, const char *text);

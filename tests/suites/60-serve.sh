@@ -350,6 +350,14 @@ if start_serve "$X" "$XLOG"; then
 	t_lacks "... not the page the preview showed" "$last" '"policies/backup.html"'
 	t_contains "... but the pages it changed" "$last" '"print.html"'
 
+	# a save that changes nothing: the build runs, no page reloads
+	n0=$(grep -c "rebuilt after" "$XLOG")
+	r0=$(grep -c 'event: reload' "$EV2")
+	touch "$X/content/policies/backup.md"
+	wait_for $((DEB / 1000 + 30)) builds_above "$n0"
+	wait_for 3 reloads_at_least $((r0 + 1))
+	t_contains "nothing changed: the reload names no page" "$(grep '^data: {"gen":' "$EV2" | tail -n 1)" '"paths":[]}'
+	t_lacks "nothing changed: nothing previewed" "$(tail -n 2 "$XLOG")" "previewed"
 	# edits the previewer cannot show wait for the build
 	n0=$(grep -c "rebuilt after" "$XLOG")
 	sed -i 's/^title: \(.*\)$/title: \1（改）/' "$X/content/policies/backup.md"
