@@ -2688,7 +2688,7 @@ dir_is_empty(const char *path)
 	return empty;
 }
 
-/* A new work directory starts as hard links to the files of the output
+/* A new work directory starts as hard links to the files of an output
  * (its manifest names them, and comes along): the build then writes only
  * what changed, as into the output of the build before last, instead of
  * every file anew (at 10,000 pages a new directory costs the kernel
@@ -2698,11 +2698,11 @@ dir_is_empty(const char *path)
  * refuses; the ledger checks each file's size, so a file not linked is
  * written. */
 static void
-link_output(struct build *b)
+link_output(struct build *b, const char *out_dir)
 {
-	char *mpath = util_path_join(b->out_dir, ".tebiki-manifest");
-	char *line, *end, *from, *to, *slash;
-	struct buf m = BUF_INIT;
+	char *mpath = util_path_join(out_dir, ".tebiki-manifest");
+	char *line, *end, *rel, *from, *to, *slash;
+	struct buf m = BUF_INIT, again = BUF_INIT;
 	int rc = 0;
 
 	if (util_read_file(mpath, &m) == -1)
@@ -2711,11 +2711,12 @@ link_output(struct build *b)
 		if ((end = memchr(line, '\n', (size_t)(m.ptr + m.len - line))) ==
 		    NULL)
 			break;
-		*end = '\0';
 		if (end - line < 67 || line[64] != ' ' || line[65] != ' ')
 			continue;
-		from = util_path_join(b->out_dir, line + 66);
-		to = util_path_join(b->tmp_dir, line + 66);
+		rel = xstrndup(line + 66, (size_t)(end - line - 66));
+		from = util_path_join(out_dir, rel);
+		to = util_path_join(b->tmp_dir, rel);
+		free(rel);
 		if ((rc = link(from, to)) == -1 && errno == ENOENT &&
 		    (slash = strrchr(to, '/')) != NULL) {
 			*slash = '\0';
@@ -2729,13 +2730,18 @@ link_output(struct build *b)
 		free(from);
 		free(to);
 	}
-	if (rc == 0) {
+	/* the manifest comes along only if it still is the one the links
+	 * were made from (another build may have replaced that output in
+	 * the meantime): without it, the ledger trusts no file */
+	if (rc == 0 && util_read_file(mpath, &again) == 0 &&
+	    again.len == m.len && memcmp(again.ptr, m.ptr, m.len) == 0) {
 		to = util_path_join(b->tmp_dir, ".tebiki-manifest");
 		(void)link(mpath, to);
 		free(to);
 	}
 out:
 	buf_release(&m);
+	buf_release(&again);
 	free(mpath);
 }
 
@@ -2762,8 +2768,15 @@ open_work_dir(struct build *b)
 	if (flock(b->lock_fd, LOCK_EX | LOCK_NB) == -1)
 		return diag_err(b->d, NULL, 0, 0, "another build is writing "
 		    "'%s'", b->out_dir);
-	if (dir_is_empty(b->tmp_dir))
-		link_output(b);
+	if (dir_is_empty(b->tmp_dir)) {
+		/* serve: a first build starts from the site's own output,
+		 * when there is one (site.yaml's output, built before) */
+		char *seed = b->opts->seed && !util_is_dir(b->out_dir) ?
+		    util_path_join(b->opts->src_dir, b->cfg.output) : NULL;
+
+		link_output(b, seed ? seed : b->out_dir);
+		free(seed);
+	}
 	/* what the work dir holds (its manifest is removed: see ledger.h) */
 	b->ledger = ldg_open(b->tmp_dir);
 	return 0;

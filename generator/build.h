@@ -58,6 +58,8 @@ struct build_opts {
 	const char	*print_type;	/* or every document of this type */
 	int		 no_cache;	/* --no-cache: neither read nor write
 					 * the render cache (rcache.h) */
+	int		 seed;		/* serve: a first build may start from
+					 * the site's own output (links) */
 	struct prv	**preview;	/* serve: a successful build puts a
 					 * previewer forked from it here (the
 					 * one there is freed); NULL: none

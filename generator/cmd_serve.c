@@ -384,6 +384,7 @@ cmd_serve(int argc, char **argv)
 	o.src_dir = ".";
 	o.write = 1;
 	o.quiet = 1;
+	o.seed = 1;
 
 	so.bind = "127.0.0.1";
 	optind = 1;

@@ -307,9 +307,13 @@ previewed() {
 }
 reloads_at_least() { [ "$(grep -c 'event: reload' "$EV2")" -ge "$1" ]; }
 export TEBIKI_SERVE_DEBOUNCE_MS=$DEB
+# built before: the server's first build starts from that output
+tk build -s "$X" -q >/dev/null 2>&1
 if start_serve "$X" "$XLOG"; then
 	t_ok "serve starts on the example handbook"
 	XOUT=$(ls -d "$PRIV"/tebiki-serve.* | head -n 1)/site
+	t_eq "first build: the site's own output linked, not copied" \
+	    "$(stat -c %i "$XOUT/policies/backup.html")" "$(stat -c %i "$X/public/policies/backup.html")"
 	EV2=$T_TMP/events2.txt
 	curl -sN --max-time 120 "$URL/__tebiki/events" > "$EV2" 2>/dev/null &
 	EV2PID=$!
@@ -408,6 +412,8 @@ if start_serve "$X" "$XLOG"; then
 	n0=$(grep -c "rebuilt after" "$XLOG")
 	wait_for $((DEB / 1000 + 30)) builds_above "$n0"
 	t_lacks "every build succeeded" "$(cat "$XLOG")" "the build failed"
+	bad=$(cd "$X/public" && sha256sum -c --quiet .tebiki-manifest 2>&1)
+	t_eq "the site's own output untouched by the server's builds" "$bad" ""
 	tk build -s "$X" -o "$T_TMP/clean" --no-cache -q >/dev/null 2>&1
 	d=$(diff -r "$XOUT" "$T_TMP/clean" 2>&1 | head -n 20)
 	t_eq "served output = a clean build" "$d" ""
