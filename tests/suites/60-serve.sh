@@ -315,7 +315,7 @@ if start_serve "$X" "$XLOG"; then
 	t_eq "first build: the site's own output linked, not copied" \
 	    "$(stat -c %i "$XOUT/policies/backup.html")" "$(stat -c %i "$X/public/policies/backup.html")"
 	EV2=$T_TMP/events2.txt
-	curl -sN --max-time 120 "$URL/__tebiki/events" > "$EV2" 2>/dev/null &
+	curl -sN --max-time 900 "$URL/__tebiki/events" > "$EV2" 2>/dev/null &
 	EV2PID=$!
 	wait_for 5 file_has "$EV2" "event: hello"
 	g=$(gen)
