@@ -2701,19 +2701,17 @@ static void
 link_output(struct build *b, const char *out_dir)
 {
 	char *mpath = util_path_join(out_dir, ".tebiki-manifest");
-	char *line, *end, *rel, *from, *to, *slash;
+	char *pos, *hex, *rel, *from, *to, *slash;
 	struct buf m = BUF_INIT, again = BUF_INIT;
+	size_t len;
 	int rc = 0;
 
 	if (util_read_file(mpath, &m) == -1)
 		goto out;
-	for (line = m.ptr; rc == 0 && line < m.ptr + m.len; line = end + 1) {
-		if ((end = memchr(line, '\n', (size_t)(m.ptr + m.len - line))) ==
-		    NULL)
-			break;
-		if (end - line < 67 || line[64] != ' ' || line[65] != ' ')
-			continue;
-		rel = xstrndup(line + 66, (size_t)(end - line - 66));
+	pos = m.ptr;
+	while (rc == 0 &&
+	    ldg_next_line(&pos, m.ptr + m.len, &hex, &rel, &len)) {
+		rel = xstrndup(rel, len);
 		from = util_path_join(out_dir, rel);
 		to = util_path_join(b->tmp_dir, rel);
 		free(rel);

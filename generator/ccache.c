@@ -5,11 +5,9 @@
  * (16 bytes), then one value in value.h's binary form: a list of
  * [path, key (32 bytes as a string), data] lists.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "buf.h"
 #include "ccache.h"
@@ -113,9 +111,8 @@ cc_save(const char *path, const char *const *paths,
 	struct value *all = val_list(), *e;
 	struct buf out = BUF_INIT, body = BUF_INIT;
 	unsigned char sum[FSUM_LEN];
-	char *tmp;
 	size_t i;
-	int rc, err;
+	int rc;
 
 	for (i = 0; i < n; i++) {
 		if (data[i] == NULL)
@@ -133,16 +130,7 @@ cc_save(const char *path, const char *const *paths,
 	buf_put(&out, sum, FSUM_LEN);
 	buf_put(&out, body.ptr ? body.ptr : "", body.len);
 	buf_release(&body);
-	tmp = xasprintf("%s.%ld.tmp", path, (long)getpid());
-	rc = util_write_file(tmp, out.ptr, out.len);
-	if (rc == 0 && rename(tmp, path) == -1)
-		rc = -1;
-	if (rc == -1) {
-		err = errno;
-		unlink(tmp);
-		errno = err;
-	}
-	free(tmp);
+	rc = util_replace_file(path, out.ptr, out.len);
 	buf_release(&out);
 	return rc;
 }

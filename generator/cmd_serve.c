@@ -23,6 +23,7 @@
 #include "build.h"
 #include "cmd.h"
 #include "diag.h"
+#include "ledger.h"
 #include "preview.h"
 #include "serve.h"
 #include "util.h"
@@ -75,27 +76,23 @@ struct mline {
 	const char	*path;
 };
 
-/* The lines of manifest text m (NUL-terminated in place). */
+/* The lines of manifest text m (paths NUL-terminated in place). */
 static struct mline *
 mlines(struct buf *m, size_t *n)
 {
 	struct mline *v = NULL;
-	char *line, *end;
-	size_t cap = 0;
+	char *pos = m->ptr, *hex, *path;
+	size_t cap = 0, len;
 
 	*n = 0;
-	for (line = m->ptr; m->len && line < m->ptr + m->len; line = end + 1) {
-		if ((end = strchr(line, '\n')) == NULL)
-			break;
-		*end = '\0';
-		if (end - line < 67 || line[64] != ' ' || line[65] != ' ')
-			continue;
+	while (ldg_next_line(&pos, m->ptr + m->len, &hex, &path, &len)) {
+		path[len] = '\0';	/* was the line's '\n' */
 		if (*n == cap) {
 			cap = cap ? 2 * cap : 1024;
 			v = xreallocarray(v, cap, sizeof(*v));
 		}
-		v[*n].hash = line;
-		v[(*n)++].path = line + 66;
+		v[*n].hash = hex;
+		v[(*n)++].path = path;
 	}
 	return v;
 }

@@ -40,13 +40,34 @@ is_hex64(const char *s)
 }
 
 /* See ledger.h. */
+int
+ldg_next_line(char **pos, char *end, char **hex, char **path, size_t *plen)
+{
+	char *line, *nl;
+
+	while ((line = *pos) < end &&
+	    (nl = memchr(line, '\n', (size_t)(end - line))) != NULL) {
+		*pos = nl + 1;
+		if (nl - line < 67 || line[64] != ' ' || line[65] != ' ' ||
+		    !is_hex64(line))
+			continue;
+		*hex = line;
+		*path = line + 66;
+		*plen = (size_t)(nl - line - 66);
+		return 1;
+	}
+	*pos = end;
+	return 0;
+}
+
+/* See ledger.h. */
 struct ledger *
 ldg_open(const char *dir)
 {
 	struct ledger *l = xcalloc(1, sizeof(*l));
 	struct buf m = BUF_INIT;
-	char *path, *line, *end, *nl;
-	size_t n = 0;
+	char *path, *pos, *hex, *rel;
+	size_t n = 0, rl;
 
 	l->dir = xstrdup(dir);
 	hm_init(&l->old);
@@ -55,21 +76,15 @@ ldg_open(const char *dir)
 	path = util_path_join(dir, ".tebiki-manifest");
 	if (util_read_file(path, &m) == 0) {
 		unlink(path);
-		end = m.ptr + m.len;
-		for (line = m.ptr; line < end; line = nl + 1) {
-			nl = memchr(line, '\n', (size_t)(end - line));
-			if (nl == NULL)
-				break;
-			*nl = '\0';
-			if (nl - line < 67 || line[64] != ' ' ||
-			    line[65] != ' ' || !is_hex64(line))
-				continue;
+		pos = m.ptr;
+		while (ldg_next_line(&pos, m.ptr + m.len, &hex, &rel, &rl)) {
+			rel[rl] = '\0';	/* was the line's '\n' */
 			if ((n & (n - 1)) == 0)	/* 0, 1, 2, 4 ...: doubling */
 				l->oldhex = xreallocarray(l->oldhex,
 				    n ? n * 2 : 1, sizeof(*l->oldhex));
-			memcpy(l->oldhex[n], line, 64);
+			memcpy(l->oldhex[n], hex, 64);
 			l->oldhex[n][64] = '\0';
-			hm_put(&l->old, line + 66, n);
+			hm_put(&l->old, rel, n);
 			n++;
 		}
 	}

@@ -32,6 +32,12 @@ int		 ldg_put(struct ledger *, const char *rel, const char hex[65],
 /* The manifest text: "<sha256>  <path>\n" for every recorded file, sorted
  * bytewise by path. */
 void		 ldg_manifest(const struct ledger *, struct buf *);
+/* Reads manifest text from *pos up to end: the next well-formed line's
+ * hash (64 hex digits at *hex) and path (*plen bytes at *path, then the
+ * line's '\n'); lines of another shape are skipped.  Advances *pos past
+ * the line; 0 when there is none left. */
+int		 ldg_next_line(char **pos, char *end, char **hex, char **path,
+		    size_t *plen);
 /* Removes the files under the directory that were not recorded (and the
  * directories that become empty). */
 void		 ldg_sweep(const struct ledger *);

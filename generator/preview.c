@@ -16,6 +16,7 @@
 
 #include "buf.h"
 #include "build.h"
+#include "ledger.h"
 #include "preview.h"
 #include "sha256.h"
 #include "util.h"
@@ -81,22 +82,6 @@ read_line(int fd, struct buf *in, int ms)
 	return line;
 }
 
-/* Writes a file through a temporary one beside it, so that the server
- * never sends half of it. */
-static int
-put_file(const char *path, const void *p, size_t len)
-{
-	char *tmp = xasprintf("%s.tebiki-preview-%ld", path, (long)getpid());
-	int rc = util_write_file(tmp, p, len);
-
-	if (rc == 0 && rename(tmp, path) == -1)
-		rc = -1;
-	if (rc == -1)
-		(void)unlink(tmp);
-	free(tmp);
-	return rc;
-}
-
 /* Makes the output's manifest say the new hash of `rel`: the build after
  * next overwrites this directory, trusting the manifest for what each
  * file holds.  A manifest that cannot be made true is removed (every file
@@ -106,22 +91,18 @@ set_manifest(const char *dir, const char *rel, const char hex[65])
 {
 	char *path = util_path_join(dir, ".tebiki-manifest");
 	struct buf m = BUF_INIT;
-	size_t rl = strlen(rel);
-	char *line, *end;
+	size_t rl = strlen(rel), len;
+	char *pos, *old, *p;
 	int done = 0;
 
 	if (util_read_file(path, &m) == 0) {
-		for (line = m.ptr; line < m.ptr + m.len; line = end + 1) {
-			end = memchr(line, '\n', (size_t)(m.ptr + m.len - line));
-			if (end == NULL)
-				break;
-			if ((size_t)(end - line) == 66 + rl && line[64] == ' ' &&
-			    line[65] == ' ' && memcmp(line + 66, rel, rl) == 0) {
-				memcpy(line, hex, 64);
-				done = put_file(path, m.ptr, m.len) == 0;
+		pos = m.ptr;
+		while (ldg_next_line(&pos, m.ptr + m.len, &old, &p, &len))
+			if (len == rl && memcmp(p, rel, rl) == 0) {
+				memcpy(old, hex, 64);
+				done = util_replace_file(path, m.ptr, m.len) == 0;
 				break;
 			}
-		}
 	}
 	if (!done)
 		(void)unlink(path);
@@ -147,7 +128,9 @@ serve_requests(struct build *b, int req, int ans)
 		if (rc == 1) {
 			sha256_hex(out.ptr, out.len, hex);
 			path = util_path_join(b->out_dir, rel);
-			if (put_file(path, out.ptr, out.len) == 0) {
+			/* through a temporary file: the server never sends
+			 * half of it */
+			if (util_replace_file(path, out.ptr, out.len) == 0) {
 				set_manifest(b->out_dir, rel, hex);
 				buf_printf(&msg, "ok %s %s\n", rel, hex);
 			} else {

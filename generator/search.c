@@ -1398,7 +1398,7 @@ cache_save(const struct srch *s, const struct bpart *bp, size_t index,
 {
 	struct buf b = BUF_INIT;
 	unsigned char sum[FSUM_LEN];
-	char *path, *tmp, suffix[48];
+	char *path;
 	size_t i, k;
 	int j;
 
@@ -1438,14 +1438,9 @@ cache_save(const struct srch *s, const struct bpart *bp, size_t index,
 	}
 	fsum(b.ptr, b.len, sum);
 	buf_put(&b, sum, FSUM_LEN);
-	snprintf(suffix, sizeof(suffix), ".%ld.tmp", (long)getpid());
 	path = batch_path(s, index, "");
-	tmp = batch_path(s, index, suffix);
-	if (util_write_file(tmp, b.ptr, b.len) == -1 ||
-	    rename(tmp, path) == -1)
-		unlink(tmp);
+	(void)util_replace_file(path, b.ptr, b.len);
 	free(path);
-	free(tmp);
 	buf_release(&b);
 }
 
@@ -1910,9 +1905,6 @@ static void
 save_recs(const struct srch *s)
 {
 	char *path = xasprintf("%s/shards.bin", s->cache);
-	/* a file of this process's own: `tebiki serve` and `tebiki build`
-	 * may write the same site's cache at once */
-	char *tmp = xasprintf("%s.%ld.tmp", path, (long)getpid());
 	struct buf b = BUF_INIT;
 	unsigned char sum[FSUM_LEN];
 	uint64_t count = s->nrecs;
@@ -1930,11 +1922,10 @@ save_recs(const struct srch *s)
 	}
 	fsum(b.ptr, b.len, sum);
 	buf_put(&b, sum, FSUM_LEN);
-	if (util_write_file(tmp, b.ptr, b.len) == -1 ||
-	    rename(tmp, path) == -1)
-		(void)unlink(tmp);
+	/* through a file of this process's own: `tebiki serve` and `tebiki
+	 * build` may write the same site's cache at once */
+	(void)util_replace_file(path, b.ptr, b.len);
 	buf_release(&b);
-	free(tmp);
 	free(path);
 }
 

@@ -194,6 +194,23 @@ fail:
 }
 
 int
+util_replace_file(const char *path, const void *p, size_t len)
+{
+	char *tmp = xasprintf("%s.%ld.tmp", path, (long)getpid());
+	int rc = util_write_file(tmp, p, len), err;
+
+	if (rc == 0 && rename(tmp, path) == -1)
+		rc = -1;
+	if (rc == -1) {
+		err = errno;
+		(void)unlink(tmp);
+		errno = err;
+	}
+	free(tmp);
+	return rc;
+}
+
+int
 util_mkdir_p(const char *path)
 {
 	char *p, *s;

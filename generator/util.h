@@ -26,6 +26,11 @@ int	 util_read_file(const char *path, struct buf *out);
  * A file that has other names (hard links) is replaced by a new one: the
  * other names keep what they held. */
 int	 util_write_file(const char *path, const void *, size_t len);
+/* util_write_file through a temporary file beside `path` ("<path>.<pid>
+ * .tmp", this process's own) renamed over it: a reader, or another
+ * process writing the same file, never sees half of it.  0 or -1 with
+ * errno. */
+int	 util_replace_file(const char *path, const void *, size_t len);
 /* mkdir -p; 0 or -1 with errno. */
 int	 util_mkdir_p(const char *path);
 /* rm -rf; 0 or -1 with errno.  Does not follow symlinks. */

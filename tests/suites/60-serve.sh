@@ -30,6 +30,18 @@ gen()    { status | sed -n 's/^{"gen":\([0-9]*\),.*/\1/p'; }
 gen_above() { [ "$(gen)" -gt "$1" ] 2>/dev/null; }
 file_has() { grep -q "$2" "$1"; }
 
+# browser_checks OUTPUT STATUS NAME...: each NAME passed when a browser
+# script (tests/serve/*.js) printed "ok - NAME" and was not timed out
+browser_checks() {
+	_out=$1; _st=$2; shift 2
+	for _name in "$@"; do
+		if [ "$_st" -ne 124 ] && printf '%s\n' "$_out" | grep -qxF "ok - $_name"; then
+			t_ok "chromium: $_name"
+		else
+			t_bad "chromium: $_name" "$_out"
+		fi
+	done
+}
 # start_serve SITE LOG [OPTION...]: starts tebiki serve in the background on a free
 # port; sets PID, PORT, URL; 1 when it did not come up within 10 s.
 start_serve() {
@@ -246,14 +258,9 @@ if command -v node >/dev/null 2>&1 && [ -n "$CHROMIUM" ]; then
 	js=$(TMPDIR=$T_TMP timeout 60 node "$ROOT/tests/serve/browser_check.js" "$CHROMIUM" \
 	    "$URL/csp.html" "content/notes/plain.md:3:1: error: invalid YAML" \
 	    "$T_TMP/plain.bak" "$S/content/notes/plain.md" 2>&1); st=$?
-	for name in "browser shows the error overlay" "last good page under the overlay" \
-	    "page reloads without the overlay after the fix"; do
-		if [ $st -ne 124 ] && printf '%s\n' "$js" | grep -qx "ok - $name"; then
-			t_ok "chromium: $name"
-		else
-			t_bad "chromium: $name" "$js"
-		fi
-	done
+	browser_checks "$js" $st "browser shows the error overlay" \
+	    "last good page under the overlay" \
+	    "page reloads without the overlay after the fix"
 else
 	T_SKIP=$((${T_SKIP:-0} + 1)); echo "skip - node or chromium missing: no browser check"
 fi
@@ -423,15 +430,10 @@ if start_serve "$X" "$XLOG"; then
 		js=$(TMPDIR=$T_TMP timeout $((DEB / 1000 + 120)) node "$ROOT/tests/serve/browser_search.js" \
 		    "$CHROMIUM" "$URL/policies/backup.html" "$URL/policies/malware.html" \
 		    "$X/content/policies/malware.md" zqxlivecheck $((DEB / 1000 + 60)) 2>&1); st=$?
-		for name in "the word is not in the index yet" "the edited page reloads with the edit" \
+		browser_checks "$js" $st "the word is not in the index yet" \
+		    "the edited page reloads with the edit" \
 		    "another open page's search finds the edit after the build" \
-		    "... without reloading that page"; do
-			if [ $st -ne 124 ] && printf '%s\n' "$js" | grep -qxF "ok - $name"; then
-				t_ok "chromium: $name"
-			else
-				t_bad "chromium: $name" "$js"
-			fi
-		done
+		    "... without reloading that page"
 	else
 		T_SKIP=$((${T_SKIP:-0} + 1)); echo "skip - node or chromium missing: no browser check of the preview"
 	fi
