@@ -7,8 +7,10 @@
  * tags, revisions), Japanese and English prose, headings, lists, tables,
  * links by id and by path, control mentions; about 6 KB of Markdown each.
  * The same N and SEED always give the same bytes.  Also writes
- * DIR/hugo/ (the same pages for Hugo, with a minimal layout) and
- * DIR/bodies/ (the Markdown bodies alone, for the cmark-gfm command).
+ * DIR/hugo/ (the same pages for Hugo, with a minimal layout),
+ * DIR/hugo-site/ (a Hugo site over DIR/hugo/content that makes what tebiki
+ * makes of them and Hugo can: see hugo_site()) and DIR/bodies/ (the
+ * Markdown bodies alone, for the cmark-gfm command).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -269,6 +271,72 @@ body(struct buf *b, size_t i, size_t n, int hugo)
 	}
 }
 
+/* Writes DIR/hugo-site/FILE. */
+static void
+put_file(const char *dir, const char *file, const char *text)
+{
+	char *path = xasprintf("%s/hugo-site/%s", dir, file);
+
+	util_write_file(path, text, strlen(text));
+	free(path);
+}
+
+/*
+ * DIR/hugo-site/: Hugo making, from the same pages (DIR/hugo/content),
+ * the parts of a tebiki site that Hugo has a way to make, so that the two
+ * are timed on comparable work: every page with its section and the site
+ * in a breadcrumb, its table of contents, its control mentions in the text
+ * linked to the control's page (replaceRE where tebiki has
+ * control-links.lua) and links to its controls, affected controls and
+ * tags; a page per control and per tag listing the pages that name it
+ * (taxonomies, where tebiki has back-references); section lists with
+ * dates; one page with every page's body (print.html); and a JSON search
+ * index with every page's plain text (index.json, the usual Hugo way).
+ * tebiki also makes the SoA, the dashboard and a tokenized index; those
+ * have no counterpart here.
+ */
+static void
+hugo_site(const char *dir)
+{
+	put_file(dir, "config.toml",
+	    "baseURL = 'http://example.org/'\nlanguageCode = 'ja'\n"
+	    "title = 'bench'\ncontentDir = '../hugo/content'\n"
+	    "disableKinds = ['RSS', 'sitemap']\nhasCJKLanguage = true\n"
+	    "[taxonomies]\ncontrol = 'controls'\naffect = 'affects'\n"
+	    "tag = 'tags'\n[outputFormats.print]\nmediaType = 'text/html'\n"
+	    "baseName = 'print'\nisHTML = true\n[outputs]\n"
+	    "home = ['HTML', 'JSON', 'print']\n"
+	    "[markup.goldmark.renderer]\nunsafe = false\n");
+	put_file(dir, "layouts/_default/single.html",
+	    "<!DOCTYPE html><html lang=\"ja\"><head><meta charset=\"utf-8\">"
+	    "<title>{{ .Title }}</title></head><body><nav><a href=\""
+	    "{{ .Site.Home.RelPermalink }}\">{{ .Site.Title }}</a> / <a href="
+	    "\"{{ .Parent.RelPermalink }}\">{{ .Parent.Title }}</a></nav><h1>"
+	    "{{ .Title }}</h1>{{ .TableOfContents }}{{ .Content | replaceRE "
+	    "\"管理策(\\\\d+\\\\.\\\\d+)\" \"管理策<a href=\\\"/controls/$1/\\\">"
+	    "$1</a>\" }}{{ range $t := slice \"controls\" \"affects\" \"tags\" }}"
+	    "{{ with $.GetTerms $t }}<ul class=\"{{ $t }}\">{{ range . }}<li>"
+	    "<a href=\"{{ .RelPermalink }}\">{{ .LinkTitle }}</a></li>{{ end }}"
+	    "</ul>{{ end }}{{ end }}</body></html>\n");
+	put_file(dir, "layouts/_default/list.html",
+	    "<!DOCTYPE html><html lang=\"ja\"><head><meta charset=\"utf-8\">"
+	    "<title>{{ .Title }}</title></head><body><h1>{{ .Title }}</h1><ul>"
+	    "{{ range .Pages }}<li><a href=\"{{ .RelPermalink }}\">{{ .Title }}"
+	    "</a> {{ .Date.Format \"2006-01-02\" }}</li>{{ end }}</ul></body>"
+	    "</html>\n");
+	put_file(dir, "layouts/index.json",
+	    "[{{ range $i, $p := .Site.RegularPages }}{{ if $i }},{{ end }}"
+	    "{{ dict \"url\" $p.RelPermalink \"title\" $p.Title \"section\" "
+	    "$p.Section \"date\" ($p.Date.Format \"2006-01-02\") \"text\" "
+	    "$p.Plain | jsonify }}{{ end }}]\n");
+	put_file(dir, "layouts/index.print.html",
+	    "<!DOCTYPE html><html lang=\"ja\"><head><meta charset=\"utf-8\">"
+	    "<title>{{ .Site.Title }}</title></head><body>"
+	    "{{ range .Site.RegularPages }}<article id=\"{{ .File.UniqueID }}\">"
+	    "<h1>{{ .Title }}</h1>{{ .Content }}</article>{{ end }}</body>"
+	    "</html>\n");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -312,6 +380,7 @@ main(int argc, char **argv)
 	    "{{ end }}</ul></body></html>\n");
 	util_write_file(path, b.ptr, b.len);
 	free(path);
+	hugo_site(argv[3]);
 	for (i = 0; i < n; i++) {
 		t = type_of(i);
 		(void)t;
