@@ -57,6 +57,14 @@ find(struct watch *w, int wd)
 	return NULL;
 }
 
+/* The path of site-relative `rel` ("" is the site directory itself,
+ * which may be "." where util_path_join would give ""). */
+static char *
+full_path(const struct watch *w, const char *rel)
+{
+	return rel[0] ? util_path_join(w->dir, rel) : xstrdup(w->dir);
+}
+
 /* Forgets the entry for `wd` (the kernel dropped the watch). */
 static void
 forget(struct watch *w, int wd)
@@ -77,7 +85,7 @@ forget(struct watch *w, int wd)
 static int
 add_one(struct watch *w, const char *rel)
 {
-	char *full = util_path_join(w->dir, rel);
+	char *full = full_path(w, rel);
 	struct wdir *e;
 	int wd;
 
@@ -129,7 +137,7 @@ add_tree(struct watch *w, const char *rel, int depth)
 		return 0;
 	if (add_one(w, rel) == -1)
 		return -1;
-	full = util_path_join(w->dir, rel);
+	full = full_path(w, rel);
 	if ((dp = opendir(full)) == NULL) {
 		free(full);
 		return 0;

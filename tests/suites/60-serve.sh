@@ -97,6 +97,29 @@ OUT=$(ls -d "$PRIV"/tebiki-serve.* 2>/dev/null | head -n 1)
 if [ -n "$OUT" ] && [ -f "$OUT/site/index.html" ]; then t_ok "built into a private dir under TMPDIR"; else t_bad "built into a private dir under TMPDIR" "$(ls -R "$PRIV")"; fi
 t_eq "source dir has no public/" "$(ls "$S")" "$(ls "$BASIC" | grep -v expected)"
 
+# --- from inside the site directory (no -s: the site is ".") ----------------
+C=$T_TMP/cwd-site; cp -R "$BASIC" "$C"; rm -rf "$C/expected" "$C/public"
+CLOG=$T_TMP/cwd.log
+(cd "$C" && TMPDIR=$PRIV exec $TEBIKI_VALGRIND "$TEBIKI" serve --port 0 -j 2 2>"$CLOG") &
+CPID=$!
+if wait_for 10 grep -q 'serving http://127.0.0.1:' "$CLOG"; then
+	t_ok "serve without -s starts in the site directory"
+	CURL=http://127.0.0.1:$(sed -n 's|.*serving http://127\.0\.0\.1:\([0-9]*\)/.*|\1|p' "$CLOG")
+	t_contains "serve without -s serves the site" "$(curl -s --max-time 5 "$CURL/")" "ようこそ"
+	cgen() { curl -s --max-time 5 "$CURL/__tebiki/status" | sed -n 's/^{"gen":\([0-9]*\),.*/\1/p'; }
+	g0=$(cgen)
+	printf '\n見直した行。\n' >> "$C/content/index.md"
+	if wait_for 10 sh -c '[ "$(curl -s --max-time 5 "$1/__tebiki/status" | sed -n "s/^{\"gen\":\([0-9]*\),.*/\1/p")" -gt "$2" ]' sh "$CURL" "$g0" &&
+	    curl -s --max-time 5 "$CURL/" | grep -q "見直した行"; then
+		t_ok "serve without -s rebuilds after an edit"
+	else
+		t_bad "serve without -s rebuilds after an edit" "gen $g0 -> $(cgen); $(cat "$CLOG")"
+	fi
+else
+	t_bad "serve without -s starts in the site directory" "$(cat "$CLOG")"
+fi
+kill -INT "$CPID" 2>/dev/null; wait "$CPID" 2>/dev/null
+
 # --- files -------------------------------------------------------------
 t_eq "GET / 200" "$(code /)" 200
 t_eq "GET / is html" "$(ctype /)" "text/html; charset=utf-8"
