@@ -98,12 +98,19 @@ for n in $SIZES; do
 		so=$(ls -d "$sd"/tebiki-serve.* 2>/dev/null | head -n 1)/site
 		sv=$(node "$ROOT/tests/bench/serve_edit.mjs" "$c/content/procedures/$f" \
 		    "$so/procedures/${f%.md}.html" "$sd/log" "$RUNS") && set -- $sv && sv_p=$1 sv_s=$2
+		# what the server and its previewer hold while they wait
+		sv_rss=$(awk '/^VmRSS/ { print int($2 / 1024) }' /proc/$spid/status 2>/dev/null)
+		pv_rss=0
+		for pp in $(pgrep -P "$spid" 2>/dev/null); do
+			pv_rss=$((pv_rss + $(awk '/^VmRSS/ { print int($2 / 1024) }' /proc/$pp/status 2>/dev/null || echo 0)))
+		done
 		kill "$spid" 2>/dev/null; wait "$spid" 2>/dev/null
 		cp "$DIR/saved.md" "$c/content/procedures/$f"
 		printf '%-8s %-26s %9s\n' "$n" "serve: edit -> page shown" \
 		    "$(awk -v v="$sv_p" 'BEGIN { print v == "-" ? v : v / 1000 }')"
 		printf '%-8s %-26s %9s\n' "$n" "serve: edit -> site rebuilt" \
 		    "$(awk -v v="$sv_s" 'BEGIN { print v == "-" ? v : v / 1000 }')"
+		printf '%-8s %-26s %9s %9s %9s\n' "$n" "serve: idle MB (previewer)" "-" "-" "${sv_rss:--} (${pv_rss})"
 	fi
 	j1=$(measure tebiki-j1 "$TK" build -q --no-cache -j 1 -s "$c" -o "$c/public")
 	set -- $j1
