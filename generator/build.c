@@ -1013,6 +1013,17 @@ put_file(struct build *b, const char *rel, const void *p, size_t len,
 		return 0;
 	path = util_path_join(b->tmp_dir, rel);
 	rc = util_write_file(path, p, len);
+	if (rc == -1 && (errno == EACCES || errno == EPERM)) {
+		/* the work dir is the previous output, which its user may
+		 * have made read-only: such a file is made anew (the
+		 * directories are writable again: open_work_dir) */
+		int saved = errno;
+
+		if (unlink(path) == 0)
+			rc = util_write_file(path, p, len);
+		else
+			errno = saved;
+	}
 	free(path);
 	return rc;
 }
@@ -2766,6 +2777,11 @@ open_work_dir(struct build *b)
 	if (flock(b->lock_fd, LOCK_EX | LOCK_NB) == -1)
 		return diag_err(b->d, NULL, 0, 0, "another build is writing "
 		    "'%s'", b->out_dir);
+	/* the work dir is the previous output: one made read-only (its
+	 * files are replaced, not written into: util_write_file) */
+	if (util_dirs_writable(b->tmp_dir) == -1)
+		return diag_err(b->d, NULL, 0, 0, "cannot make '%s' "
+		    "writable: %s", b->tmp_dir, strerror(errno));
 	if (dir_is_empty(b->tmp_dir)) {
 		/* serve: a first build starts from the site's own output,
 		 * when there is one (site.yaml's output, built before) */

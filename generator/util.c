@@ -141,11 +141,79 @@ mkparent(const char *path)
 }
 
 int
-util_write_file(const char *path, const void *p, size_t len)
+util_dirs_writable(const char *dir)
+{
+	struct stat st;
+	struct dirent *de;
+	DIR *dp;
+	int rc = 0;
+
+	if (lstat(dir, &st) == -1 || !S_ISDIR(st.st_mode))
+		return -1;
+	if ((st.st_mode & (S_IWUSR | S_IXUSR | S_IRUSR)) !=
+	    (S_IWUSR | S_IXUSR | S_IRUSR) &&
+	    chmod(dir, (st.st_mode & 07777) | S_IRWXU) == -1)
+		return -1;
+	if ((dp = opendir(dir)) == NULL)
+		return -1;
+	while ((de = readdir(dp)) != NULL) {
+		char *sub;
+		int isdir;
+
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		if (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN)
+			continue;
+		sub = util_path_join(dir, de->d_name);
+		isdir = de->d_type == DT_DIR ||
+		    (lstat(sub, &st) == 0 && S_ISDIR(st.st_mode));
+		if (isdir && util_dirs_writable(sub) == -1)
+			rc = -1;
+		free(sub);
+	}
+	closedir(dp);
+	return rc;
+}
+
+/* Writes p[0..len) to fd and closes it; 0, or -1 with errno set. */
+static int
+write_close(int fd, const void *p, size_t len)
 {
 	const char *c = p;
-	struct stat st;
 	ssize_t n;
+	int saved;
+
+	while (len > 0) {
+		n = write(fd, c, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			saved = errno;
+			close(fd);
+			errno = saved;
+			return -1;
+		}
+		c += n;
+		len -= (size_t)n;
+	}
+	return close(fd);
+}
+
+/* Puts a new file at `path` in place of the one there; the fd, or -1. */
+static int
+create_anew(const char *path)
+{
+	if (unlink(path) == -1)
+		return -1;
+	return open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
+	    O_NOFOLLOW, 0644);
+}
+
+int
+util_write_file(const char *path, const void *p, size_t len)
+{
+	struct stat st;
 	int fd, saved;
 
 	/* the directory is there nearly always: make it only when the
@@ -166,26 +234,12 @@ util_write_file(const char *path, const void *p, size_t len)
 		goto fail;
 	if (st.st_nlink > 1) {
 		close(fd);
-		if (unlink(path) == -1)
-			return -1;
-		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
-		    O_NOFOLLOW, 0644);
-		if (fd == -1)
+		if ((fd = create_anew(path)) == -1)
 			return -1;
 	} else if (st.st_size > 0 && ftruncate(fd, 0) == -1) {
 		goto fail;
 	}
-	while (len > 0) {
-		n = write(fd, c, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			goto fail;
-		}
-		c += n;
-		len -= (size_t)n;
-	}
-	return close(fd);
+	return write_close(fd, p, len);
 fail:
 	saved = errno;
 	close(fd);

@@ -38,6 +38,11 @@ int	 util_rmtree(const char *path);
 /* Copies a regular file (creating parents); 0 or -1 with errno. */
 int	 util_copy_file(const char *from, const char *to);
 int	 util_is_dir(const char *path);
+/* Gives every directory under dir (and dir) that lacks it its owner's
+ * write permission, so that files can be made and replaced in them (a
+ * build's work directory is the previous output, which its user may
+ * have made read-only); 0, or -1 with errno set. */
+int	 util_dirs_writable(const char *dir);
 int	 util_is_file(const char *path);
 /* Returns "a/b" (caller frees); a NULL or empty `a` gives a copy of b. */
 char	*util_path_join(const char *a, const char *b);

@@ -308,4 +308,41 @@ t_eq "scratch file lost: said once" "$(printf '%s\n' "$out" | grep -c 'cannot re
 if diff -r "$P/before" "$P/c" >/dev/null; then t_ok "scratch file lost: old output kept"; else t_bad "scratch file lost: old output kept"; fi
 t_eq "scratch file lost: render cache kept" "$(stat -c '%n %i %y' "$P"/.tebiki-cache/render-*/*.bin 2>/dev/null | md5sum)" "$m1"
 
+# --- an output its user made read-only ----------------------------------------
+# chmod -R a-w on the output: the next builds still succeed (the work dir
+# is the previous output: its directories are made writable again and its
+# read-only files are made anew, never opened for writing) and make what
+# a clean build makes.  Run as an unprivileged user (root ignores modes).
+as_user() {
+	if [ "$(id -u)" -eq 0 ]; then
+		setpriv --reuid=65534 --regid=65534 --clear-groups "$@"
+	else
+		"$@"
+	fi
+}
+R=$(mktemp -d "${TMPDIR:-/tmp}/tebiki-ro.XXXXXX"); chmod 755 "$R"
+cp -R "$ROOT/tests/sites/basic" "$R/site"; rm -rf "$R/site/expected" "$R/site/public"
+[ "$(id -u)" -eq 0 ] && chown -R 65534:65534 "$R/site"
+if as_user "$TEBIKI" build -q -s "$R/site" >/dev/null 2>&1; then
+	for k in 1 2 3; do
+		chmod -R a-w "$R/site/public"
+		echo "読み取り専用の後の行$k。" >>"$R/site/content/index.md"
+		out=$(as_user $TEBIKI_VALGRIND "$TEBIKI" build -q -s "$R/site" 2>&1)
+		t_eq "read-only output, build $k: exits 0" $? 0
+		t_eq "read-only output, build $k: says nothing" "$out" ""
+		t_contains "read-only output, build $k: has the edit" \
+		    "$(cat "$R/site/public/index.html")" "読み取り専用の後の行$k"
+	done
+	as_user "$TEBIKI" build -q --no-cache -s "$R/site" -o "$R/site/clean" >/dev/null 2>&1
+	if diff -r "$R/site/public" "$R/site/clean" >"$T_TMP/ro.diff"; then
+		t_ok "read-only output: the clean build's site"
+	else
+		t_bad "read-only output: the clean build's site" "$(head -10 "$T_TMP/ro.diff")"
+	fi
+else
+	T_SKIP=$((${T_SKIP:-0} + 1))
+	echo "skip - cannot build as an unprivileged user here: no read-only output check"
+fi
+chmod -R u+w "$R"; rm -rf "$R"
+
 t_done
