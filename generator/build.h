@@ -56,6 +56,8 @@ struct build_opts {
 	const char *const *print_ids;	/* NULL-terminated ids: also write
 					 * print-selection.html (print.h) */
 	const char	*print_type;	/* or every document of this type */
+	int		 print_all;	/* pdf --all: print.html must have a
+					 * document (print.h prn_any) */
 	int		 no_cache;	/* --no-cache: neither read nor write
 					 * the render cache (rcache.h) */
 	int		 seed;		/* serve: a first build may start from

@@ -269,6 +269,7 @@ cmd_pdf(int argc, char **argv)
 	}
 	if (optind < argc)
 		o.print_ids = (const char *const *)(argv + optind);
+	o.print_all = all;
 	if (output == NULL)
 		output = all ? "handbook.pdf" : o.print_type ? NULL :
 		    argc - optind == 1 ? NULL : "documents.pdf";
@@ -302,6 +303,19 @@ cmd_pdf(int argc, char **argv)
 			goto out;
 		}
 		abs_out = util_path_join(cwd, pdf);
+	}
+	/* as build -o and export -o do: the directory is made */
+	{
+		char *slash = strrchr(abs_out, '/'), *dir;
+
+		dir = xasprintf("%.*s", (int)(slash - abs_out), abs_out);
+		if (*dir && util_mkdir_p(dir) == -1) {
+			fprintf(stderr, "tebiki: cannot create '%s': %s\n",
+			    dir, strerror(errno));
+			free(dir);
+			goto out;
+		}
+		free(dir);
 	}
 	if (print_pdf(chromium, tmp, html, abs_out) == -1)
 		goto out;

@@ -1089,6 +1089,25 @@ select_pages(struct build *b, unsigned char *want)
 	return rc;
 }
 
+/* 1 when page i belongs in print.html. */
+static int
+in_print(const struct build *b, size_t i)
+{
+	return !b->pages[i].excluded && !b->pages[i].is_home &&
+	    strcmp(b->pages[i].type, "page") != 0;
+}
+
+int
+prn_any(const struct build *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->npages; i++)
+		if (in_print(b, i))
+			return 1;
+	return 0;
+}
+
 int
 prn_generate(struct build *b)
 {
@@ -1099,10 +1118,14 @@ prn_generate(struct build *b)
 
 	if (b->tmpl == NULL || !tmpl_exists(b->tmpl, "print"))
 		return 0;
+	if (b->opts->print_all && !prn_any(b))
+		return diag_err(b->d, NULL, 0, 0, "nothing to print: no "
+		    "document of this build goes into the handbook's print "
+		    "page (every type does but 'page', and the home page "
+		    "does not)");
 	want = xcalloc(b->npages + 1, 1);
 	for (i = 0; i < b->npages; i++)
-		want[i] = !b->pages[i].excluded && !b->pages[i].is_home &&
-		    strcmp(b->pages[i].type, "page") != 0;
+		want[i] = in_print(b, i);
 	plan_make(&pl, b, want);
 	if (pl.n > 0)
 		rc = write_plan(b, &pl, "print.html", 1);

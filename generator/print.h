@@ -20,6 +20,10 @@ struct diag;
 /* Renders and writes print.html (and print-selection.html when asked);
  * 0, or -1 after reporting. */
 int	prn_generate(struct build *);
+/* 1 when print.html has documents to hold (any document in the build but
+ * the home page and pages of type 'page'): without, it is not written and
+ * the theme does not link to it. */
+int	prn_any(const struct build *);
 /* Builds the site of `o` (its out_dir, write and quiet are set here) into
  * a new temporary directory; returns the directory (caller removes it with
  * util_rmtree and frees it) and sets *status to CMD_OK, or returns NULL

@@ -232,6 +232,8 @@ render_init(struct build *b)
 			if (j == 3 && (b->model->glossary == NULL ||
 			    b->model->glossary->n == 0))
 				continue;
+			if (j == 4 && !prn_any(b))	/* not written */
+				continue;
 			t = val_map();
 			val_set(t, "label", val_str(label(b, lang, tl[j][1],
 			    tl[j][2])));

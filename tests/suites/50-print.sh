@@ -70,6 +70,26 @@ t_lacks "public print.html leaves out internal documents" "$PP" 'id="doc-REP-202
 t_lacks "public print.html leaves out confidential documents" "$PP" 'INC-2023-07'
 t_contains "public print.html is classified public" "$PP" 'badge-class-public'
 
+# --- a site without documents for print.html -----------------------------------
+# (a new site with pages only): no print.html, no link to it, and
+# pdf --all says there is nothing to print (chromium is not reached)
+N=$T_TMP/pagesonly
+(cd "$T_TMP" && tk new site pagesonly >/dev/null 2>&1)
+printf -- '---\ntitle: 概要\n---\n\n本文。\n' > "$N/content/about.md"
+tk build -q -s "$N" >/dev/null 2>&1
+t_eq "pages only: builds" $? 0
+[ -f "$N/public/print.html" ] && t_bad "pages only: no print.html" || t_ok "pages only: no print.html"
+t_lacks "pages only: no link to print.html" "$(cat "$N/public/index.html" "$N/public/about.html")" 'print.html'
+msg=$(TEBIKI_CHROMIUM=/bin/true tk pdf -s "$N" --all -o "$T_TMP/none.pdf" 2>&1); st=$?
+t_eq "pages only: pdf --all exits 1" $st 1
+t_contains "pages only: pdf --all says there is nothing to print" "$msg" "error: nothing to print: no document of this build goes into the handbook's print page"
+t_lacks "pages only: pdf --all does not blame the theme" "$msg" "no print layout"
+printf -- '---\nid: POL-X\ntitle: 方針\nowner: 総務部\nstatus: approved\ntype: policy\n---\n\n本文。\n' > "$N/content/policy.md"
+tk build -q -s "$N" >/dev/null 2>&1
+t_eq "with a policy: builds" $? 0
+t_file "with a policy: print.html" "$N/public/print.html"
+t_contains "with a policy: the pages link to print.html" "$(cat "$N/public/about.html")" 'href="print.html"'
+
 # --- usage and audience errors (no browser needed) -----------------------
 tk pdf -s "$ROOT" >/dev/null 2>&1; t_eq "pdf without documents is a usage error" $? 2
 tk export -s "$ROOT" REP-2023-12 >/dev/null 2>&1; t_eq "export without --single-file is a usage error" $? 2
@@ -137,7 +157,8 @@ if [ $have_pdf = 1 ]; then
 	[ "${pages:-0}" -ge 2 ] && t_ok "report PDF has $pages pages (>= 2)" || t_bad "report PDF pages >= 2" "$pages"
 	t_pdf_fonts "report PDF" "$R"
 
-	H=$T_TMP/handbook.pdf
+	# -o into a directory that is not there yet: made, as build -o does
+	H=$T_TMP/new/dir/handbook.pdf
 	msg=$(tkt pdf -s "$ROOT" --all -o "$H" $TODAY 2>&1); st=$?
 	t_eq "pdf --all exits 0" $st 0
 	txt=$(pdftotext "$H" - 2>/dev/null)
