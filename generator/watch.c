@@ -236,8 +236,10 @@ watch_count(const struct watch *w)
 	return (int)w->n;
 }
 
-/* Notes `rel`/`name` as the first change when nothing was noted yet,
- * and among the changes watch_take hands over. */
+/* Notes `rel`/`name` as the change that names the next build when
+ * nothing was noted yet or what was is gone (an editor's temporary file
+ * renamed over the page: the page names it), and among the changes
+ * watch_take hands over. */
 static void
 note(struct watch *w, char **what, const char *rel, const char *name)
 {
@@ -255,6 +257,16 @@ note(struct watch *w, char **what, const char *rel, const char *name)
 		w->changed = xreallocarray(w->changed, w->nchanged + 1,
 		    sizeof(*w->changed));
 		w->changed[w->nchanged++] = xstrdup(path);
+	}
+	if (what != NULL && *what != NULL && strcmp(*what, path) != 0) {
+		char *was = full_path(w, *what);
+		struct stat st;
+
+		if (lstat(was, &st) == -1) {
+			free(*what);
+			*what = NULL;
+		}
+		free(was);
 	}
 	if (what != NULL && *what == NULL)
 		*what = path;

@@ -223,6 +223,13 @@ t_eq "old html ETag stale after rebuild" "$c" 200
 g=$(gen)
 sed -i 's|<h1>{{page.title}}</h1>|<h1 class="edited">{{page.title}}</h1>|' "$S/themes/mini/layouts/page.mustache"
 if wait_for 3 gen_above "$g"; then t_ok "layout edit rebuilds"; else t_bad "layout edit rebuilds" "$(tail -n 5 "$LOG")"; fi
+# sed -i writes a temporary file and renames it over the layout: the
+# layout, not the temporary file, names the build
+if wait_for 3 grep -q "rebuilt after a change to 'themes/mini/layouts/page.mustache'" "$LOG"; then
+	t_ok "a file renamed over another is named by the one it replaced"
+else
+	t_bad "a file renamed over another is named by the one it replaced" "$(grep 'rebuilt after' "$LOG" | tail -n 3)"
+fi
 t_contains "layout change named" "$(cat "$LOG")" "change to 'themes/mini/layouts/"
 t_contains "layout edit shown" "$(get /policies/backup.html)" '<h1 class="edited">'
 g=$(gen)
