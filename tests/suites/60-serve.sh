@@ -318,8 +318,10 @@ kill "$EVPID" 2>/dev/null; wait "$EVPID" 2>/dev/null
 # --- memory while waiting ------------------------------------------------------
 # The build frees what it made; the server gives those pages back to the
 # system before it waits (a 400-page site: ~27 MB resident after the build
-# without that, ~9 MB with it).  Not under valgrind (its own process).
-if [ -z "${TEBIKI_VALGRIND:-}" ] && [ -x "$TEBIKI_BUILD/tools/gencorpus" ]; then
+# without that, ~9 MB with it).  Not under valgrind (its own process) or
+# AddressSanitizer (it keeps freed memory in quarantine).
+if [ -z "${TEBIKI_VALGRIND:-}" ] && [ -x "$TEBIKI_BUILD/tools/gencorpus" ] &&
+    ! ldd "$TEBIKI" 2>/dev/null | grep -q libasan; then
 	M=$T_TMP/mem; "$TEBIKI_BUILD/tools/gencorpus" 400 3 "$M" >/dev/null
 	rm -rf "$M/hugo" "$M/hugo-site" "$M/bodies"
 	if start_serve "$M" "$T_TMP/mem.log"; then
