@@ -636,20 +636,28 @@ build_rel_url(const char *from, const char *to)
 	return buf_detach(&b);
 }
 
-/* File line and column of a node, for diagnostics. */
+/* File line and column of a node, for diagnostics (0 when unknown).  A node
+ * a filter made has no position of its own (luaast.h): it is reported where
+ * the nearest enclosing node that has one starts, such as the paragraph
+ * whose text a filter turned into a link; a block a filter made, not at
+ * all. */
 static void
 node_pos(const struct page *p, cmark_node *n, int *line, int *col)
 {
-	int l = cmark_node_get_start_line(n);
-	int c = cmark_node_get_start_column(n);
+	int l, c;
 
-	if (l <= 0) {
-		*line = p->src.body_line;
-		*col = 0;
+	/* the parsed document starts at 1:1, which says nothing */
+	while (n != NULL && cmark_node_get_type(n) != CMARK_NODE_DOCUMENT &&
+	    cmark_node_get_start_line(n) <= 0)
+		n = cmark_node_parent(n);
+	if (n == NULL || cmark_node_get_type(n) == CMARK_NODE_DOCUMENT) {
+		*line = *col = 0;
 		return;
 	}
+	l = cmark_node_get_start_line(n);
+	c = cmark_node_get_start_column(n);
 	*line = p->src.body_line + l - 1;
-	*col = md_cp_col(p->src.body, p->src.body_len, l, c);
+	*col = c > 0 ? md_cp_col(p->src.body, p->src.body_len, l, c) : 0;
 }
 
 /* 1 when page t has a heading whose id is the (percent-encoded) anchor. */

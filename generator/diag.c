@@ -238,8 +238,18 @@ diag_flush(struct diag *d, FILE *out, enum diag_format fmt)
 				json_str(f, m->file);
 			else
 				fputs("null", f);
-			fprintf(f, ",\"line\":%d,\"column\":%d,\"severity\":",
-			    m->line, m->col);
+			/* lines and columns are 1-based: 0 is unknown */
+			fputs(",\"line\":", f);
+			if (m->file && m->line)
+				fprintf(f, "%d", m->line);
+			else
+				fputs("null", f);
+			fputs(",\"column\":", f);
+			if (m->file && m->line && m->col)
+				fprintf(f, "%d", m->col);
+			else
+				fputs("null", f);
+			fputs(",\"severity\":", f);
 			json_str(f, m->sev == DIAG_WARNING && d->strict ?
 			    "error" : sevname(m->sev));
 			fputs(",\"code\":", f);

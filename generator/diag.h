@@ -7,7 +7,7 @@
  *   content/policies/backup.md:7:3: error: unknown control '8.99' in 'controls'
  *
  * Paths are relative to the site's source directory; line and column are
- * 1-based (0 means "not known" and is left out).
+ * 1-based (0 means "not known" and is left out; null in JSON).
  */
 #ifndef DIAG_H
 #define DIAG_H

@@ -1,6 +1,7 @@
 /*
  * luaast: cmark-gfm trees <-> pandoc-style Lua elements.
  */
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,10 @@ extern cmark_node_type CMARK_NODE_TABLE, CMARK_NODE_TABLE_ROW,
     CMARK_NODE_TABLE_CELL, CMARK_NODE_STRIKETHROUGH;
 
 #define MAX_DEPTH	200
+
+/* _pos = body line * POS_LINE + byte column (cmark's start position): one
+ * integer, so one table slot more per element rather than two */
+#define POS_LINE	((lua_Integer)1 << 32)
 
 struct ast_fn {			/* a footnote definition being rebuilt */
 	char		*label;
@@ -66,6 +71,18 @@ setstr(lua_State *L, const char *key, const char *s)
 {
 	lua_pushstring(L, s ? s : "");
 	lua_setfield(L, -2, key);
+}
+
+/* Sets the hidden field _pos of the element on top to the start of `n` in
+ * the body, when it has one (not a node made from a filter's element). */
+static void
+setpos(lua_State *L, cmark_node *n)
+{
+	if (n->start_line <= 0)
+		return;
+	lua_pushinteger(L, (lua_Integer)n->start_line * POS_LINE +
+	    (n->start_column > 0 ? n->start_column : 0));
+	lua_setfield(L, -2, "_pos");
 }
 
 /* Pushes an Attr {identifier, classes, attributes}. */
@@ -194,6 +211,7 @@ push_inlines(lua_State *L, int mt, cmark_node *n, int depth)
 			setstr(L, "title", cmark_node_get_title(n));
 			push_attr(L, mt, "", NULL);
 			lua_setfield(L, -2, "attr");
+			setpos(L, n);	/* build.c reports links there */
 			break;
 		case CMARK_NODE_FOOTNOTE_REFERENCE:
 			newel(L, mt, "Note");
@@ -499,6 +517,19 @@ push_block(lua_State *L, int mt, cmark_node *n, int depth)
 	}
 }
 
+/* Sets the hidden fields of the block element on top that say where block
+ * `n` is: _line, the body line for filters' messages (prelude.lua), and
+ * _pos (setpos), which the block built back keeps. */
+static void
+setline(lua_State *L, cmark_node *n)
+{
+	if (n->start_line <= 0)
+		return;
+	lua_pushinteger(L, n->start_line);
+	lua_setfield(L, -2, "_line");
+	setpos(L, n);
+}
+
 /* Pushes a List of the block children starting at `n`. */
 static void
 push_blocks(lua_State *L, int mt, cmark_node *n, int depth)
@@ -510,11 +541,7 @@ push_blocks(lua_State *L, int mt, cmark_node *n, int depth)
 	for (; n; n = cmark_node_next(n)) {
 		if (!push_block(L, mt, n, depth))
 			continue;
-		/* body line, for messages */
-		if (cmark_node_get_start_line(n) > 0) {
-			lua_pushinteger(L, cmark_node_get_start_line(n));
-			lua_setfield(L, -2, "_line");
-		}
+		setline(L, n);
 		append(L, t);
 	}
 }
@@ -546,10 +573,7 @@ ast_push_block_list(lua_State *L, int tebiki, cmark_node *n)
 	newlist(L, mt);
 	t = lua_gettop(L);
 	if (push_block(L, mt, n, 1)) {
-		if (cmark_node_get_start_line(n) > 0) {
-			lua_pushinteger(L, cmark_node_get_start_line(n));
-			lua_setfield(L, -2, "_line");
-		}
+		setline(L, n);
 		append(L, t);
 	}
 	lua_remove(L, mt);
@@ -694,6 +718,26 @@ attach(cmark_node *parent, cmark_node *n)
 	else
 		parent->first_child = n;
 	parent->last_child = n;
+}
+
+/* Gives node `n` the source position in field _pos of the element at `el`
+ * (setpos), when it has one. */
+static void
+takepos(lua_State *L, int el, cmark_node *n)
+{
+	lua_Integer p, line, col;
+
+	if (lua_getfield(L, el, "_pos") == LUA_TNUMBER &&
+	    lua_isinteger(L, -1) && (p = lua_tointeger(L, -1)) > 0) {
+		line = p / POS_LINE;
+		col = p % POS_LINE;
+		/* filters can write _pos too: only what setpos could make */
+		if (line > 0 && line <= INT_MAX && col <= INT_MAX) {
+			n->start_line = (int)line;
+			n->start_column = (int)col;
+		}
+	}
+	lua_pop(L, 1);
 }
 
 /* Appends a new node of `type` to `parent` and returns it. */
@@ -1046,6 +1090,7 @@ build_inline(lua_State *L, struct ast_build *b, int el, const char *tag,
 		s = safe_url(L, el, "target");
 		if (!has_attr(L, el)) {
 			n = add(parent, CMARK_NODE_LINK);
+			takepos(L, el, n);
 			charge(L, b, strlen(s));
 			cmark_node_set_url(n, s);
 			cmark_node_set_title(n, fstr(L, el, "title"));
@@ -1068,6 +1113,7 @@ build_inline(lua_State *L, struct ast_build *b, int el, const char *tag,
 	} else if (strcmp(tag, "Image") == 0) {
 		s = safe_url(L, el, "src");
 		n = add(parent, CMARK_NODE_IMAGE);
+		takepos(L, el, n);
 		charge(L, b, strlen(s));
 		cmark_node_set_url(n, s);
 		cmark_node_set_title(n, fstr(L, el, "title"));
@@ -1594,6 +1640,7 @@ build_blocks(lua_State *L, struct ast_build *b, int list, cmark_node *parent,
     int depth, int inlist)
 {
 	lua_Integer i, n = (lua_Integer)lua_rawlen(L, list);
+	cmark_node *prev, *c;
 	const char *tag;
 	int el;
 
@@ -1607,7 +1654,14 @@ build_blocks(lua_State *L, struct ast_build *b, int list, cmark_node *parent,
 		if (tag == NULL)
 			luaL_error(L, "expected a Block element, got %s",
 			    luaL_typename(L, el));
+		prev = cmark_node_last_child(parent);
 		build_block(L, b, el, tag, parent, depth, inlist);
+		/* the node(s) made for it are where the element came from:
+		 * the place of links a filter made inside (build.c) and the
+		 * _line of the next filter */
+		for (c = prev ? cmark_node_next(prev) :
+		    cmark_node_first_child(parent); c; c = cmark_node_next(c))
+			takepos(L, el, c);
 		lua_settop(L, el - 1);
 	}
 }

@@ -7,7 +7,10 @@
  * carry a few hidden fields (names starting with '_': the exact spacing of a
  * Space, the original URL of a Link, the original text of raw HTML, the
  * footnote label of a Note, list tightness) so that converting a tree to Lua
- * and back without changes renders byte-identical HTML.
+ * and back without changes renders byte-identical HTML.  Blocks, links and
+ * images also carry their source position (_pos), which the nodes built back
+ * from them keep, so that diagnostics about a page a filter changed still
+ * point at the right line and column; elements a filter made have none.
  *
  * All functions may raise Lua errors (memory, bad element shapes): call them
  * in protected mode.

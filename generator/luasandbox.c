@@ -539,6 +539,7 @@ l_pandoc_read(lua_State *L)
 	lua_setmetatable(L, -2);
 	md_parse(doc, text, len, 1);
 	md_assign_ids(doc);
+	md_forget_positions(doc->root);	/* not the page's */
 	lua_rawgeti(L, LUA_REGISTRYINDEX, s->tebiki_ref);
 	ast_push_doc(L, lua_gettop(L), doc->root);
 	md_release(doc);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include <cmark-gfm-core-extensions.h>
+#include <cmark-gfm/node.h>
 #include <utf8proc.h>
 
 #include "buf.h"
@@ -353,6 +354,21 @@ md_render(struct md_doc *doc, struct buf *out)
 	    cmark_parser_get_syntax_extensions(doc->parser));
 	put_tasks(out, html, doc->lang);
 	free(html);
+}
+
+/* See markdown.h. */
+void
+md_forget_positions(cmark_node *root)
+{
+	cmark_iter *it = cmark_iter_new(root);
+	cmark_node *n;
+
+	while (cmark_iter_next(it) != CMARK_EVENT_DONE) {
+		n = cmark_iter_get_node(it);
+		n->start_line = n->start_column = 0;
+		n->end_line = n->end_column = 0;
+	}
+	cmark_iter_free(it);
 }
 
 int

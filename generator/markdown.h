@@ -54,6 +54,10 @@ size_t		 md_headings(struct md_doc *, struct md_heading **);
 void		 md_headings_free(struct md_heading *, size_t);
 /* Renders HTML (headings with ids) into `out`. */
 void		 md_render(struct md_doc *, struct buf *out);
+/* Clears the source positions of every node under `root`, for text that
+ * is not where a page's body is (pandoc.read): luaast.c would otherwise
+ * give what a filter makes from it positions in the page. */
+void		 md_forget_positions(cmark_node *root);
 /* Converts a 1-based byte column of line `line` (1-based) of `text` into a
  * 1-based code-point column. */
 int		 md_cp_col(const char *text, size_t len, int line, int bytecol);

@@ -115,6 +115,37 @@ t_contains "check diagnostic" "$out" "content/index.md:7:1: error: link to missi
 out=$(tk check -s "$C" --format json 2>/dev/null)
 t_contains "check json" "$out" '"file":"content/index.md","line":7,"column":1,"severity":"error"'
 
+# --- link diagnostics keep their place when filters rebuild a page ---------
+# A paragraph whose inlines a filter changed, and a page with footnotes (the
+# whole page goes through Lua), are built back from Lua elements; links that
+# came from the source are still reported at their own line and column, and
+# a link a filter made at the paragraph it is in.
+P=$T_TMP/linkpos; mkdir -p "$P/content" "$P/data" "$P/filters"
+cp "$ROOT/filters/glossary.lua" "$P/filters/"
+printf 'function Str(el)\n  if el.text == "BROKEN" then\n    return pandoc.Link({pandoc.Str("b")}, "made.md")\n  end\nend\n' > "$P/filters/mk.lua"
+cat > "$P/site.yaml" <<'EOT'
+title: t
+excluded_links: text
+filters: [filters/glossary.lua, filters/mk.lua]
+EOT
+printf -- '- term: インシデント\n  definition: 出来事。\n' > "$P/data/glossary.yaml"
+printf -- '---\ntitle: g\n---\n\nfirst paragraph\n\n**太字** インシデント [x](nope.md)\n' > "$P/content/g.md"
+printf -- '---\ntitle: f\n---\n\n本文[^1] です。\n\n[^1]: 注の **太字** インシデント [y](gone.md)\n\n次の段落 [x](nope.md)\n' > "$P/content/f.md"
+printf -- '---\ntitle: m\n---\n\nfirst\n\n- item\n- two BROKEN here\n' > "$P/content/m.md"
+out=$(tk check -s "$P" 2>&1)
+t_contains "link after a glossary term and emphasis: line and column" "$out" "content/g.md:7:15: error: link to missing file 'nope.md'"
+t_contains "link on a page with a footnote: line and column" "$out" "content/f.md:9:6: error: link to missing file 'nope.md'"
+t_contains "link in a footnote: line and column" "$out" "content/f.md:7:24: error: link to missing file 'gone.md'"
+t_contains "link a filter made: at its paragraph" "$out" "content/m.md:8:3: error: link to missing file 'made.md'"
+out=$(tk check -s "$P" --format json 2>/dev/null)
+t_contains "json: line and column of a link in a rebuilt paragraph" "$out" '"file":"content/g.md","line":7,"column":15,'
+t_lacks "json: no column 0" "$out" '"column":0'
+rm "$P/content/g.md" "$P/content/f.md" "$P/content/m.md"
+printf -- '---\nid: DOC-IN\ntitle: in\nclassification: internal\n---\n\n本文\n' > "$P/content/in.md"
+printf -- '---\ntitle: pub\nclassification: public\n---\n\n前置き\n\n- **太字** インシデント時は[手順](id:DOC-IN)へ\n' > "$P/content/pub.md"
+out=$(tk build -s "$P" -o "$P/out" --audience public 2>&1)
+t_contains "audience warning for a link by id: line and column" "$out" "content/pub.md:8:18: warning: link to 'DOC-IN', which is left out of this build, shown as plain text"
+
 # --- output dir safety ---------------------------------------------------
 O=$T_TMP/outsafe; cp -R "$BASIC" "$O"
 out=$(tk build -s "$O" -o "$O" 2>&1); t_eq "output = source refused" $? 2
