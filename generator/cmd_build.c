@@ -141,6 +141,19 @@ run(int argc, char **argv, int write)
 	rc = build_run(&o, &d);
 	if (rc == CMD_OK && diag_errors(&d) > 0)
 		rc = CMD_CONTENT;
+	/* a failed build ends with what it found, as a compiler does */
+	if (rc == CMD_CONTENT && !o.quiet && diag_errors(&d) > 0) {
+		size_t ne = diag_errors(&d), nw = diag_warnings(&d);
+		char warn[64] = "";
+
+		if (nw > 0)
+			snprintf(warn, sizeof(warn), " and %zu warning%s", nw,
+			    nw == 1 ? "" : "s");
+		diag_note(&d, NULL, 0, 0, "%zu error%s%s%s%s", ne,
+		    ne == 1 ? "" : "s", warn, strict && d.warnings ?
+		    " (--strict: warnings count as errors)" : "",
+		    write ? "; the output was left as it was" : "");
+	}
 	diag_flush(&d, fmt == DIAG_JSON ? stdout : stderr, fmt);
 	diag_release(&d);
 	return rc;

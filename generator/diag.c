@@ -117,6 +117,17 @@ diag_emit(struct diag *d, enum diag_sev sev, const char *code,
 }
 
 size_t
+diag_warnings(struct diag *d)
+{
+	size_t n;
+
+	pthread_mutex_lock(&d->lock);
+	n = d->strict ? 0 : d->warnings;
+	pthread_mutex_unlock(&d->lock);
+	return n;
+}
+
+size_t
 diag_errors(struct diag *d)
 {
 	size_t n;
@@ -270,8 +281,11 @@ diag_flush(struct diag *d, FILE *out, enum diag_format fmt)
 				fprintf(f, "%s: ", m->file);
 			else
 				fputs("tebiki: ", f);
+			/* --strict: a warning is an error, and says so as
+			 * the JSON form does */
 			if (m->file || m->sev != DIAG_NOTE)
-				fprintf(f, "%s: ", sevname(m->sev));
+				fprintf(f, "%s: ", m->sev == DIAG_WARNING &&
+				    d->strict ? "error" : sevname(m->sev));
 			fputs(m->text, f);
 			if (m->code)
 				fprintf(f, " [%s]", m->code);

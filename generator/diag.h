@@ -63,6 +63,8 @@ int	 diag_emit(struct diag *, enum diag_sev, const char *code,
 	    __attribute__((format(printf, 7, 8)));
 /* Number of errors so far (warnings included when strict). */
 size_t	 diag_errors(struct diag *);
+/* Number of warnings so far (none when strict: they are errors). */
+size_t	 diag_warnings(struct diag *);
 /* Prints and forgets every collected message, sorted. */
 void	 diag_flush(struct diag *, FILE *, enum diag_format);
 

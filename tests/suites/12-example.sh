@@ -42,6 +42,21 @@ t_contains "check lists overdue reviews" "$out" "warning: review overdue since"
 t_contains "check: backup procedure needs update" "$out" "content/procedures/backup.md:13:11: warning: needs update: lesson 'LL-2023-01'"
 t_contains "check: overdue action" "$out" "[action-overdue]"
 tk check -q -s "$ROOT" --today 2026-06-01 --strict >/dev/null 2>&1; t_eq "--strict turns warnings into errors" $? 1
+# --strict: the warnings are errors in the text too (as -Werror), and the
+# check ends with what it found
+nw=$(printf '%s\n' "$out" | grep -c ': warning: ')
+sout=$(tk check -s "$ROOT" --today 2026-06-01 --strict 2>&1)
+t_contains "--strict: an overdue review is an error" "$sout" "content/procedures/backup.md:13:11: error: needs update: lesson 'LL-2023-01'"
+t_lacks "--strict: no warning left" "$sout" ": warning: "
+t_eq "--strict: the last line counts them" "$(printf '%s\n' "$sout" | tail -n 1)" "tebiki: $nw errors (--strict: warnings count as errors)"
+# a failed build says how many errors and warnings, and that it wrote nothing
+F=$T_TMP/failing
+mkdir -p "$F"; cp -R "$ROOT/site.yaml" "$ROOT/content" "$ROOT/data" "$ROOT/catalogs" "$F/"
+printf '\n[壊れたリンク](nope.md)\n' >> "$F/content/policies/backup.md"
+fout=$(tk build -s "$F" -o "$F/out" --today 2026-06-01 2>&1); st=$?
+t_eq "a failing build exits 1" $st 1
+t_eq "a failing build's last line" "$(printf '%s\n' "$fout" | tail -n 1)" "tebiki: 1 error and $nw warnings; the output was left as it was"
+[ -e "$F/out" ] && t_bad "a failing build writes no output" || t_ok "a failing build writes no output"
 json=$(tk check -s "$ROOT" --today 2026-06-01 --format json 2>/dev/null)
 t_contains "json diagnostics" "$json" '"code":"needs-update"'
 if command -v node >/dev/null 2>&1; then
