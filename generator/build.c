@@ -481,14 +481,16 @@ source_sums(const struct page_src *ps, unsigned char fm_sum[32],
 }
 
 /* A page's title: front matter, else its first h1, else its file name
- * (caller frees). */
+ * (caller frees).  A blank title counts as none (model_check reports it
+ * where a title is required). */
 static char *
 page_title(struct build *b, struct page *p, const char *h1)
 {
 	struct buf t = BUF_INIT;
 	const char *s;
 
-	if ((s = meta_str(b, p, "title")) != NULL && *s)
+	if (!val_blank(val_get(p->src.meta, "title")) &&
+	    (s = meta_str(b, p, "title")) != NULL)
 		return xstrdup(s);
 	buf_puts(&t, h1);
 	if (t.len == 0) {
@@ -542,7 +544,10 @@ pass1_page(void *arg, size_t i, int worker)
 			}
 		}
 	}
-	if ((s = meta_str(b, p, "id")) != NULL) {
+	/* a blank id is no id: model_check says it is empty where one is
+	 * required, rather than "id '' may only contain ..." */
+	if (!val_blank(val_get(p->src.meta, "id")) &&
+	    (s = meta_str(b, p, "id")) != NULL) {
 		for (k = 0; s[k]; k++) {
 			if (!((s[k] >= 'A' && s[k] <= 'Z') ||
 			    (s[k] >= 'a' && s[k] <= 'z') ||

@@ -668,8 +668,31 @@ struct vctx {
 	struct build	*b;
 	struct page	*p;
 	size_t		 pi;
+	const struct value *req;	/* the page type's required fields */
 	int		 rc;
 };
+
+/* "an" before a type name that starts with a vowel ("an incident"), else
+ * "a". */
+static const char *
+article(const char *type)
+{
+	return type[0] != '\0' && strchr("aeiouAEIOU", type[0]) != NULL ?
+	    "an" : "a";
+}
+
+/* Whether `req` (a list of field names, may be NULL) names `field`. */
+static int
+is_required(const struct value *req, const char *field)
+{
+	size_t i;
+
+	for (i = 0; req && req->kind == VAL_LIST && i < req->n; i++)
+		if (val_cstr(req->items[i]) != NULL &&
+		    strcmp(val_cstr(req->items[i]), field) == 0)
+			return 1;
+	return 0;
+}
 
 static const char *
 field_type(const struct value *def)
@@ -880,6 +903,11 @@ check_map(struct vctx *c, const struct value *map, const struct value *fields,
 			free(names);
 			continue;
 		}
+		/* a blank required field has its own error (model_check);
+		 * "unknown value '' for 'status'" would say it twice */
+		if (map == c->p->src.meta && val_blank(map->items[i]) &&
+		    is_required(c->req, k))
+			continue;
 		check_value(c, map->items[i], def, k);
 	}
 }
@@ -1036,20 +1064,29 @@ model_check(struct build *b)
 		c.p = p;
 		c.pi = i;
 		tdef = val_get(types, p->type);
-		what = xasprintf("a %s", p->type);
+		req = val_get(tdef, "required");
+		c.req = req;
+		what = xasprintf("%s %s", article(p->type), p->type);
 		check_map(&c, p->src.meta, common, val_get(tdef, "fields"),
 		    what);
-		free(what);
-		req = val_get(tdef, "required");
 		for (k = 0; req && req->kind == VAL_LIST && k < req->n; k++) {
 			const char *f = val_cstr(req->items[k]);
+			const struct value *v;
 
-			if (f && val_get(p->src.meta, f) == NULL)
+			if (f == NULL)
+				continue;
+			v = val_get(p->src.meta, f);
+			if (v == NULL)
 				c.rc = diag_err(b->d, p->f->src,
 				    p->src.has_fm ? p->src.fm_line : 1, 1,
-				    "missing required field '%s' for a %s", f,
-				    p->type);
+				    "missing required field '%s' for %s", f,
+				    what);
+			else if (val_blank(v))
+				c.rc = diag_err(b->d, p->f->src, v->line,
+				    v->col, "empty required field '%s' for %s",
+				    f, what);
 		}
+		free(what);
 	}
 	return c.rc;
 }

@@ -359,6 +359,37 @@ val_truthy(const struct value *v)
 	}
 }
 
+/* A front-matter value that says nothing: what a required field may not
+ * be.  Whitespace is ASCII's plus U+3000 (the ideographic space a Japanese
+ * input method types), since "　" looks as empty as " ".  An empty list is
+ * not blank: it says "none" (the shipped lesson archetype starts with
+ * `affects: []` and must build). */
+int
+val_blank(const struct value *v)
+{
+	size_t i;
+
+	if (v == NULL)
+		return 1;
+	switch (v->kind) {
+	case VAL_NULL:
+		return 1;
+	case VAL_STR:
+		for (i = 0; i < v->len;) {
+			if (v->str[i] != '\0' &&
+			    strchr(" \t\n\r\f\v", v->str[i]) != NULL)
+				i++;
+			else if (strncmp(v->str + i, "\xe3\x80\x80", 3) == 0)
+				i += 3;
+			else
+				return 0;
+		}
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 void
 val_to_text(const struct value *v, struct buf *out)
 {

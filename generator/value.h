@@ -85,6 +85,10 @@ struct value	*val_path(const struct value *, const char *path);
 const char	*val_cstr(const struct value *);
 /* Mustache truthiness: NULL, null, false, empty list and "" are false. */
 int		 val_truthy(const struct value *);
+/* 1 for NULL, null and an empty or whitespace-only string (ASCII
+ * whitespace and U+3000): a value that says nothing.  Lists and maps, even
+ * empty ones, are not blank. */
+int		 val_blank(const struct value *);
 /* Appends the scalar's text (nothing for null/containers). */
 void		 val_to_text(const struct value *, struct buf *);
 /* Deep copy with positions. */

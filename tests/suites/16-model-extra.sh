@@ -125,4 +125,18 @@ pp=$(cat "$T_TMP/mo/procedures/p.html")
 n=$(printf '%s' "$pp" | grep -o '次の教訓を反映してください：' | wc -l)
 t_eq "the page has a banner for each of three lessons" "$n" 3
 t_contains "and one for the rest, to the dashboard" "$pp" 'ほかにも反映すべき教訓があります (4) <a href="../dashboard.html#stale">'
+# blank front-matter values: an untyped page has no required field, so a
+# blank title falls back to the first heading and a blank id is no id;
+# a policy with an empty id is an error at the value, once per page
+E=$T_TMP/blank; mkdir -p "$E/content/policies"
+printf 'title: Blank\ncatalogs: []\n' > "$E/site.yaml"
+printf -- '---\nid: "  "\ntitle: "　"\n---\n# 見出しの題名\n' > "$E/content/blank.md"
+out=$(tk build -s "$E" -o "$T_TMP/eo" 2>&1); t_eq "blank title and id on a page build" $? 0
+t_contains "blank title falls back to the first heading" "$(cat "$T_TMP/eo/blank.html")" "<title>見出しの題名"
+printf -- '---\nid:\ntitle: 方針\nowner: 課\nstatus: draft\n---\n' > "$E/content/policies/p1.md"
+printf -- '---\nid: ""\ntitle: 方針\nowner: 課\nstatus: draft\n---\n' > "$E/content/policies/p2.md"
+out=$(tk check -s "$E" 2>&1); t_eq "empty ids: check exits 1" $? 1
+t_eq "empty ids: one error each, no duplicate id" "$out" "content/policies/p1.md:2:4: error: empty required field 'id' for a policy
+content/policies/p2.md:2:5: error: empty required field 'id' for a policy
+tebiki: 2 errors"
 t_done
