@@ -1069,7 +1069,10 @@ model_check(struct build *b)
 		what = xasprintf("%s %s", article(p->type), p->type);
 		check_map(&c, p->src.meta, common, val_get(tdef, "fields"),
 		    what);
-		for (k = 0; req && req->kind == VAL_LIST && k < req->n; k++) {
+		/* front matter that could not be parsed was reported; every
+		 * field of it would be "missing" only because of that */
+		for (k = 0; !p->src.fm_failed && req && req->kind == VAL_LIST &&
+		    k < req->n; k++) {
 			const char *f = val_cstr(req->items[k]);
 			const struct value *v;
 

@@ -123,6 +123,7 @@ page_split(struct page_src *ps, struct buf *text, const char *file,
 	if (memchr(p, '\0', ps->text.len) != NULL) {
 		page_check_text(p, ps->text.len, file, d);
 		ps->meta = val_at(val_map(), 1, 1);
+		ps->fm_failed = 1;
 		ps->body = end;
 		ps->body_len = 0;
 		ps->body_line = 1;
@@ -157,6 +158,7 @@ page_split(struct page_src *ps, struct buf *text, const char *file,
 		diag_err(d, file, 1, 1, "front matter opened here is never "
 		    "closed (expected a line '---')");
 		ps->meta = val_at(val_map(), 1, 1);
+		ps->fm_failed = 1;
 		ps->body = end;
 		ps->body_len = 0;
 		ps->body_line = line;
@@ -180,6 +182,7 @@ page_split(struct page_src *ps, struct buf *text, const char *file,
 		v = val_at(val_map(), 2, 1);
 	}
 	ps->meta = v;
+	ps->fm_failed = rc == -1;
 	return rc;
 plain:
 	ps->meta = val_at(val_map(), 1, 1);
@@ -195,6 +198,7 @@ page_load(struct page_src *ps, const char *path, const char *file,
 	if (util_read_file(path, &b) == -1) {
 		memset(ps, 0, sizeof(*ps));
 		ps->meta = val_map();
+		ps->fm_failed = 1;
 		buf_release(&b);
 		return diag_err(d, file, 0, 0, "cannot read file: %s",
 		    strerror(errno));

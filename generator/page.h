@@ -23,6 +23,9 @@ struct page_src {
 	size_t		 body_len;
 	int		 body_line;	/* file line of the body's first line */
 	int		 has_fm;	/* front matter was present */
+	int		 fm_failed;	/* ...but could not be parsed (reported;
+					 * meta is an empty map standing in,
+					 * so no field of it is known) */
 	int		 fm_line;	/* line of the opening '---' */
 	int		 fixed;		/* invalid UTF-8 was replaced */
 };

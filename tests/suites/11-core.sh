@@ -146,6 +146,18 @@ printf -- '---\ntitle: pub\nclassification: public\n---\n\n前置き\n\n- **太�
 out=$(tk build -s "$P" -o "$P/out" --audience public 2>&1)
 t_contains "audience warning for a link by id: line and column" "$out" "content/pub.md:8:18: warning: link to 'DOC-IN', which is left out of this build, shown as plain text"
 
+# front matter that cannot be parsed is reported once, without the
+# required-field errors its fields would cascade into
+F=$T_TMP/fmfail; mkdir -p "$F/content/policies"; printf 'title: f\n' > "$F/site.yaml"
+printf -- '---\nid: POL-U\ntitle: 閉じていない\n' > "$F/content/policies/open.md"
+printf -- '---\nid: POL-S\ntitle: [壊れた\n---\n本文\n' > "$F/content/policies/syntax.md"
+out=$(tk check -s "$F" 2>&1); t_eq "broken front matter: check exits 1" $? 1
+t_eq "broken front matter: only the parse errors" "$out" "content/policies/open.md:1:1: error: front matter opened here is never closed (expected a line '---')
+content/policies/syntax.md:4:1: error: invalid YAML: did not find expected ',' or ']' while parsing a flow sequence (which started at line 3, column 8)
+tebiki: 2 errors"
+out=$(tk build -s "$F" -o "$T_TMP/fmfail-out" 2>&1); t_eq "broken front matter: build exits 1" $? 1
+t_eq "broken front matter: build says the same" "$(printf '%s\n' "$out" | wc -l)" 3
+
 # --- output dir safety ---------------------------------------------------
 O=$T_TMP/outsafe; cp -R "$BASIC" "$O"
 out=$(tk build -s "$O" -o "$O" 2>&1); t_eq "output = source refused" $? 2
