@@ -3329,10 +3329,7 @@ build_run(const struct build_opts *o, struct diag *d)
 	hm_init(&b.by_rel);
 	md_init();
 	parse_today(&b);
-	if (!util_is_dir(o->src_dir)) {
-		diag_err(d, NULL, 0, 0, "source directory '%s' does not exist",
-		    o->src_dir);
-		site_config_load(&b.cfg, o->src_dir, d);
+	if (site_dir_check(o->src_dir, d) == -1) {
 		env_error = 1;
 		goto out;
 	}

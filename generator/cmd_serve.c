@@ -29,6 +29,7 @@
 #include "ledger.h"
 #include "preview.h"
 #include "serve.h"
+#include "site.h"
 #include "util.h"
 #include "watch.h"
 
@@ -377,6 +378,7 @@ cmd_serve(int argc, char **argv)
 	};
 	struct build_opts o;
 	struct srv_opts so;
+	struct diag d;
 	struct srv *s = NULL;
 	struct watch *w = NULL;
 	struct prv *pv = NULL;
@@ -439,11 +441,15 @@ cmd_serve(int argc, char **argv)
 		fputs(serve_usage, stderr);
 		return CMD_USAGE;
 	}
-	if (!util_is_dir(o.src_dir)) {
-		fprintf(stderr, "tebiki: source directory '%s' does not "
-		    "exist\n", o.src_dir);
-		return CMD_USAGE;
-	}
+	/* before anything is served: a directory that is no site would
+	 * give a server answering every request with the build's error */
+	diag_init(&d);
+	rc = site_dir_check(o.src_dir, &d) == -1 ? CMD_USAGE : CMD_OK;
+	diag_flush(&d, stderr, DIAG_TEXT);
+	diag_release(&d);
+	if (rc != CMD_OK)
+		return rc;
+	rc = CMD_USAGE;
 	so.port = (int)port;
 	/* each build leaves a previewer of itself here (preview.h) */
 	if (!nopreview)

@@ -139,6 +139,35 @@ get_files(struct value *root, const char *key, char ***dst, int **lines,
 }
 
 int
+site_dir_check(const char *dir, struct diag *d)
+{
+	struct stat st;
+	char *yaml, *content;
+	int found;
+
+	if (stat(dir, &st) == -1) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			return diag_err(d, NULL, 0, 0, "source directory '%s' "
+			    "does not exist", dir);
+		return diag_err(d, NULL, 0, 0, "cannot use source directory "
+		    "'%s': %s", dir, strerror(errno));
+	}
+	/* either one makes a site (site.yaml is optional, and a site.yaml
+	 * without content/ gets its own error from site_scan); neither
+	 * means the command was run in the wrong place */
+	yaml = util_path_join(dir, "site.yaml");
+	content = util_path_join(dir, "content");
+	found = lstat(yaml, &st) == 0 || util_is_dir(content);
+	free(yaml);
+	free(content);
+	if (!found)
+		return diag_err(d, NULL, 0, 0, "no site in '%s' (no site.yaml "
+		    "and no content/ directory; use -s DIR or tebiki new site "
+		    "NAME)", dir);
+	return 0;
+}
+
+int
 site_config_load(struct site_config *c, const char *dir, struct diag *d)
 {
 	struct buf b = BUF_INIT;

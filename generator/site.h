@@ -44,6 +44,10 @@ struct site_file {
 	int	 is_page;	/* a .md file */
 };
 
+/* Whether `dir` is a site to build: a directory holding site.yaml or
+ * content/ (or both).  Returns 0, or -1 after reporting one error (a usage
+ * or environment error: the caller exits 2). */
+int	site_dir_check(const char *dir, struct diag *);
 /* Loads `dir`/site.yaml (a missing file gives the defaults).  Returns 0, or
  * -1 after reporting every problem. */
 int	site_config_load(struct site_config *, const char *dir, struct diag *);

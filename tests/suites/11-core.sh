@@ -15,6 +15,24 @@ tk frobnicate >/dev/null 2>&1; t_eq "unknown command exits 2" $? 2
 tk build -j 0 -s "$BASIC" >/dev/null 2>&1; t_eq "bad -j exits 2" $? 2
 tk build --today 2025-02-30 -s "$BASIC" >/dev/null 2>&1; t_eq "bad --today exits 2" $? 2
 tk build -s "$T_TMP/nonexistent" >/dev/null 2>&1; t_eq "missing source dir exits 2" $? 2
+# a directory that is no site (neither site.yaml nor content/): one
+# message, exit 2, for build and check alike
+mkdir -p "$T_TMP/nosite"
+nosite="tebiki: error: no site in '.' (no site.yaml and no content/ directory; use -s DIR or tebiki new site NAME)"
+for c in build check; do
+	out=$(cd "$T_TMP/nosite" && tk $c 2>&1); st=$?
+	t_eq "$c in a directory that is no site exits 2" $st 2
+	t_eq "$c in a directory that is no site: the message" "$out" "$nosite"
+done
+[ -e "$T_TMP/nosite/public" ] && t_bad "no site: nothing written" || t_ok "no site: nothing written"
+out=$(tk check -s "$T_TMP/nosite" --format json 2>&1)
+t_eq "no site: json" "$out" '{"file":null,"line":null,"column":null,"severity":"error","code":null,"message":"no site in '"'$T_TMP/nosite'"' (no site.yaml and no content/ directory; use -s DIR or tebiki new site NAME)"}'
+# site.yaml without content/ is still a site (with a content error)
+mkdir -p "$T_TMP/yamlonly"; printf 'title: y\n' > "$T_TMP/yamlonly/site.yaml"
+out=$(tk build -s "$T_TMP/yamlonly" 2>&1); st=$?
+t_eq "site.yaml without content/ exits 1" $st 1
+t_eq "site.yaml without content/: the message" "$out" "content: error: no content directory in the site
+tebiki: 1 error; the output was left as it was"
 out=$(tk version); t_contains "version" "$out" "tebiki "
 
 # --- determinism ---------------------------------------------------------
