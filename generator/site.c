@@ -152,6 +152,9 @@ site_dir_check(const char *dir, struct diag *d)
 		return diag_err(d, NULL, 0, 0, "cannot use source directory "
 		    "'%s': %s", dir, strerror(errno));
 	}
+	if (!S_ISDIR(st.st_mode))
+		return diag_err(d, NULL, 0, 0, "source '%s' is not a directory",
+		    dir);
 	/* either one makes a site (site.yaml is optional, and a site.yaml
 	 * without content/ gets its own error from site_scan); neither
 	 * means the command was run in the wrong place */

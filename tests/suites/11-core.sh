@@ -33,6 +33,13 @@ out=$(tk build -s "$T_TMP/yamlonly" 2>&1); st=$?
 t_eq "site.yaml without content/ exits 1" $st 1
 t_eq "site.yaml without content/: the message" "$out" "content: error: no content directory in the site
 tebiki: 1 error; the output was left as it was"
+# a file as the source: one message, exit 2
+: > "$T_TMP/afile"
+for c in build check; do
+	out=$(tk $c -s "$T_TMP/afile" 2>&1); st=$?
+	t_eq "$c -s FILE exits 2" $st 2
+	t_eq "$c -s FILE: one message" "$out" "tebiki: error: source '$T_TMP/afile' is not a directory"
+done
 out=$(tk version); t_contains "version" "$out" "tebiki "
 
 # --- determinism ---------------------------------------------------------

@@ -73,12 +73,15 @@ out=$(tk help 2>&1); t_contains "serve in the command list" "$out" "serve "
 tk serve --port 70000 -s "$BASIC" >/dev/null 2>&1; t_eq "bad --port exits 2" $? 2
 tk serve --bind nohost -s "$BASIC" >/dev/null 2>&1; t_eq "bad --bind exits 2" $? 2
 tk serve -s "$T_TMP/nonexistent" >/dev/null 2>&1; t_eq "missing source dir exits 2" $? 2
-# a directory that is no site: one message, exit 2, nothing
+# a directory that is no site, or a file: one message, exit 2, nothing
 # served (bounded: a serve that starts would wait for Ctrl-C)
-mkdir -p "$T_TMP/nosite"
+mkdir -p "$T_TMP/nosite"; : > "$T_TMP/afile"
 out=$(cd "$T_TMP/nosite" && TMPDIR=$T_TMP timeout 30 $TEBIKI_VALGRIND "$TEBIKI" serve --port 0 2>&1); st=$?
 t_eq "serve in a directory that is no site exits 2" $st 2
 t_eq "serve in a directory that is no site: the message" "$out" "tebiki: error: no site in '.' (no site.yaml and no content/ directory; use -s DIR or tebiki new site NAME)"
+out=$(TMPDIR=$T_TMP timeout 30 $TEBIKI_VALGRIND "$TEBIKI" serve --port 0 -s "$T_TMP/afile" 2>&1); st=$?
+t_eq "serve -s FILE exits 2" $st 2
+t_eq "serve -s FILE: the message" "$out" "tebiki: error: source '$T_TMP/afile' is not a directory"
 
 # --- start -------------------------------------------------------------
 S=$T_TMP/site; cp -R "$BASIC" "$S"; rm -rf "$S/expected" "$S/public"
