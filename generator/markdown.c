@@ -156,6 +156,42 @@ md_text(cmark_node *node, struct buf *out)
 	cmark_iter_free(it);
 }
 
+/*
+ * Ids the default theme gives elements of its own (the literal id="..."
+ * attributes of themes/default/layouts and its partials).  A heading with
+ * the same slug would make a page with two elements of that id -- invalid
+ * HTML that breaks the skip link (#main) and the aria-labelledby of the
+ * theme's sections -- so they count as taken, like an earlier heading's
+ * id: "## main" becomes "main-1".  All of them, not only those of pages
+ * with a Markdown body: a layout may move.  The print page needs nothing
+ * more, since it puts "doc-ID--" before every body id.  Sorted for
+ * bsearch; tests/suites/11-core.sh checks the list against the templates.
+ */
+static const char *const theme_ids[] = {
+	"actions", "actions-title", "appl-title", "controls-title",
+	"doc-title", "doccontrol-title", "home-title", "impl-title",
+	"list-title", "main", "nf-title", "overdue", "overdue-title",
+	"print-cover-title", "print-toc-title", "refby-title",
+	"related-title", "revisions-title", "search-box-input",
+	"search-dropdown", "search-page-input", "search-title", "stale",
+	"stale-title", "stats-title", "toc-title", "uncovered",
+	"uncovered-title"
+};
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Whether the default theme puts an element with `id` on pages. */
+static int
+theme_id(const char *id)
+{
+	return bsearch(&id, theme_ids, sizeof(theme_ids) / sizeof(theme_ids[0]),
+	    sizeof(theme_ids[0]), cmp_str) != NULL;
+}
+
 /* Ids go into a hash set, and `next` remembers for each slug the suffix
  * to try after the last one taken, so a page of thousands of equal
  * headings stays linear (the used set only grows, so suffixes passed over
@@ -195,13 +231,14 @@ md_assign_ids(struct md_doc *doc)
 		if (slug.len == 0)
 			buf_puts(&slug, "section");
 		cand = xstrdup(slug.ptr);
-		if (hm_get(&used, cand, &taken)) {
+		if (hm_get(&used, cand, &taken) || theme_id(cand)) {
 			if (!hm_get(&next, slug.ptr, &k))
 				k = 1;
 			for (;; k++) {
 				free(cand);
 				cand = xasprintf("%s-%zu", slug.ptr, k);
-				if (!hm_get(&used, cand, &taken))
+				if (!hm_get(&used, cand, &taken) &&
+				    !theme_id(cand))
 					break;
 			}
 			hm_put(&next, slug.ptr, k + 1);

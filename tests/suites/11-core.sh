@@ -183,6 +183,33 @@ tebiki: 2 errors"
 out=$(tk build -s "$F" -o "$T_TMP/fmfail-out" 2>&1); t_eq "broken front matter: build exits 1" $? 1
 t_eq "broken front matter: build says the same" "$(printf '%s\n' "$out" | wc -l)" 3
 
+# --- heading ids never repeat an id of the theme's own ----------------
+# every literal id="..." of the default theme's templates as a heading,
+# twice, on a policy, a plain page and the home page: no output page may
+# have two elements with one id (skip link, aria-labelledby)
+I=$T_TMP/ids; mkdir -p "$I/content/policies" "$I/content/notes"
+printf 'title: ids\ncatalogs: []\n' > "$I/site.yaml"
+tids=$(cat "$ROOT"/themes/default/layouts/*.mustache "$ROOT"/themes/default/layouts/partials/*.mustache |
+    grep -o ' id="[^"{]*"' | sed 's/^ id="//; s/"$//' | sort -u)
+t_eq "the theme has literal ids" "$(printf '%s\n' "$tids" | wc -l)" 28
+heads() { for i in $tids; do printf '## %s\n\n## %s\n\n' "$i" "$i"; done; printf '## 復元テスト\n'; }
+{ printf -- '---\nid: POL-IDS\ntitle: ids\nowner: 課\nstatus: approved\n---\n'; heads; } > "$I/content/policies/ids.md"
+{ printf '# ノート\n\n'; heads; } > "$I/content/notes/ids.md"
+{ printf -- '---\ntitle: ホーム\n---\n'; heads; } > "$I/content/index.md"
+out=$(tk build -s "$I" -o "$T_TMP/ids-out" --today 2025-06-01 2>&1); t_eq "theme ids as headings: builds" $? 0
+dups=$(find "$T_TMP/ids-out" -name '*.html' | sort | while read -r f; do
+	grep -o ' id="[^"]*"' "$f" | sort | uniq -d | sed "s|^|${f#"$T_TMP/ids-out/"}:|"
+done)
+t_eq "theme ids as headings: no page has an id twice" "$dups" ""
+p=$(cat "$T_TMP/ids-out/policies/ids.html")
+hid() { printf '%s\n' "$p" | grep -o "<h2 id=\"[^\"]*\">$1</h2>" | sed 's/^<h2 id="//; s/">.*//' | tr '\n' ' '; }
+t_eq "two '## main' become main-1 and main-2" "$(hid main)" "main-1 main-2 "
+t_contains "the theme's main stays" "$p" '<main id="main"'
+t_eq "'## doc-title' becomes doc-title-1" "$(hid doc-title)" "doc-title-1 doc-title-2 "
+t_eq "'## toc-title' becomes toc-title-1" "$(hid toc-title)" "toc-title-1 toc-title-2 "
+t_contains "Japanese slug kept" "$p" '<h2 id="復元テスト">復元テスト</h2>'
+t_contains "the table of contents links the new id" "$p" 'href="#main-1"'
+
 # --- output dir safety ---------------------------------------------------
 O=$T_TMP/outsafe; cp -R "$BASIC" "$O"
 out=$(tk build -s "$O" -o "$O" 2>&1); t_eq "output = source refused" $? 2
