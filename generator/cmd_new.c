@@ -154,6 +154,34 @@ share_path(const char *rel)
 	return util_path_join(TEBIKI_SHAREDIR, rel);
 }
 
+/* Appends `s` as one word for a POSIX shell: as it is when every byte is
+ * plain (letters, digits, "_-./:@%+=,", or non-ASCII, which no shell
+ * treats specially), else in single quotes, a quote as '\''.  So the
+ * command new_site prints can be pasted as it is. */
+static void
+shell_word(const char *s, struct buf *out)
+{
+	static const char plain[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789_-./:@%+=,";
+	const char *q;
+
+	for (q = s; *q; q++)
+		if ((unsigned char)*q < 0x80 && strchr(plain, *q) == NULL)
+			break;
+	if (*s != '\0' && *q == '\0') {
+		buf_puts(out, s);
+		return;
+	}
+	buf_putc(out, '\'');
+	for (q = s; *q; q++) {
+		if (*q == '\'')
+			buf_puts(out, "'\\''");
+		else
+			buf_putc(out, *q);
+	}
+	buf_putc(out, '\'');
+}
+
 static int
 new_site(const char *dir)
 {
@@ -194,8 +222,14 @@ new_site(const char *dir)
 	free(p);
 	if (rc)
 		return CMD_USAGE;
-	printf("created a site in '%s'; build it with: tebiki build -s %s\n",
-	    dir, dir);
+	{
+		struct buf cmd = BUF_INIT;
+
+		shell_word(dir, &cmd);
+		printf("created a site in '%s'; build it with: tebiki build "
+		    "-s %s\n", dir, cmd.ptr);
+		buf_release(&cmd);
+	}
 	return CMD_OK;
 }
 

@@ -6,6 +6,15 @@ S=$T_TMP/site
 out=$(tk new site "$S" 2>&1); t_eq "new site" $? 0
 t_file "site.yaml created" "$S/site.yaml"
 tk new site "$S" >/dev/null 2>&1; t_eq "new site refuses an existing site" $? 2
+# the printed command can be pasted into a shell as it is
+out=$(cd "$T_TMP" && tk new site "my site" 2>&1)
+t_eq "new site with a space: quoted" "$out" "created a site in 'my site'; build it with: tebiki build -s 'my site'"
+out=$(cd "$T_TMP" && tk new site "it's \$x" 2>&1)
+t_eq "new site with a quote and a dollar: quoted" "$out" "created a site in 'it's \$x'; build it with: tebiki build -s 'it'\\''s \$x'"
+(cd "$T_TMP" && eval "tk build -q ${out#*build it with: tebiki build }"); t_eq "the printed command builds that site" $? 0
+t_file "the printed command built it" "$T_TMP/it's \$x/public/index.html"
+out=$(cd "$T_TMP" && tk new site "手引き" 2>&1)
+t_eq "new site with a plain name: not quoted" "$out" "created a site in '手引き'; build it with: tebiki build -s 手引き"
 for t in chapter policy procedure report incident lesson page incident-review; do
 	p=$(tk new -s "$S" --today 2025-01-01 $t "題名: $t [テスト] #1" 2>&1); st=$?
 	t_eq "new $t" $st 0
