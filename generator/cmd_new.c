@@ -182,6 +182,33 @@ shell_word(const char *s, struct buf *out)
 	buf_putc(out, '\'');
 }
 
+/* The site whose content/ holds dir (its directory, caller frees), or
+ * NULL: a site made there would be read as that site's pages. */
+static char *
+enclosing_site(const char *dir)
+{
+	char *abs = util_abspath(dir), *slash, *yaml;
+	size_t n;
+
+	while (abs != NULL && (slash = strrchr(abs, '/')) != NULL &&
+	    slash != abs) {
+		*slash = '\0';
+		n = strlen(abs);
+		if (n >= 8 && strcmp(abs + n - 8, "/content") == 0) {
+			abs[n - 8] = '\0';
+			yaml = util_path_join(*abs ? abs : "/", "site.yaml");
+			if (util_is_file(yaml)) {
+				free(yaml);
+				return abs;
+			}
+			free(yaml);
+			abs[n - 8] = '/';
+		}
+	}
+	free(abs);
+	return NULL;
+}
+
 static int
 new_site(const char *dir)
 {
@@ -205,6 +232,13 @@ new_site(const char *dir)
 	char *p;
 	int rc = 0;
 
+	if ((p = enclosing_site(dir)) != NULL) {
+		fprintf(stderr, "tebiki: '%s' is inside the content of the "
+		    "site in '%s'; its files would become that site's pages\n",
+		    dir, p);
+		free(p);
+		return CMD_USAGE;
+	}
 	if (util_is_file((p = util_path_join(dir, "site.yaml")))) {
 		fprintf(stderr, "tebiki: '%s' already holds a site; not "
 		    "overwriting it\n", dir);
@@ -311,6 +345,12 @@ cmd_new(int argc, char **argv)
 		}
 	}
 	diag_init(&d);
+	/* outside a site a document would land in a stray content/ */
+	if (site_dir_check(dir, &d) == -1) {
+		diag_flush(&d, stderr, DIAG_TEXT);
+		diag_release(&d);
+		return CMD_USAGE;
+	}
 	if (site_config_load(&cfg, dir, &d) == -1 || !util_is_dir(dir)) {
 		diag_flush(&d, stderr, DIAG_TEXT);
 		fprintf(stderr, "tebiki: '%s' is not a usable site (create one "

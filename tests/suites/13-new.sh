@@ -42,4 +42,16 @@ t_eq "the new site builds" $st 0
 t_lacks "no errors" "$out" "error:"
 t_lacks "no warnings" "$out" "warning:"
 t_contains "title with YAML specials kept" "$(cat "$S/public/policies/pol-001.html")" "題名: policy [テスト] #1"
+
+# outside a site, `new TYPE` writes nothing; a site inside another
+# site's content/ is refused (its files would be that site's pages)
+E=$T_TMP/nosite; mkdir -p "$E"
+err=$(cd "$E" && tk new policy "迷子" 2>&1); st=$?
+t_eq "new outside a site exits 2" $st 2
+t_contains "new outside a site says so" "$err" "no site in '.'"
+t_eq "new outside a site writes nothing" "$(ls -A "$E")" ""
+err=$(tk new site "$S/content/inner" 2>&1); st=$?
+t_eq "a site inside a site's content/ is refused" $st 2
+t_contains "a site inside a site's content/ says why" "$err" "is inside the content of the site in"
+[ -e "$S/content/inner" ] && t_bad "nothing made inside content/" || t_ok "nothing made inside content/"
 t_done
