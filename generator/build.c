@@ -121,6 +121,61 @@ find_share_dir(void)
 	return xstrdup(TEBIKI_SHAREDIR);
 }
 
+/* Adds to *names the themes in dir (subdirectories with layouts/). */
+static void
+theme_names(const char *dir, char ***names, size_t *n)
+{
+	DIR *dp = opendir(dir);
+	struct dirent *de;
+
+	if (dp == NULL)
+		return;
+	while ((de = readdir(dp)) != NULL) {
+		char *lay;
+
+		if (de->d_name[0] == '.')
+			continue;
+		lay = xasprintf("%s/%s/layouts", dir, de->d_name);
+		if (util_is_dir(lay)) {
+			*names = xreallocarray(*names, *n + 2, sizeof(**names));
+			(*names)[(*n)++] = xstrdup(de->d_name);
+			(*names)[*n] = NULL;
+		}
+		free(lay);
+	}
+	closedir(dp);
+}
+
+/* Reports that theme `name` is not there, at its place in site.yaml,
+ * with the closest theme there is. */
+static int
+no_theme(struct build *b)
+{
+	const struct value *v = b->cfg.root ? val_get(b->cfg.root, "theme") :
+	    NULL;
+	char **names = NULL, *dir;
+	const char *hint;
+	size_t n = 0, i;
+	int rc;
+
+	dir = util_path_join(b->opts->src_dir, "themes");
+	theme_names(dir, &names, &n);
+	free(dir);
+	dir = util_path_join(b->share_dir, "themes");
+	theme_names(dir, &names, &n);
+	free(dir);
+	hint = names ? site_suggest(b->cfg.theme,
+	    (const char *const *)names) : NULL;
+	rc = diag_err(b->d, "site.yaml", v ? v->line : 0, v ? v->col : 0,
+	    "theme '%s' not found in the site's themes/ or in '%s/themes'%s%s%s",
+	    b->cfg.theme, b->share_dir, hint ? "; did you mean '" : "",
+	    hint ? hint : "", hint ? "'?" : "");
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return rc;
+}
+
 static int
 setup_theme(struct build *b)
 {
@@ -155,9 +210,7 @@ setup_theme(struct build *b)
 	free(q);
 	free(p);
 	free(local);
-	return diag_err(b->d, "site.yaml", 0, 0, "theme '%s' not found in "
-	    "the site's themes/ or in '%s/themes'", b->cfg.theme,
-	    b->share_dir);
+	return no_theme(b);
 }
 
 /* Refuses output dirs that would destroy the sources or the system. */
@@ -1600,8 +1653,14 @@ run_filters(struct build *b, int jobs)
 			path = util_path_join(b->share_dir, b->cfg.filters[i]);
 		}
 		if (!util_is_file(path)) {
+			const struct value *fl = b->cfg.root ?
+			    val_get(b->cfg.root, "filters") : NULL;
+			int col = fl && fl->kind == VAL_LIST && i < fl->n &&
+			    fl->items[i]->line == b->cfg.filter_lines[i] ?
+			    fl->items[i]->col : 0;
+
 			rc = diag_err(b->d, "site.yaml", b->cfg.filter_lines[i],
-			    0, "filter '%s' not found in the site or in '%s'",
+			    col, "filter '%s' not found in the site or in '%s'",
 			    b->cfg.filters[i], b->share_dir);
 		}
 		b->flt_files[i].path = path;

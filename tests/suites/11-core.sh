@@ -264,4 +264,17 @@ t_contains "bad UTF-8 replaced" "$(cat "$T_TMP/hostile-out/badutf8.html")" "bad 
 t_file "deep quotes page written" "$T_TMP/hostile-out/deep.html"
 t_file "deep list page written" "$T_TMP/hostile-out/deeplist.html"
 t_contains "big page complete" "$(tail -c 2000 "$T_TMP/hostile-out/big.html")" "行159999"
+# --- site.yaml: a theme or a filter that is not there -----------------------------
+# named at its place in site.yaml, with the closest theme there is
+TS=$T_TMP/typos; (cd "$T_TMP" && tk new site typos >/dev/null 2>&1)
+sed -i 's/^theme: default$/theme: defualt/' "$TS/site.yaml"
+out=$(tk build -s "$TS" 2>&1); st=$?
+t_eq "unknown theme exits 2" $st 2
+t_contains "unknown theme: where and what" "$out" "site.yaml:5:8: error: theme 'defualt' not found"
+t_contains "unknown theme: the closest one" "$out" "did you mean 'default'?"
+sed -i 's/^theme: defualt$/theme: default/; s|filters/glossary.lua|filters/glosary.lua|' "$TS/site.yaml"
+out=$(tk build -s "$TS" 2>&1); st=$?
+t_eq "unknown filter exits 1" $st 1
+t_contains "unknown filter: line and column" "$out" "site.yaml:9:38: error: filter 'filters/glosary.lua' not found"
+
 t_done
