@@ -27,7 +27,9 @@
 
 static const char usage[] =
     "usage: tebiki new TYPE TITLE [-s DIR] [--id ID] [--lang ja|en]\n"
+    "                  [--today YYYY-MM-DD]\n"
     "       tebiki new incident-review TITLE [-s DIR] [--id ID]\n"
+    "                  [--today YYYY-MM-DD]\n"
     "       tebiki new site DIR\n"
     "\n"
     "Creates a document from the archetype of its type (chapter, policy,\n"
