@@ -452,17 +452,40 @@ out:
  * Schema
  */
 
+/* 1 when list `l` has a string item equal to string `v`. */
+static int
+list_has(const struct value *l, const struct value *v)
+{
+	size_t i;
+
+	if (val_cstr(v) == NULL)
+		return 0;
+	for (i = 0; i < l->n; i++)
+		if (val_cstr(l->items[i]) &&
+		    strcmp(val_cstr(l->items[i]), val_cstr(v)) == 0)
+			return 1;
+	return 0;
+}
+
+/* A site's schema extends the shipped one: maps merge, lists (required
+ * fields, enum values) gain the items they lack, other values replace. */
 static void
 merge_map(struct value *dst, const struct value *src)
 {
-	size_t i;
+	size_t i, j;
 	struct value *d;
 
 	for (i = 0; i < src->n; i++) {
 		d = val_get(dst, src->keys[i]->str);
 		if (d && d->kind == VAL_MAP && src->items[i]->kind == VAL_MAP)
 			merge_map(d, src->items[i]);
-		else
+		else if (d && d->kind == VAL_LIST &&
+		    src->items[i]->kind == VAL_LIST) {
+			for (j = 0; j < src->items[i]->n; j++)
+				if (!list_has(d, src->items[i]->items[j]))
+					val_push(d, val_copy(
+					    src->items[i]->items[j]));
+		} else
 			val_set(dst, src->keys[i]->str,
 			    val_copy(src->items[i]));
 	}
