@@ -2850,10 +2850,9 @@ open_work_dir(struct build *b)
 		return diag_err(b->d, NULL, 0, 0, "another build is writing "
 		    "'%s'", b->out_dir);
 	/* the work dir is the previous output: one made read-only (its
-	 * files are replaced, not written into: util_write_file) */
-	if (util_dirs_writable(b->tmp_dir) == -1)
-		return diag_err(b->d, NULL, 0, 0, "cannot make '%s' "
-		    "writable: %s", b->tmp_dir, strerror(errno));
+	 * files are made anew: put_file).  Where a mode cannot be changed
+	 * (another owner's directory), the writes say what fails. */
+	(void)util_dirs_writable(b->tmp_dir);
 	if (dir_is_empty(b->tmp_dir)) {
 		/* serve: a first build starts from the site's own output,
 		 * when there is one (site.yaml's output, built before) */
