@@ -328,8 +328,7 @@ kill "$EVPID" 2>/dev/null; wait "$EVPID" 2>/dev/null
 # The build frees what it made; the server gives those pages back to the
 # system before it waits (the 400-page site here: 16 of 18 MB resident after
 # the build without that, well under half with it).  Not under valgrind
-# (its own process) or
-# AddressSanitizer (it keeps freed memory in quarantine).
+# (its own process) or AddressSanitizer (it keeps freed memory).
 if [ -z "${TEBIKI_VALGRIND:-}" ] && [ -x "$TEBIKI_BUILD/tools/gencorpus" ] &&
     ! ldd "$TEBIKI" 2>/dev/null | grep -q libasan; then
 	M=$T_TMP/mem; "$TEBIKI_BUILD/tools/gencorpus" 400 3 "$M" >/dev/null
