@@ -12,6 +12,12 @@ if [ ! -d "$BR/node_modules/playwright-core" ]; then
 fi
 OUT=$T_TMP/site
 tk build -q -s "$ROOT" -o "$OUT" --today 2025-06-01 2>/dev/null; t_eq "example builds" $? 0
+# the home page's coverage figure counts controls any policy or procedure
+# implements, as the control index does, and says so
+cov=$(sed -n 's|.*実装文書のある管理策: <strong>\([0-9]*\)</strong>.*|\1|p' "$OUT/controls/index.html")
+t_contains "home: the coverage figure is named for what it counts" "$(tr -d '\n' < "$OUT/index.html")" "実装文書のある管理策"
+t_lacks "home: not called controls with procedures" "$(cat "$OUT/index.html")" "手順のある管理策"
+[ -n "$cov" ] && t_contains "home: the same figure as the control index" "$(tr -d '\n' < "$OUT/index.html" | sed 's/<[^>]*>/ /g' | tr -s ' ')" " $cov 実装文書のある管理策" || t_bad "control index coverage figure" "$cov"
 out=$(cd "$BR" && SCREENSHOTS="$ROOT/tests/out/screenshots/example" timeout 600 node theme.mjs "$OUT" \
 	index.html policies/backup.html procedures/backup.html reports/2023-12-ransomware-review.html \
 	lessons/LL-2023-01.html controls/8.13.html controls/index.html soa.html dashboard.html \
