@@ -3084,7 +3084,11 @@ write_search(struct build *b, int jobs)
 		doc.url = p->out;
 		doc.title = p->title;
 		doc.type = p->type;
-		doc.type_label = render_label(b, p->lang, "types", p->type);
+		/* a UI string: the search page and the type facet speak the
+		 * site's language, whatever the document's (an English
+		 * document first of its type made the facet English) */
+		doc.type_label = render_label(b, b->cfg.language, "types",
+		    p->type);
 		doc.lang = p->lang;
 		date = val_cstr(val_get(p->src.meta, "date"));
 		if (date == NULL)

@@ -21,6 +21,12 @@ add_counts() {
 OUT=$T_TMP/site
 TEBIKI_SEARCH_CORPUS=$T_TMP/corpus.json tk build -q -s "$ROOT" -o "$OUT" --today 2025-06-01 2>/dev/null
 t_eq "example builds" $? 0
+# the type facet speaks the site's language, though the first page and
+# the first policy of the example are English documents
+fac=$(cat "$OUT"/search/f/*.js)
+t_contains "type facet: pages in Japanese" "$fac" '["page","ページ"'
+t_contains "type facet: policies in Japanese" "$fac" '["policy","規程"'
+t_lacks "type facet: no English type label" "$fac" '["page","Page"'
 cp "$T_TMP/corpus.json" "$OUT/corpus.json"
 out=$(SEARCH_REAL_SITE=1 node "$S/query.test.mjs" "$OUT" 2>&1); st=$?
 echo "$out" | grep '^#'
