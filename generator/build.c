@@ -3090,6 +3090,7 @@ write_search(struct build *b, int jobs)
 		doc.type_label = render_label(b, b->cfg.language, "types",
 		    p->type);
 		doc.lang = p->lang;
+		doc.id = p->id;
 		date = val_cstr(val_get(p->src.meta, "date"));
 		if (date == NULL)
 			date = val_cstr(val_get(p->src.meta, "effective"));

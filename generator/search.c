@@ -52,6 +52,7 @@ static const int field_weight[NFIELDS] = { 5, 8, 2, 3, 1 };
 
 struct sdoc {
 	char	 *url, *title, *type, *type_label, *lang, *date;
+	char	 *id;			/* NULL: none */
 	char	**controls; size_t ncontrols;
 	char	**tags; size_t ntags;
 	char	**anchors, **headings, **texts; size_t nsections;
@@ -414,6 +415,7 @@ copy_doc(const struct srch *s, struct sdoc *o, const struct srch_doc *d)
 	    (d->type ? d->type : ""));
 	o->lang = dup_clean(d->lang ? d->lang : "");
 	o->date = dup_clean(d->date);
+	o->id = dup_clean(d->id);
 	o->controls = dup_list(d->controls, d->ncontrols);
 	o->ncontrols = d->ncontrols;
 	o->tags = dup_list(d->tags, d->ntags);
@@ -535,6 +537,7 @@ sdoc_release(struct sdoc *o)
 	free(o->type_label);
 	free(o->lang);
 	free(o->date);
+	free(o->id);
 	free_list(o->controls, o->ncontrols);
 	free_list(o->tags, o->ntags);
 	free_list(o->anchors, o->nsections);
@@ -781,6 +784,10 @@ tokenize_doc(struct sdoc *o, struct scratch *sc)
 	for (f = 0; f < NFIELDS; f++)
 		tok_list_reset(&fl[f]);
 	tok_text(&fl[F_TITLE], o->title, strlen(o->title));
+	/* a search for a document's id finds the document (its title's
+	 * field: the id is what names it) */
+	if (o->id)
+		tok_text(&fl[F_TITLE], o->id, strlen(o->id));
 	for (i = 0; i < o->ncontrols; i++)
 		tok_text(&fl[F_CONTROL], o->controls[i],
 		    strlen(o->controls[i]));
@@ -1277,6 +1284,7 @@ doc_sum(struct sdoc *o)
 	}
 	sha256_init(&h);
 	sum_str(&h, o->title);
+	sum_str(&h, o->id);
 	sha256_update(&h, &o->ncontrols, sizeof(o->ncontrols));
 	for (j = 0; j < o->ncontrols; j++)
 		sum_str(&h, o->controls[j]);

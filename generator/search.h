@@ -30,6 +30,8 @@ struct srch_section {
 struct srch_doc {
 	const char	*url;		/* site-root-relative, "procedures/backup.html" */
 	const char	*title, *type, *type_label, *lang, *date; /* date may be NULL */
+	const char	*id;		/* the document's id, or NULL: found as a
+					 * word of its title */
 	const char *const *controls; size_t ncontrols;	/* canonical ids "8.13" */
 	const char *const *tags; size_t ntags;
 	const struct srch_section *sections; size_t nsections;
