@@ -1,1 +1,1 @@
-(function(a){var H=window.HB=window.HB||{};H.load?H.load(a):(H.q=H.q||[]).push(a)})(["m","manifest",{"v":3,"n":4,"avg":35.750,"k1":1.2,"b":0.75,"fw":[5,8,2,3,1],"ds":32,"t":[["1","59ab44bf12"]],"r":[],"p":[],"d":["d195667251"],"f":"f3ec1177af","l":"5fb40885d8"}]);
+(function(a){var H=window.HB=window.HB||{};H.load?H.load(a):(H.q=H.q||[]).push(a)})(["m","manifest",{"v":3,"n":4,"avg":35.750,"k1":1.2,"b":0.75,"fw":[5,8,2,3,1],"ds":32,"t":[["01","b3735eab9f"]],"r":[],"p":[],"d":["d195667251"],"f":"f3ec1177af","l":"5f969ec0e8"}]);
