@@ -802,11 +802,55 @@ covered_controls(struct build *b, size_t ci)
 	return n;
 }
 
+/* Documents a home section shows: the newest first */
+#define HOME_ITEMS	6
+
+/* The date a document is listed by: its date, else its effective date,
+ * else "" (last). */
+static const char *
+list_date(const struct page *p)
+{
+	const char *s = val_cstr(val_get(p->src.meta, "date"));
+
+	if (s == NULL)
+		s = val_cstr(val_get(p->src.meta, "effective"));
+	return s ? s : "";
+}
+
+/* Puts in idx[0..max) the newest documents of `type` in the build
+ * (dates descending, then in path order); returns how many there are in
+ * all. */
+static size_t
+newest(struct build *b, const char *type, size_t *idx, size_t max)
+{
+	size_t i, j, n = 0, total = 0;
+
+	for (i = 0; i < b->npages; i++) {
+		const struct page *p = &b->pages[i];
+
+		if (p->excluded || p->is_home || strcmp(p->type, type) != 0)
+			continue;
+		total++;
+		/* insertion into the max kept so far (max is small) */
+		for (j = n; j > 0 && strcmp(list_date(&b->pages[idx[j - 1]]),
+		    list_date(p)) < 0; j--)
+			if (j < max)
+				idx[j] = idx[j - 1];
+		if (j < max) {
+			idx[j] = i;
+			if (n < max)
+				n++;
+		}
+	}
+	return total;
+}
+
 static struct value *
 home_ctx(struct build *b, const char *lang)
 {
 	struct value *home = val_map(), *stats = val_list(), *secs, *g, *items;
 	size_t i, k, covered = 0, stale = 0, overdue = 0, open = 0;
+	size_t idx[HOME_ITEMS], nt;
 
 	for (k = 0; type_order[k]; k++) {
 		int n = count_type(b, type_order[k]);
@@ -844,15 +888,20 @@ home_ctx(struct build *b, const char *lang)
 		    count_type(b, type_order[k]) == 0)
 			continue;
 		items = val_list();
-		for (i = 0; i < b->npages && items->n < 6; i++)
-			if (!b->pages[i].excluded && !b->pages[i].is_home &&
-			    strcmp(b->pages[i].type, type_order[k]) == 0)
-				val_push(items, page_item(b, &b->pages[i],
-				    lang));
+		nt = newest(b, type_order[k], idx, HOME_ITEMS);
+		for (i = 0; i < nt && i < HOME_ITEMS; i++)
+			val_push(items, page_item(b, &b->pages[idx[i]], lang));
 		g = val_map();
 		val_set(g, "title", val_str(label(b, lang, "types_plural",
 		    type_order[k])));
 		val_set(g, "items", items);
+		if (nt > HOME_ITEMS) {
+			/* the rest are on the type's list page */
+			val_set(g, "more_url", val_str_own(list_out(
+			    type_order[k])));
+			val_set(g, "more_label", val_str(label(b, lang,
+			    "nav", "all")));
+		}
 		val_push(secs, g);
 	}
 	val_set(home, "sections", secs);

@@ -12,6 +12,14 @@ if [ ! -d "$BR/node_modules/playwright-core" ]; then
 fi
 OUT=$T_TMP/site
 tk build -q -s "$ROOT" -o "$OUT" --today 2025-06-01 2>/dev/null; t_eq "example builds" $? 0
+# home sections: the newest documents first, and a link to the whole list
+# when there are more than the six shown
+dates=$(tr -d '\n' < "$OUT/index.html" | sed 's|<section class="doc-group">|\n&|g' | grep '^<section class="doc-group">' | grep 'href="policies/' | head -n 1 |
+    grep -o 'doc-date">[0-9-]*' | sed 's/doc-date">//')
+t_eq "home: policies newest first" "$dates" "$(printf '%s\n' "$dates" | sort -r)"
+t_eq "home: six policies shown" "$(printf '%s\n' "$dates" | grep -c .)" 6
+t_contains "home: the newest policy is among them" "$dates" "$(grep -h '^date:\|^effective:' "$ROOT"/content/policies/*.md | sed 's/.*: *//' | sort -r | head -n 1)"
+t_contains "home: a link to every policy" "$(cat "$OUT/index.html")" '<p class="doc-group-more"><a href="policies/index.html">すべて見る</a></p>'
 # the home page's coverage figure counts controls any policy or procedure
 # implements, as the control index does, and says so
 cov=$(sed -n 's|.*実装文書のある管理策: <strong>\([0-9]*\)</strong>.*|\1|p' "$OUT/controls/index.html")
