@@ -772,6 +772,22 @@ doc_ctx(const struct build *b, const struct plan *pl, size_t pos)
 	    lang, p->next_review / 10000, p->next_review / 100 % 100,
 	    p->next_review % 100)) : val_null());
 	val_set(doc, "review_overdue", val_bool(p->overdue));
+	{
+		/* the lessons that call for an update, as the page's banner
+		 * says: a printed copy must not read as current */
+		struct value *stale = val_list(), *l;
+		size_t k;
+
+		for (k = 0; k < p->nstale; k++) {
+			const struct page *lp = &b->pages[p->stale_by[k]];
+
+			l = val_map();
+			val_set(l, "id", str_or_null(lp->id));
+			val_set(l, "title", val_str(lp->title));
+			val_push(stale, l);
+		}
+		val_set(doc, "needs_update", stale);
+	}
 	val_set(e, "has_doc", val_bool(p->id != NULL));
 	val_set(e, "doc", doc);
 	/* the body itself is put in while the page is written (write_plan) */

@@ -70,6 +70,15 @@ t_lacks "public print.html leaves out internal documents" "$PP" 'id="doc-REP-202
 t_lacks "public print.html leaves out confidential documents" "$PP" 'INC-2023-07'
 t_contains "public print.html is classified public" "$PP" 'badge-class-public'
 
+# --- what the pages warn about, printed too --------------------------------------
+# a procedure a lesson calls to update says so in print.html as on its page
+out=$(tk build -q -s "$ROOT" -o "$T_TMP/stale" --today 2026-06-01 2>&1)
+PS=$(cat "$T_TMP/stale/print.html" 2>/dev/null)
+t_contains "print: the needs-update notice" "$PS" '<p class="banner banner-danger print-needs-update">インシデントの振り返りを受けて改訂が必要です。'
+t_contains "print: the lesson it names" "$PS" '<span class="print-stale-lesson">LL-2023-01 バックアップは分離して保管し、全体の復元まで練習する</span>'
+t_eq "print: as many notices as pages with the banner" "$(printf '%s\n' "$PS" | grep -c 'print-needs-update')" \
+    "$(grep -l 'インシデントの振り返りを受けて改訂が必要です' "$T_TMP"/stale/procedures/*.html "$T_TMP"/stale/policies/*.html | wc -l)"
+
 # --- a site without documents for print.html -----------------------------------
 # (a new site with pages only): no print.html, no link to it, and
 # pdf --all says there is nothing to print (chromium is not reached)
