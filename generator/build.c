@@ -1652,17 +1652,11 @@ run_filters(struct build *b, int jobs)
 			free(path);
 			path = util_path_join(b->share_dir, b->cfg.filters[i]);
 		}
-		if (!util_is_file(path)) {
-			const struct value *fl = b->cfg.root ?
-			    val_get(b->cfg.root, "filters") : NULL;
-			int col = fl && fl->kind == VAL_LIST && i < fl->n &&
-			    fl->items[i]->line == b->cfg.filter_lines[i] ?
-			    fl->items[i]->col : 0;
-
+		if (!util_is_file(path))
 			rc = diag_err(b->d, "site.yaml", b->cfg.filter_lines[i],
-			    col, "filter '%s' not found in the site or in '%s'",
-			    b->cfg.filters[i], b->share_dir);
-		}
+			    b->cfg.filter_cols[i], "filter '%s' not found in "
+			    "the site or in '%s'", b->cfg.filters[i],
+			    b->share_dir);
 		b->flt_files[i].path = path;
 		b->flt_files[i].display = b->cfg.filters[i];
 	}
@@ -3076,7 +3070,6 @@ write_search(struct build *b, int jobs)
 	for (i = 0; i < b->npages; i++) {
 		struct page *p = &b->pages[i];
 		const struct value *tv = val_get(p->src.meta, "tags");
-		const char *date;
 
 		if (p->excluded)
 			continue;
@@ -3091,10 +3084,7 @@ write_search(struct build *b, int jobs)
 		    p->type);
 		doc.lang = p->lang;
 		doc.id = p->id;
-		date = val_cstr(val_get(p->src.meta, "date"));
-		if (date == NULL)
-			date = val_cstr(val_get(p->src.meta, "effective"));
-		doc.date = date;
+		doc.date = render_list_date(p);
 		nc = 0;
 		ctl = xcalloc(m->out_off[i + 1] - m->out_off[i] + 1,
 		    sizeof(*ctl));

@@ -158,11 +158,13 @@ msgcmp(const void *pa, const void *pb)
 	return a->seq < b->seq ? -1 : a->seq > b->seq;
 }
 
+/* The severity a message is shown with: with --strict a warning is an
+ * error, and says so. */
 static const char *
-sevname(enum diag_sev s)
+sevname(const struct diag *d, enum diag_sev s)
 {
-	return s == DIAG_ERROR ? "error" : s == DIAG_WARNING ? "warning" :
-	    "note";
+	return s == DIAG_ERROR || (s == DIAG_WARNING && d->strict) ? "error" :
+	    s == DIAG_WARNING ? "warning" : "note";
 }
 
 static void
@@ -261,8 +263,7 @@ diag_flush(struct diag *d, FILE *out, enum diag_format fmt)
 			else
 				fputs("null", f);
 			fputs(",\"severity\":", f);
-			json_str(f, m->sev == DIAG_WARNING && d->strict ?
-			    "error" : sevname(m->sev));
+			json_str(f, sevname(d, m->sev));
 			fputs(",\"code\":", f);
 			if (m->code)
 				json_str(f, m->code);
@@ -281,11 +282,8 @@ diag_flush(struct diag *d, FILE *out, enum diag_format fmt)
 				fprintf(f, "%s: ", m->file);
 			else
 				fputs("tebiki: ", f);
-			/* --strict: a warning is an error, and says so as
-			 * the JSON form does */
 			if (m->file || m->sev != DIAG_NOTE)
-				fprintf(f, "%s: ", m->sev == DIAG_WARNING &&
-				    d->strict ? "error" : sevname(m->sev));
+				fprintf(f, "%s: ", sevname(d, m->sev));
 			fputs(m->text, f);
 			if (m->code)
 				fprintf(f, " [%s]", m->code);

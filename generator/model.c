@@ -452,17 +452,15 @@ out:
  * Schema
  */
 
-/* 1 when list `l` has a string item equal to string `v`. */
+/* Whether `l` (a list of names, may be NULL) names `s` (may be NULL). */
 static int
-list_has(const struct value *l, const struct value *v)
+list_has(const struct value *l, const char *s)
 {
 	size_t i;
 
-	if (val_cstr(v) == NULL)
-		return 0;
-	for (i = 0; i < l->n; i++)
-		if (val_cstr(l->items[i]) &&
-		    strcmp(val_cstr(l->items[i]), val_cstr(v)) == 0)
+	for (i = 0; s && l && l->kind == VAL_LIST && i < l->n; i++)
+		if (val_cstr(l->items[i]) != NULL &&
+		    strcmp(val_cstr(l->items[i]), s) == 0)
 			return 1;
 	return 0;
 }
@@ -482,7 +480,8 @@ merge_map(struct value *dst, const struct value *src)
 		else if (d && d->kind == VAL_LIST &&
 		    src->items[i]->kind == VAL_LIST) {
 			for (j = 0; j < src->items[i]->n; j++)
-				if (!list_has(d, src->items[i]->items[j]))
+				if (!list_has(d,
+				    val_cstr(src->items[i]->items[j])))
 					val_push(d, val_copy(
 					    src->items[i]->items[j]));
 		} else
@@ -704,19 +703,6 @@ article(const char *type)
 	    "an" : "a";
 }
 
-/* Whether `req` (a list of field names, may be NULL) names `field`. */
-static int
-is_required(const struct value *req, const char *field)
-{
-	size_t i;
-
-	for (i = 0; req && req->kind == VAL_LIST && i < req->n; i++)
-		if (val_cstr(req->items[i]) != NULL &&
-		    strcmp(val_cstr(req->items[i]), field) == 0)
-			return 1;
-	return 0;
-}
-
 static const char *
 field_type(const struct value *def)
 {
@@ -929,7 +915,7 @@ check_map(struct vctx *c, const struct value *map, const struct value *fields,
 		/* a blank required field has its own error (model_check);
 		 * "unknown value '' for 'status'" would say it twice */
 		if (map == c->p->src.meta && val_blank(map->items[i]) &&
-		    is_required(c->req, k))
+		    list_has(c->req, k))
 			continue;
 		check_value(c, map->items[i], def, k);
 	}

@@ -298,6 +298,14 @@ base_ctx(struct build *b, const char *out_path, const char *lang,
 	return ctx;
 }
 
+const char *
+render_list_date(const struct page *p)
+{
+	const char *s = val_cstr(val_get(p->src.meta, "date"));
+
+	return s ? s : val_cstr(val_get(p->src.meta, "effective"));
+}
+
 static struct value *make_item(struct build *, const struct page *,
     const char *);
 
@@ -342,9 +350,7 @@ make_item(struct build *b, const struct page *p, const char *lang)
 	val_set(e, "type_label", val_str(label(b, lang, "types", p->type)));
 	s = val_cstr(val_get(p->src.meta, "summary"));
 	val_set(e, "summary", val_str(s ? s : ""));
-	s = val_cstr(val_get(p->src.meta, "date"));
-	if (s == NULL)
-		s = val_cstr(val_get(p->src.meta, "effective"));
+	s = render_list_date(p);
 	val_set(e, "date", s ? val_str(s) : val_null());
 	val_set(e, "status_label", p->status ? val_str(label(b, lang,
 	    "status", p->status)) : val_null());
@@ -805,15 +811,12 @@ covered_controls(struct build *b, size_t ci)
 /* Documents a home section shows: the newest first */
 #define HOME_ITEMS	6
 
-/* The date a document is listed by: its date, else its effective date,
- * else "" (last). */
+/* render_list_date, "" for none (sorts last). */
 static const char *
-list_date(const struct page *p)
+date_key(const struct page *p)
 {
-	const char *s = val_cstr(val_get(p->src.meta, "date"));
+	const char *s = render_list_date(p);
 
-	if (s == NULL)
-		s = val_cstr(val_get(p->src.meta, "effective"));
 	return s ? s : "";
 }
 
@@ -832,8 +835,8 @@ newest(struct build *b, const char *type, size_t *idx, size_t max)
 			continue;
 		total++;
 		/* insertion into the max kept so far (max is small) */
-		for (j = n; j > 0 && strcmp(list_date(&b->pages[idx[j - 1]]),
-		    list_date(p)) < 0; j--)
+		for (j = n; j > 0 && strcmp(date_key(&b->pages[idx[j - 1]]),
+		    date_key(p)) < 0; j--)
 			if (j < max)
 				idx[j] = idx[j - 1];
 		if (j < max) {

@@ -29,6 +29,9 @@ int		 render_page_finish(struct build *, struct page *,
 int		 render_generated(struct build *);
 void		 render_release(struct build *);
 /* The i18n label group.key in lang (the key itself when missing). */
+/* The date a document is listed and searched by: its date, else its
+ * effective date, else NULL. */
+const char	*render_list_date(const struct page *);
 const char	*render_label(struct build *, const char *lang, const char *group,
 		    const char *key);
 /* "2024年1月10日" (ja) or "January 10, 2024" (en); caller frees. */

@@ -103,7 +103,7 @@ get_bool(struct value *root, const char *key, int *dst, int def,
 /* A list of file names: YAML list of strings (or maps with 'file'). */
 static int
 get_files(struct value *root, const char *key, char ***dst, int **lines,
-    size_t *n, struct diag *d)
+    int **cols, size_t *n, struct diag *d)
 {
 	struct value *v = val_get(root, key), *it, *f;
 	size_t i;
@@ -113,6 +113,8 @@ get_files(struct value *root, const char *key, char ***dst, int **lines,
 	*n = 0;
 	if (lines)
 		*lines = NULL;
+	if (cols)
+		*cols = NULL;
 	if (v == NULL || v->kind == VAL_NULL)
 		return 0;
 	if (v->kind != VAL_LIST)
@@ -121,6 +123,8 @@ get_files(struct value *root, const char *key, char ***dst, int **lines,
 	*dst = xcalloc(v->n, sizeof(**dst));
 	if (lines)
 		*lines = xcalloc(v->n, sizeof(**lines));
+	if (cols)
+		*cols = xcalloc(v->n, sizeof(**cols));
 	for (i = 0; i < v->n; i++) {
 		it = v->items[i];
 		f = it->kind == VAL_MAP ? val_get(it, "file") : it;
@@ -133,6 +137,8 @@ get_files(struct value *root, const char *key, char ***dst, int **lines,
 		}
 		if (lines)
 			(*lines)[*n] = it->line;
+		if (cols)
+			(*cols)[*n] = it->col;
 		(*dst)[(*n)++] = xstrdup(f->str);
 	}
 	return rc;
@@ -271,9 +277,9 @@ site_config_load(struct site_config *c, const char *dir, struct diag *d)
 		    c->audience);
 	}
 	rc |= get_files(root, "filters", &c->filters, &c->filter_lines,
-	    &c->nfilters, d);
-	rc |= get_files(root, "catalogs", &c->catalogs, NULL, &c->ncatalogs,
-	    d);
+	    &c->filter_cols, &c->nfilters, d);
+	rc |= get_files(root, "catalogs", &c->catalogs, NULL, NULL,
+	    &c->ncatalogs, d);
 	if (strcmp(c->language, "ja") != 0 && strcmp(c->language, "en") != 0) {
 		v = val_get(root, "language");
 		rc = diag_err(d, "site.yaml", v->line, v->col,
@@ -346,6 +352,7 @@ site_config_release(struct site_config *c)
 		free(c->filters[i]);
 	free(c->filters);
 	free(c->filter_lines);
+	free(c->filter_cols);
 	for (i = 0; i < c->ncatalogs; i++)
 		free(c->catalogs[i]);
 	free(c->catalogs);

@@ -21,6 +21,7 @@ struct site_config {
 	char		 *default_classification; /* "internal" */
 	char		**filters;	/* paths relative to dir, in order */
 	int		 *filter_lines;	/* line of each entry in site.yaml */
+	int		 *filter_cols;	/* and its column */
 	size_t		  nfilters;
 	char		**catalogs;	/* paths relative to dir */
 	size_t		  ncatalogs;

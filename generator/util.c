@@ -96,12 +96,23 @@ xasprintf(const char *fmt, ...)
 	return buf_detach(&b);
 }
 
+/* Closes fd keeping the errno of what failed before; -1. */
+static int
+close_failed(int fd)
+{
+	int saved = errno;
+
+	close(fd);
+	errno = saved;
+	return -1;
+}
+
 int
 util_read_file(const char *path, struct buf *out)
 {
 	char tmp[65536];
 	ssize_t n;
-	int fd, saved;
+	int fd;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		return -1;
@@ -112,10 +123,7 @@ util_read_file(const char *path, struct buf *out)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			saved = errno;
-			close(fd);
-			errno = saved;
-			return -1;
+			return close_failed(fd);
 		}
 		buf_put(out, tmp, (size_t)n);
 	}
@@ -182,17 +190,13 @@ write_close(int fd, const void *p, size_t len)
 {
 	const char *c = p;
 	ssize_t n;
-	int saved;
 
 	while (len > 0) {
 		n = write(fd, c, len);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			saved = errno;
-			close(fd);
-			errno = saved;
-			return -1;
+			return close_failed(fd);
 		}
 		c += n;
 		len -= (size_t)n;
@@ -214,7 +218,7 @@ int
 util_write_file(const char *path, const void *p, size_t len)
 {
 	struct stat st;
-	int fd, saved;
+	int fd;
 
 	/* the directory is there nearly always: make it only when the
 	 * open says it is not (a mkdir per path component for each file
@@ -231,20 +235,15 @@ util_write_file(const char *path, const void *p, size_t len)
 	/* a file with another name (a build's work directory starts as
 	 * hard links to the output) is replaced, never written into */
 	if (fstat(fd, &st) == -1)
-		goto fail;
+		return close_failed(fd);
 	if (st.st_nlink > 1) {
 		close(fd);
 		if ((fd = create_anew(path)) == -1)
 			return -1;
 	} else if (st.st_size > 0 && ftruncate(fd, 0) == -1) {
-		goto fail;
+		return close_failed(fd);
 	}
 	return write_close(fd, p, len);
-fail:
-	saved = errno;
-	close(fd);
-	errno = saved;
-	return -1;
 }
 
 int
